@@ -1,0 +1,3 @@
+from backline_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,53 @@
+"""The one injectable clock: every rule takes `now`, and the app reads it from here."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+class Clock:
+    """Wall clock; `BACKLINE_NOW` (ISO-8601) pins it, for tests, snapshots and benchmarks."""
+
+    def __init__(self, fixed: datetime | None = None) -> None:
+        if fixed is None and os.environ.get("BACKLINE_NOW"):
+            fixed = parse_ts(os.environ["BACKLINE_NOW"])
+        self._fixed = fixed
+
+    def now(self) -> datetime:
+        return self._fixed if self._fixed is not None else utcnow()
+
+    @property
+    def fixed(self) -> bool:
+        return self._fixed is not None
+
+
+TS_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def to_ts(dt: datetime) -> str:
+    """Storage form: UTC, second resolution, sortable as text."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).strftime(TS_FORMAT)
+
+
+def parse_ts(value: str | datetime) -> datetime:
+    if isinstance(value, datetime):
+        dt = value
+    else:
+        text = value.strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        dt = datetime.fromisoformat(text)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc)
+
+
+def norm_ts(value: str | datetime | None) -> str | None:
+    return None if value is None or value == "" else to_ts(parse_ts(value))

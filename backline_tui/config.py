@@ -1,0 +1,205 @@
+"""Configuration: a TOML file validated by pydantic; every threshold and weight lives here."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+APP_NAME = "backline"
+Priority = Literal["P1", "P2", "P3", "P4"]
+Severity = Literal["S1", "S2", "S3", "S4"]
+PRIORITIES: tuple[str, ...] = ("P1", "P2", "P3", "P4")
+SEVERITIES: tuple[str, ...] = ("S1", "S2", "S3", "S4")
+TIERS: tuple[str, ...] = ("enterprise", "business", "standard")
+
+
+class ConfigError(Exception):
+    """A config problem, said in one line."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OLAConfig(_Strict):
+    """First-response targets in minutes, by help-request priority."""
+
+    P1: int = Field(30, gt=0)
+    P2: int = Field(120, gt=0)
+    P3: int = Field(480, gt=0)
+    P4: int = Field(1440, gt=0)
+
+    def minutes(self, priority: str) -> int:
+        return getattr(self, priority)
+
+
+class StaleConfig(_Strict):
+    """Idle days after which an open case counts as stale, by severity."""
+
+    S1: float = Field(1, gt=0)
+    S2: float = Field(3, gt=0)
+    S3: float = Field(7, gt=0)
+    S4: float = Field(14, gt=0)
+    reopen_threshold: int = Field(2, ge=1)
+
+    def days(self, severity: str) -> float:
+        return getattr(self, severity)
+
+
+class ImpactConfig(_Strict):
+    severity_weights: dict[str, int] = {"S1": 8, "S2": 4, "S3": 2, "S4": 1}
+    tier_weights: dict[str, int] = {"enterprise": 3, "business": 2, "standard": 1}
+    # minimum score for P1, P2, P3; anything lower is P4
+    buckets: dict[str, float] = {"P1": 40, "P2": 15, "P3": 5}
+    target_days: dict[str, int] = {"P1": 30, "P2": 60, "P3": 90, "P4": 120}
+    near_target_days: int = Field(7, ge=0)
+
+    @field_validator("severity_weights")
+    @classmethod
+    def _sev(cls, v: dict[str, int]) -> dict[str, int]:
+        missing = set(SEVERITIES) - set(v)
+        if missing:
+            raise ValueError(f"missing severities {sorted(missing)}")
+        return v
+
+    @field_validator("tier_weights")
+    @classmethod
+    def _tier(cls, v: dict[str, int]) -> dict[str, int]:
+        missing = set(TIERS) - set(v)
+        if missing:
+            raise ValueError(f"missing tiers {sorted(missing)}")
+        return v
+
+    @field_validator("target_days")
+    @classmethod
+    def _target(cls, v: dict[str, int]) -> dict[str, int]:
+        missing = set(PRIORITIES) - set(v)
+        if missing:
+            raise ValueError(f"missing priorities {sorted(missing)}")
+        return v
+
+
+class KBConfig(_Strict):
+    archive_after_days: int = Field(180, gt=0)
+    review_interval_days: int = Field(180, gt=0)
+
+
+class SourceConfig(_Strict):
+    name: str
+    kind: Literal["demo", "jsonl", "rt"]
+    url: str | None = None
+    path: str | None = None
+    user: str | None = None
+    # name of the environment variable that holds the password or token; else the keyring
+    password_env: str | None = None
+    token_env: str | None = None
+    # allowed only in a config file nobody else can read (chmod 600); never printed
+    password: SecretStr | None = None
+    token: SecretStr | None = None
+    help_queue: str = "Backline Help"
+    case_queue: str = "Backline Cases"
+    bug_queue: str = "Backline Bugs"
+    kb_class: str = "Backline KB"
+    timeout: float = Field(20.0, gt=0)
+
+
+class Config(_Strict):
+    me: str = Field(default_factory=lambda: os.environ.get("USER") or "me")
+    theme: str = "textual-dark"
+    ola: OLAConfig = OLAConfig()
+    stale: StaleConfig = StaleConfig()
+    impact: ImpactConfig = ImpactConfig()
+    kb: KBConfig = KBConfig()
+    sources: list[SourceConfig] = []
+
+    def source(self, name: str) -> SourceConfig:
+        for src in self.sources:
+            if src.name == name:
+                return src
+        known = ", ".join(s.name for s in self.sources) or "none configured"
+        raise ConfigError(f"no source named {name!r} in the config (known: {known})")
+
+    def fingerprint(self) -> str:
+        """What stored derived values (OLA due) depend on."""
+        return self.ola.model_dump_json()
+
+
+def default_config_path() -> Path:
+    env = os.environ.get("BACKLINE_CONFIG")
+    if env:
+        return Path(env)
+    return platformdirs.user_config_path(APP_NAME) / "config.toml"
+
+
+def default_db_path() -> Path:
+    env = os.environ.get("BACKLINE_DB")
+    if env:
+        return Path(env)
+    return platformdirs.user_data_path(APP_NAME) / "backline.db"
+
+
+SECRET_KEYS = {"password", "token", "secret", "api_key", "apikey"}
+
+
+def _find_secret_keys(data: object, prefix: str = "") -> list[str]:
+    found: list[str] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            path = f"{prefix}{key}"
+            if key.lower() in SECRET_KEYS:
+                found.append(path)
+            found += _find_secret_keys(value, path + ".")
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            found += _find_secret_keys(item, f"{prefix}{i}.")
+    return found
+
+
+def _describe(err: ValidationError) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return f"{where}: {msg}{more}"
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read the config; a missing file means defaults. Raises ConfigError in one line."""
+    path = path or default_config_path()
+    if not path.exists():
+        return Config()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"config {path} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config {path} is not valid TOML: {exc}") from None
+    secrets = _find_secret_keys(data)
+    if secrets:
+        mode = path.stat().st_mode
+        if mode & (stat.S_IRGRP | stat.S_IROTH):
+            raise ConfigError(
+                f"config {path} holds a secret ({secrets[0]}) and is readable by others: "
+                f"run 'chmod 600 {path}', or better, move the secret to an environment variable"
+            )
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"config {path}: {_describe(exc)}") from None
+
+
+def write_default_config(path: Path, me: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'# Backline configuration\nme = "{me}"\n', encoding="utf-8")

@@ -1,0 +1,181 @@
+"""Records of the replica and of the JSONL interchange format.
+
+Each record is identified by `ref`, the id the upstream shows to people (``RT#123``,
+``PROJ-42``); references between records use refs too, so a file can be read without
+knowing any local row id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
+
+from backline_tui.clock import norm_ts
+
+Priority = Literal["P1", "P2", "P3", "P4"]
+Severity = Literal["S1", "S2", "S3", "S4"]
+Tier = Literal["enterprise", "business", "standard"]
+HelpStatus = Literal["new", "claimed", "answered", "resolved"]
+CaseStatus = Literal["open", "pending", "on_hold", "solved", "closed"]
+BugStatus = Literal["open", "in_progress", "fixed", "closed"]
+KCSState = Literal["wip", "not_validated", "validated", "archived"]
+MessageKind = Literal["question", "reply", "note", "customer", "agent", "offer"]
+ParentType = Literal["help_request", "case"]
+LinkKind = Literal["case_bug", "article_case", "article_request"]
+
+HELP_OPEN = ("new", "claimed", "answered")
+CASE_OPEN = ("open", "pending", "on_hold")
+BUG_OPEN = ("open", "in_progress")
+
+
+def _ts(value: object) -> object:
+    if isinstance(value, (str, datetime)):
+        try:
+            return norm_ts(value)
+        except ValueError:
+            raise ValueError(f"not an ISO-8601 timestamp: {value!r}") from None
+    return value
+
+
+# Stored and exchanged as 'YYYY-MM-DDTHH:MM:SSZ' (UTC): sortable as text.
+Timestamp = Annotated[str, BeforeValidator(_ts), Field(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")]
+Ref = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ref: Ref
+    source: str = "local"
+    remote_id: str | None = None
+    remote_version: str | None = None
+    synced_at: Timestamp | None = None
+
+
+class HelpRequest(Record):
+    type: Literal["help_request"] = "help_request"
+    subject: str
+    body: str = ""
+    asker: str
+    case_ref: Ref | None = None
+    product: str = ""
+    component: str = ""
+    priority: Priority = "P3"
+    status: HelpStatus = "new"
+    owner: str | None = None
+    created_at: Timestamp
+    updated_at: Timestamp
+    first_response_at: Timestamp | None = None
+    resolved_at: Timestamp | None = None
+    article_ref: Ref | None = None
+
+
+class Case(Record):
+    type: Literal["case"] = "case"
+    subject: str
+    body: str = ""
+    customer: str
+    tier: Tier = "standard"
+    product: str = ""
+    component: str = ""
+    version: str = ""
+    severity: Severity = "S3"
+    status: CaseStatus = "open"
+    owner: str | None = None
+    created_at: Timestamp
+    updated_at: Timestamp
+    last_activity_at: Timestamp
+    last_customer_update_at: Timestamp | None = None
+    reopen_count: int = Field(0, ge=0)
+
+
+class Bug(Record):
+    type: Literal["bug"] = "bug"
+    title: str
+    body: str = ""
+    product: str = ""
+    component: str = ""
+    severity: Severity = "S3"
+    status: BugStatus = "open"
+    eng_owner: str | None = None
+    created_at: Timestamp
+    updated_at: Timestamp
+    target_at: Timestamp | None = None
+    priority_override: Priority | None = None
+    fix_version: str | None = None
+
+
+class ArticleFlag(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    who: str
+    reason: str
+    at: Timestamp
+    resolved_at: Timestamp | None = None
+
+
+class Article(Record):
+    type: Literal["article"] = "article"
+    title: str
+    body: str = ""
+    state: KCSState = "wip"
+    owner: str | None = None
+    product: str = ""
+    component: str = ""
+    created_at: Timestamp
+    updated_at: Timestamp
+    last_reviewed_at: Timestamp | None = None
+    review_due_at: Timestamp | None = None
+    flags: list[ArticleFlag] = []
+
+
+class Message(Record):
+    type: Literal["message"] = "message"
+    parent_type: ParentType
+    parent_ref: Ref
+    author: str
+    body: str
+    kind: MessageKind = "reply"
+    created_at: Timestamp
+
+
+class Link(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["link"] = "link"
+    kind: LinkKind
+    from_ref: Ref
+    to_ref: Ref
+    created_at: Timestamp | None = None
+
+
+InterchangeRecord = Annotated[
+    Union[HelpRequest, Case, Bug, Article, Message, Link], Field(discriminator="type")
+]
+RECORD_ADAPTER: TypeAdapter[InterchangeRecord] = TypeAdapter(InterchangeRecord)
+RECORD_TYPES = ("help_request", "case", "bug", "article", "message", "link")
+
+
+class OutboxOp(BaseModel):
+    """A local action waiting to reach upstream."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int | None = None
+    op: str
+    record_type: str
+    record_ref: str
+    source: str
+    base_version: str | None = None
+    payload: dict = {}
+    state: Literal["pending", "sending", "done", "conflict", "error"] = "pending"
+    attempts: int = 0
+    created_at: Timestamp
+    last_error: str | None = None
+
+
+def interchange_schema() -> dict:
+    """JSON Schema of one line of the interchange format."""
+    return RECORD_ADAPTER.json_schema()

@@ -1,0 +1,176 @@
+"""The pure rules of DESIGN §4. Every function takes `now` and the config it needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Iterable
+
+from backline_tui.clock import parse_ts
+from backline_tui.config import Config, ImpactConfig, KBConfig, OLAConfig, StaleConfig
+
+# --- help requests: OLA -------------------------------------------------------------
+
+
+def ola_due(created_at: datetime | str, priority: str, ola: OLAConfig) -> datetime:
+    """When the first response is due."""
+    return parse_ts(created_at) + timedelta(minutes=ola.minutes(priority))
+
+
+def seconds_to_breach(due: datetime | str, now: datetime) -> int:
+    """Positive: time left; zero: breaching right now; negative: breached that long ago."""
+    return int((parse_ts(due) - now).total_seconds())
+
+
+def is_breached(due: datetime | str, now: datetime) -> bool:
+    """Breached once `now` has reached the due time (the boundary itself counts)."""
+    return seconds_to_breach(due, now) <= 0
+
+
+# --- cases: staleness -----------------------------------------------------------------
+
+
+def stale_threshold(severity: str, stale: StaleConfig) -> timedelta:
+    return timedelta(days=stale.days(severity))
+
+
+def staleness_ratio(last_activity_at: datetime | str, severity: str, now: datetime, stale: StaleConfig) -> float:
+    """Idle time divided by the severity's threshold: 1.0 means it just went stale."""
+    idle = now - parse_ts(last_activity_at)
+    return max(idle.total_seconds(), 0.0) / stale_threshold(severity, stale).total_seconds()
+
+
+def customer_waiting(last_activity_at: str | None, last_customer_update_at: str | None) -> bool:
+    """The customer spoke after the last agent activity."""
+    if not last_customer_update_at:
+        return False
+    if not last_activity_at:
+        return True
+    return parse_ts(last_customer_update_at) > parse_ts(last_activity_at)
+
+
+def stale_reasons(
+    *,
+    last_activity_at: str,
+    last_customer_update_at: str | None,
+    severity: str,
+    reopen_count: int,
+    now: datetime,
+    stale: StaleConfig,
+) -> list[str]:
+    reasons = []
+    ratio = staleness_ratio(last_activity_at, severity, now, stale)
+    if ratio >= 1:
+        reasons.append(f"idle {ratio:.1f}× {severity} limit")
+    if reopen_count >= stale.reopen_threshold:
+        reasons.append(f"reopened {reopen_count}×")
+    if customer_waiting(last_activity_at, last_customer_update_at):
+        reasons.append("customer waiting")
+    return reasons
+
+
+# --- bugs: impact, priority, target ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkedCase:
+    severity: str
+    tier: str
+    customer: str
+    open: bool = True
+
+
+def impact_score(cases: Iterable[LinkedCase], impact: ImpactConfig) -> int:
+    """Σ severity weight × tier weight over linked open cases, plus distinct customers."""
+    total = 0
+    customers: set[str] = set()
+    for case in cases:
+        if not case.open:
+            continue
+        total += impact.severity_weights[case.severity] * impact.tier_weights[case.tier]
+        customers.add(case.customer)
+    return total + len(customers)
+
+
+def priority_bucket(score: float, impact: ImpactConfig) -> str:
+    for priority in ("P1", "P2", "P3"):
+        if score >= impact.buckets[priority]:
+            return priority
+    return "P4"
+
+
+def effective_priority(score: float, override: str | None, impact: ImpactConfig) -> str:
+    return override or priority_bucket(score, impact)
+
+
+def resolution_target(created_at: datetime | str, priority: str, impact: ImpactConfig) -> datetime:
+    return parse_ts(created_at) + timedelta(days=impact.target_days[priority])
+
+
+def target_state(target: datetime | str, now: datetime, impact: ImpactConfig) -> str:
+    """'overdue' once the target has passed, 'near' within near_target_days, else ''."""
+    left = parse_ts(target) - now
+    if left.total_seconds() < 0:
+        return "overdue"
+    if left <= timedelta(days=impact.near_target_days):
+        return "near"
+    return ""
+
+
+# --- articles: why a backliner should look ---------------------------------------------
+
+REVIEW_REASONS = ("flagged", "review overdue", "awaiting validation", "archive candidate")
+
+
+def article_review_reasons(
+    *,
+    state: str,
+    open_flags: int,
+    review_due_at: str | None,
+    last_reused_at: str | None,
+    created_at: str,
+    now: datetime,
+    kb: KBConfig,
+) -> list[str]:
+    """Every reason an article is in the KB review pane, most pressing first."""
+    reasons: list[str] = []
+    if state == "archived":
+        return reasons
+    if open_flags:
+        reasons.append("flagged" if open_flags == 1 else f"flagged ×{open_flags}")
+    if review_due_at and parse_ts(review_due_at) <= now:
+        reasons.append("review overdue")
+    if state in ("wip", "not_validated"):
+        reasons.append("awaiting validation")
+    if state == "validated":
+        since = parse_ts(last_reused_at or created_at)
+        if now - since >= timedelta(days=kb.archive_after_days):
+            reasons.append("archive candidate")
+    return reasons
+
+
+def next_review_due(now: datetime, kb: KBConfig) -> datetime:
+    return now + timedelta(days=kb.review_interval_days)
+
+
+# --- KCS draft -----------------------------------------------------------------------------
+
+
+def kcs_draft(*, subject: str, question: str, answer: str, product: str, component: str, version: str = "") -> tuple[str, str]:
+    """Title and Markdown body of a KCS article drafted from a question and its answer."""
+    env = ", ".join(x for x in (product, component, version) if x) or "(not stated)"
+    body = (
+        "## Issue\n\n"
+        f"{question.strip() or subject}\n\n"
+        "## Environment\n\n"
+        f"{env}\n\n"
+        "## Resolution\n\n"
+        f"{answer.strip() or '(to be written)'}\n\n"
+        "## Cause\n\n"
+        "(to be confirmed)\n"
+    )
+    return subject.strip(), body
+
+
+def ensure_config(config: Config | None) -> Config:
+    return config or Config()

@@ -1,0 +1,223 @@
+"""Schema versions. Each migration moves the database forward by one version."""
+
+from __future__ import annotations
+
+OPEN_HELP = "status IN ('new','claimed','answered')"
+OPEN_CASE = "status IN ('open','pending','on_hold')"
+OPEN_BUG = "status IN ('open','in_progress')"
+
+_RECORD_COLS = """
+    id INTEGER PRIMARY KEY,
+    ref TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL DEFAULT 'local',
+    remote_id TEXT,
+    remote_version TEXT,
+    synced_at TEXT"""
+
+V1 = f"""
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+
+CREATE TABLE cases ({_RECORD_COLS},
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '',
+    customer TEXT NOT NULL,
+    tier TEXT NOT NULL DEFAULT 'standard',
+    product TEXT NOT NULL DEFAULT '',
+    component TEXT NOT NULL DEFAULT '',
+    version TEXT NOT NULL DEFAULT '',
+    severity TEXT NOT NULL DEFAULT 'S3',
+    status TEXT NOT NULL DEFAULT 'open',
+    owner TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    last_activity_at TEXT NOT NULL,
+    last_customer_update_at TEXT,
+    reopen_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX ix_cases_stale ON cases(severity, last_activity_at) WHERE {OPEN_CASE};
+CREATE INDEX ix_cases_product_created ON cases(product, created_at);
+CREATE INDEX ix_cases_created ON cases(created_at);
+
+CREATE TABLE articles ({_RECORD_COLS},
+    title TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL DEFAULT 'wip',
+    owner TEXT,
+    product TEXT NOT NULL DEFAULT '',
+    component TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    last_reviewed_at TEXT,
+    review_due_at TEXT,
+    open_flags INTEGER NOT NULL DEFAULT 0,
+    reuse_count INTEGER NOT NULL DEFAULT 0,
+    last_reused_at TEXT
+);
+CREATE INDEX ix_articles_review ON articles(state, open_flags, review_due_at);
+
+CREATE TABLE help_requests ({_RECORD_COLS},
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '',
+    asker TEXT NOT NULL,
+    case_id INTEGER REFERENCES cases(id) ON DELETE SET NULL,
+    product TEXT NOT NULL DEFAULT '',
+    component TEXT NOT NULL DEFAULT '',
+    priority TEXT NOT NULL DEFAULT 'P3',
+    status TEXT NOT NULL DEFAULT 'new',
+    owner TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    first_response_at TEXT,
+    resolved_at TEXT,
+    ola_due_at TEXT NOT NULL,
+    article_id INTEGER REFERENCES articles(id) ON DELETE SET NULL
+);
+CREATE INDEX ix_hr_queue ON help_requests((first_response_at IS NOT NULL), ola_due_at, priority, created_at)
+    WHERE {OPEN_HELP};
+CREATE INDEX ix_hr_case ON help_requests(case_id);
+CREATE INDEX ix_hr_article ON help_requests(article_id);
+CREATE INDEX ix_hr_created ON help_requests(created_at);
+
+CREATE TABLE bugs ({_RECORD_COLS},
+    title TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '',
+    product TEXT NOT NULL DEFAULT '',
+    component TEXT NOT NULL DEFAULT '',
+    severity TEXT NOT NULL DEFAULT 'S3',
+    status TEXT NOT NULL DEFAULT 'open',
+    eng_owner TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    target_at TEXT,
+    priority_override TEXT,
+    fix_version TEXT,
+    impact_score INTEGER NOT NULL DEFAULT 0,
+    case_count INTEGER NOT NULL DEFAULT 0,
+    customer_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX ix_bugs_impact ON bugs(impact_score DESC, created_at) WHERE {OPEN_BUG};
+
+CREATE TABLE case_bugs (
+    case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+    bug_id INTEGER NOT NULL REFERENCES bugs(id) ON DELETE CASCADE,
+    created_at TEXT,
+    PRIMARY KEY (case_id, bug_id)
+) WITHOUT ROWID;
+CREATE INDEX ix_case_bugs_bug ON case_bugs(bug_id, case_id);
+
+CREATE TABLE article_links (
+    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    target_type TEXT NOT NULL,
+    target_id INTEGER NOT NULL,
+    created_at TEXT,
+    PRIMARY KEY (article_id, target_type, target_id)
+) WITHOUT ROWID;
+CREATE INDEX ix_article_links_target ON article_links(target_type, target_id);
+
+CREATE TABLE article_flags (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    who TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    resolved_at TEXT
+);
+CREATE INDEX ix_article_flags_article ON article_flags(article_id);
+
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    ref TEXT UNIQUE,
+    source TEXT NOT NULL DEFAULT 'local',
+    remote_id TEXT,
+    parent_type TEXT NOT NULL,
+    parent_id INTEGER NOT NULL,
+    author TEXT NOT NULL,
+    body TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX ix_messages_parent ON messages(parent_type, parent_id, created_at);
+
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    op TEXT NOT NULL,
+    record_type TEXT NOT NULL,
+    record_ref TEXT NOT NULL,
+    source TEXT NOT NULL,
+    base_version TEXT,
+    payload TEXT NOT NULL DEFAULT '{{}}',
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+);
+CREATE INDEX ix_outbox_state ON outbox(state, id);
+
+CREATE TABLE sync_cursors (
+    source TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    cursor TEXT,
+    updated_at TEXT,
+    PRIMARY KEY (source, stream)
+);
+
+CREATE TABLE sync_log (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    pulled INTEGER NOT NULL DEFAULT 0,
+    pushed INTEGER NOT NULL DEFAULT 0,
+    conflicts INTEGER NOT NULL DEFAULT 0,
+    error TEXT
+);
+"""
+
+# Full-text search: one external-content FTS5 table per record table, kept in step by triggers.
+FTS_TABLES = {
+    "help_requests": ("help_requests_fts", ("subject", "body")),
+    "cases": ("cases_fts", ("subject", "body")),
+    "bugs": ("bugs_fts", ("title", "body")),
+    "articles": ("articles_fts", ("title", "body")),
+}
+
+
+def fts_triggers_sql(table: str) -> str:
+    fts, cols = FTS_TABLES[table]
+    c = ", ".join(cols)
+    new = ", ".join(f"new.{x}" for x in cols)
+    old = ", ".join(f"old.{x}" for x in cols)
+    return f"""
+CREATE TRIGGER {fts}_ai AFTER INSERT ON {table} BEGIN
+  INSERT INTO {fts}(rowid, {c}) VALUES (new.id, {new});
+END;
+CREATE TRIGGER {fts}_ad AFTER DELETE ON {table} BEGIN
+  INSERT INTO {fts}({fts}, rowid, {c}) VALUES ('delete', old.id, {old});
+END;
+CREATE TRIGGER {fts}_au AFTER UPDATE OF {c} ON {table} BEGIN
+  INSERT INTO {fts}({fts}, rowid, {c}) VALUES ('delete', old.id, {old});
+  INSERT INTO {fts}(rowid, {c}) VALUES (new.id, {new});
+END;
+"""
+
+
+def fts_drop_triggers_sql(table: str) -> str:
+    fts, _ = FTS_TABLES[table]
+    return "".join(f"DROP TRIGGER IF EXISTS {fts}_{s};\n" for s in ("ai", "ad", "au"))
+
+
+def _fts_sql() -> str:
+    parts = []
+    for table, (fts, cols) in FTS_TABLES.items():
+        parts.append(
+            f"CREATE VIRTUAL TABLE {fts} USING fts5({', '.join(cols)}, content='{table}', "
+            f"content_rowid='id', tokenize='unicode61 remove_diacritics 2');"
+        )
+        parts.append(fts_triggers_sql(table))
+    return "\n".join(parts)
+
+
+# index i holds the SQL that moves a database from version i to i+1
+MIGRATIONS: list[str] = [V1 + _fts_sql()]
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,1 @@
+"""Connectors and the sync engine. No textual here."""

@@ -1,0 +1,366 @@
+"""Deterministic demo data: the same seed and the same `now` give the same records.
+
+Everything is laid out relative to `now`, so a demo made today has requests about to breach
+today and cases going stale today. Scale follows the number of cases: help requests are a
+fifth of them, bugs a hundredth, articles a fiftieth.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from backline_tui.clock import to_ts
+from backline_tui.config import Config
+from backline_tui.storage import Replica
+from backline_tui.storage import records as rec
+from backline_tui.storage.replica import bulk_load
+
+PRODUCTS = {
+    "Widget": ["Editor", "Autosave", "Sync", "Export"],
+    "Gadget": ["Scheduler", "API", "Auth", "Reports"],
+    "Gizmo": ["Installer", "Agent", "Dashboard", "Alerts"],
+    "Sprocket": ["Storage", "Replication", "Backup", "CLI"],
+    "Flux": ["Pipeline", "Connectors", "Billing", "Search"],
+}
+PRODUCT_WEIGHTS = [34, 24, 18, 14, 10]
+VERSIONS = ["2.1", "2.2", "2.3", "2.4", "3.0", "3.1"]
+ERRORS = [
+    "error 500", "a timeout", "ERR_LOCKED", "a blank screen", "duplicate records", "a memory leak",
+    "certificate errors", "stale data", "a crash on save", "slow responses", "lost settings",
+    "a license warning", "permission denied", "corrupted exports", "missing notifications",
+]
+TRIGGERS = [
+    "after upgrade to {v}", "under load", "on Windows clients", "behind a proxy", "after a restart",
+    "with SSO enabled", "in the EU region", "for large accounts", "since this morning", "on {v}",
+]
+CASE_SUBJECTS = [
+    "{p} {c} shows {e} {t}", "{c} in {p} gives {e} {t}", "{p}: {e} in {c} {t}",
+    "Customer reports {e} from {p} {c}", "{p} {c} intermittently returns {e}",
+]
+HELP_SUBJECTS = [
+    "Customer on {p} {v} sees {e} in {c}: what now?", "Is {e} in {p} {c} a known bug?",
+    "How do I collect logs for {e} in {p} {c}?", "Workaround for {e} in {p} {c} {t}?",
+    "{p} {c}: customer escalating over {e}", "Need eyes on {e} in {p} {c} {t}",
+]
+BUG_TITLES = [
+    "{c} raises {e} {t}", "{e} in {c} when the queue is full", "{c}: {e} on retry",
+    "Race in {c} leads to {e}", "{c} leaks handles and ends in {e}",
+]
+COMPANY_A = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Wonka", "Tyrell",
+             "Cyberdyne", "Soylent", "Vandelay", "Monarch", "Oscorp", "Nakatomi", "Gringotts",
+             "Aperture", "Blue Sun", "Pied Piper", "Dunder", "Massive", "Prestige", "Sirius", "Zorg"]
+COMPANY_B = ["Corp", "Industries", "Labs", "Holdings", "Systems", "Logistics", "Bank", "Health",
+             "Retail", "Energy", "Media", "Foods", "Airlines", "Insurance", "Telecom", "Group"]
+FIRST = ["Ana", "Ben", "Chloe", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivan", "Jo", "Kai", "Lena",
+         "Mo", "Nia", "Omar", "Pia", "Quinn", "Raj", "Sara", "Tom", "Uma", "Vic", "Wen", "Yara"]
+LAST = ["Smith", "Garcia", "Chen", "Okafor", "Novak", "Silva", "Kim", "Haddad", "Berg", "Rossi"]
+BACKLINERS = ["alice", "bob", "chen", "dana"]
+ENGINEERS = ["eng.ivy", "eng.omar", "eng.lu", "eng.mark", "eng.zoe"]
+ANSWERS = [
+    "This is a known issue in {c}. Workaround: clear the {c} cache and restart the service; the fix ships in {v}.",
+    "Ask the customer for the {c} debug log (Settings > Support > Export logs). It is usually a proxy timeout.",
+    "Check the {c} configuration for duplicate entries; removing them stops the {e}. Documented in the KB.",
+    "Not a bug: {p} needs the {c} feature flag enabled after upgrading. Toggle it and re-run the job.",
+    "Escalate to sustaining with the log bundle; until then roll back {c} to the previous build.",
+]
+
+
+@dataclass
+class DemoStats:
+    cases: int = 0
+    help_requests: int = 0
+    bugs: int = 0
+    articles: int = 0
+    messages: int = 0
+    links: int = 0
+    seconds: float = 0.0
+
+    @property
+    def records(self) -> int:
+        return self.cases + self.help_requests + self.bugs + self.articles + self.messages + self.links
+
+
+def _pick_product(rnd: random.Random) -> tuple[str, str]:
+    p = rnd.choices(list(PRODUCTS), weights=PRODUCT_WEIGHTS)[0]
+    return p, rnd.choice(PRODUCTS[p])
+
+
+def _fmt(rnd: random.Random, templates: list[str], p: str, c: str) -> str:
+    v = rnd.choice(VERSIONS)
+    t = rnd.choice(TRIGGERS).format(v=v)
+    return rnd.choice(templates).format(p=p, c=c, e=rnd.choice(ERRORS), t=t, v=v)
+
+
+def generate(
+    replica: Replica,
+    config: Config,
+    now: datetime,
+    cases: int = 2000,
+    seed: int = 1,
+    progress: Callable[[str, int, int], None] | None = None,
+    batch: int = 20000,
+) -> DemoStats:
+    """Fill an empty replica. One transaction: an interrupted demo leaves nothing behind."""
+    started = time.perf_counter()
+    rnd = random.Random(seed)
+    stats = DemoStats()
+    me = config.me
+    backliners = [me] + [b for b in BACKLINERS if b != me]
+    n_customers = max(40, cases // 150)
+    customers = []
+    for i in range(n_customers):
+        name = f"{COMPANY_A[i % len(COMPANY_A)]} {COMPANY_B[(i // len(COMPANY_A)) % len(COMPANY_B)]}"
+        if i >= len(COMPANY_A) * len(COMPANY_B):
+            name += f" {i}"
+        tier = rnd.choices(["enterprise", "business", "standard"], weights=[15, 35, 50])[0]
+        customers.append((name, tier))
+    askers = [f"{f}.{l}".lower() for f in FIRST for l in LAST[:3]][: max(20, min(72, cases // 50))]
+    say = progress or (lambda what, done, total: None)
+    day = 86400.0
+
+    with replica.transaction() as conn, bulk_load(conn):
+        # -- cases: two years of history, recent ones still open ------------------------------
+        case_meta: list[tuple[str, str, str, str, bool]] = []  # product, component, severity, tier/customer idx, open
+        rows: list[dict[str, Any]] = []
+        R = rnd.random
+        now_s = now.timestamp()
+        pc_table = _weighted([(pc, PRODUCT_WEIGHTS[list(PRODUCTS).index(pc[0])]) for pc in
+                              [(p, c) for p in PRODUCTS for c in PRODUCTS[p]]])
+        sev_table = _weighted([("S1", 5), ("S2", 20), ("S3", 45), ("S4", 30)])
+        open_table = _weighted([("open", 70), ("pending", 20), ("on_hold", 10)])
+        reopen_open = _weighted([(0, 80), (1, 12), (2, 6), (3, 2)])
+        reopen_done = _weighted([(0, 90), (1, 8), (2, 2)])
+        impacts = ["one team blocked", "all users affected", "intermittent", "workaround in place"]
+        subjects = {pc: [_fmt(rnd, CASE_SUBJECTS, *pc) for _ in range(24)] for pc in set(pc_table)}
+        cust_idx = [int(rnd.paretovariate(1.2) * 3) % n_customers for _ in range(4096)]
+        for i in range(cases):
+            p, c = pc = pc_table[int(R() * 100)]
+            cust, tier = customers[cust_idx[int(R() * 4096)]]
+            age = R() ** 1.6 * 730 * day
+            created = now_s - age
+            severity = sev_table[int(R() * 100)]
+            if age < 45 * day and R() < 0.55 or R() < 0.01:
+                status = open_table[int(R() * 100)]
+                idle = R() ** 1.3 * min(age, 40 * day)
+                last = now_s - idle
+                cust_upd = _ts(last + R() * idle) if R() < 0.15 else None
+                reopen = reopen_open[int(R() * 100)]
+            else:
+                status = "closed" if R() < 0.7 else "solved"
+                last = created + R() * min(age, 20 * day)
+                cust_upd = None
+                reopen = reopen_done[int(R() * 100)]
+            is_open = status in ("open", "pending", "on_hold")
+            v = VERSIONS[int(R() * len(VERSIONS))]
+            subject = subjects[pc][int(R() * 24)]
+            last_ts = _ts(last)
+            rows.append({
+                "ref": f"CASE-{100001 + i}", "source": "demo", "subject": subject,
+                "body": f"{cust} reports: {subject}. Running {p} {v}. Impact: {impacts[int(R() * 4)]}.",
+                "customer": cust, "tier": tier, "product": p, "component": c, "version": v,
+                "severity": severity, "status": status,
+                "owner": askers[int(R() * len(askers))], "created_at": _ts(created), "updated_at": last_ts,
+                "last_activity_at": last_ts, "last_customer_update_at": cust_upd,
+                "reopen_count": reopen,
+            })
+            case_meta.append((p, c, severity, tier, is_open))
+            if len(rows) >= batch:
+                rec.upsert_cases(conn, rows)
+                stats.cases += len(rows)
+                rows = []
+                say("cases", stats.cases, cases)
+        rec.upsert_cases(conn, rows)
+        stats.cases += len(rows)
+        say("cases", stats.cases, cases)
+
+        # -- bugs -------------------------------------------------------------------------------
+        n_bugs = max(15, cases // 100)
+        bug_rows = []
+        for i in range(n_bugs):
+            p, c = _pick_product(rnd)
+            created = now - timedelta(seconds=rnd.random() ** 1.2 * 240 * day)
+            status = rnd.choices(["open", "in_progress", "fixed", "closed"], weights=[55, 20, 10, 15])[0]
+            override = rnd.choice(["P1", "P2"]) if rnd.random() < 0.05 else None
+            target = to_ts(created + timedelta(days=rnd.choice([20, 45, 75]))) if rnd.random() < 0.1 else None
+            bug_rows.append({
+                "ref": f"PROJ-{101 + i}", "source": "demo", "title": _fmt(rnd, BUG_TITLES, p, c),
+                "body": f"Seen in {p} {rnd.choice(VERSIONS)}. Steps attached to the linked cases.",
+                "product": p, "component": c, "severity": rnd.choices(["S1", "S2", "S3", "S4"], weights=[8, 27, 45, 20])[0],
+                "status": status, "eng_owner": rnd.choice(ENGINEERS) if rnd.random() < 0.8 else None,
+                "created_at": to_ts(created), "updated_at": to_ts(created + timedelta(days=rnd.random() * 10)),
+                "target_at": target, "priority_override": override,
+                "fix_version": rnd.choice(VERSIONS[3:]) if status in ("fixed", "closed") else None,
+            })
+        rec.upsert_bugs(conn, bug_rows)
+        stats.bugs = n_bugs
+        say("bugs", n_bugs, n_bugs)
+
+        # links: about a fifth of the cases hang on a bug of the same product (a few bugs carry many)
+        by_product: dict[str, list[int]] = {}
+        for b, row in enumerate(bug_rows):
+            by_product.setdefault(row["product"], []).append(b + 1)
+        first_case_id = conn.execute("SELECT MIN(id) AS m FROM cases").fetchone()["m"] or 1
+        first_bug_id = conn.execute("SELECT MIN(id) AS m FROM bugs").fetchone()["m"] or 1
+        link_rows = []
+        for i, (p, c, sev, tier, is_open) in enumerate(case_meta):
+            if rnd.random() < (0.35 if is_open else 0.15) and p in by_product:
+                choices = by_product[p]
+                b = choices[min(int(rnd.paretovariate(1.1)) - 1, len(choices) - 1)]
+                link_rows.append((first_case_id + i, first_bug_id + b - 1, rows_created(now, rnd)))
+        conn.executemany("INSERT OR IGNORE INTO case_bugs(case_id, bug_id, created_at) VALUES (?, ?, ?)", link_rows)
+        stats.links += len(link_rows)
+
+        # -- articles ------------------------------------------------------------------------------
+        n_articles = max(25, cases // 50)
+        art_rows = []
+        for i in range(n_articles):
+            p, c = _pick_product(rnd)
+            created = now - timedelta(seconds=rnd.random() ** 0.8 * 700 * day)
+            state = rnd.choices(["wip", "not_validated", "validated", "archived"], weights=[8, 10, 64, 18])[0]
+            reviewed = created + timedelta(seconds=rnd.random() * max((now - created).total_seconds(), 1))
+            due = reviewed + timedelta(days=config.kb.review_interval_days) if state == "validated" else None
+            flags = []
+            if state != "archived" and rnd.random() < 0.06:
+                flags.append({"who": rnd.choice(askers), "at": to_ts(now - timedelta(days=rnd.random() * 20)),
+                              "reason": rnd.choice(["Steps no longer match the UI", "Workaround fails on 3.x",
+                                                    "Link to download is broken", "Missing the Windows case"])})
+            title = f"{p} {c}: {rnd.choice(ERRORS)} {rnd.choice(TRIGGERS).format(v=rnd.choice(VERSIONS))}"
+            art_rows.append({
+                "ref": f"KB-{1001 + i}", "source": "demo", "title": title,
+                "body": (f"## Issue\n\n{title}.\n\n## Environment\n\n{p} {rnd.choice(VERSIONS)}, {c}\n\n"
+                         f"## Resolution\n\n{rnd.choice(ANSWERS).format(p=p, c=c, e=rnd.choice(ERRORS), v=rnd.choice(VERSIONS))}\n\n"
+                         "## Cause\n\nUnder investigation.\n"),
+                "state": state, "owner": rnd.choice(backliners), "product": p, "component": c,
+                "created_at": to_ts(created), "updated_at": to_ts(reviewed),
+                "last_reviewed_at": to_ts(reviewed) if state in ("validated", "archived") else None,
+                "review_due_at": to_ts(due) if due else None, "flags": flags,
+            })
+        rec.upsert_articles(conn, art_rows)
+        stats.articles = n_articles
+        first_art_id = conn.execute("SELECT MIN(id) AS m FROM articles").fetchone()["m"] or 1
+        # reuse: articles linked to cases; a third of the validated ones not reused lately
+        reuse = []
+        for a, row in enumerate(art_rows):
+            if row["state"] == "archived" or rnd.random() < 0.3:
+                continue
+            for _ in range(rnd.choice([1, 1, 2, 3, 5])):
+                case_idx = rnd.randrange(cases) if cases else 0
+                at = now - timedelta(days=rnd.random() * 400)
+                if at < datetime.fromisoformat(row["created_at"].replace("Z", "+00:00")):
+                    at = now - timedelta(days=rnd.random() * 30)
+                reuse.append((first_art_id + a, "case", first_case_id + case_idx, to_ts(at)))
+        conn.executemany(
+            "INSERT OR IGNORE INTO article_links(article_id, target_type, target_id, created_at) VALUES (?, ?, ?, ?)",
+            reuse,
+        )
+        stats.links += len(reuse)
+        validated = [first_art_id + a for a, r in enumerate(art_rows) if r["state"] == "validated"]
+
+        # -- help requests: a year of questions; the last few days still open --------------------
+        n_help = max(30, cases // 5)
+        help_rows: list[dict[str, Any]] = []
+        msg_rows: list[dict[str, Any]] = []
+        for i in range(n_help):
+            p, c = _pick_product(rnd)
+            age = rnd.random() ** 2.2 * 365 * day
+            created = now - timedelta(seconds=age)
+            priority = rnd.choices(["P1", "P2", "P3", "P4"], weights=[6, 20, 44, 30])[0]
+            ola_s = config.ola.minutes(priority) * 60
+            ref = f"HELP-{1001 + i}"
+            asker = rnd.choice(askers)
+            answer = rnd.choice(ANSWERS).format(p=p, c=c, e=rnd.choice(ERRORS), v=rnd.choice(VERSIONS))
+            first_resp = resolved = owner = None
+            article_ref = None
+            if age > 5 * day or rnd.random() < 0.25:
+                status = "resolved"
+                owner = rnd.choice(backliners)
+                first_resp = created + timedelta(seconds=rnd.random() ** 2 * ola_s * 1.4)
+                resolved = first_resp + timedelta(seconds=rnd.random() * 3 * day)
+                if rnd.random() < 0.45 and validated:
+                    art = rnd.choice(validated)
+                    article_ref = f"KB-{1001 + art - first_art_id}"
+            else:
+                status = rnd.choices(["new", "claimed", "answered"], weights=[50, 30, 20])[0]
+                if status == "new" and age > ola_s and rnd.random() < 0.5:
+                    status = "claimed"
+                if status != "new":
+                    owner = me if rnd.random() < 0.35 else rnd.choice(backliners)
+                if status == "answered":
+                    first_resp = created + timedelta(seconds=rnd.random() * min(age, ola_s))
+            case_idx = rnd.randrange(cases) if cases and rnd.random() < 0.7 else None
+            subject = _fmt(rnd, HELP_SUBJECTS, p, c)
+            help_rows.append({
+                "ref": ref, "source": "demo", "subject": subject,
+                "body": f"{subject} The customer is {rnd.choice(['waiting on a call', 'escalating', 'blocked', 'asking for an ETA'])}. "
+                        f"Logs attached to the case. Tried: {rnd.choice(['restart', 'reinstall', 'clearing the cache', 'nothing yet'])}.",
+                "asker": asker, "case_ref": f"CASE-{100001 + case_idx}" if case_idx is not None else None,
+                "product": p, "component": c, "priority": priority, "status": status, "owner": owner,
+                "created_at": to_ts(created),
+                "updated_at": to_ts(resolved or first_resp or created),
+                "first_response_at": to_ts(first_resp) if first_resp else None,
+                "resolved_at": to_ts(resolved) if resolved else None,
+                "article_ref": article_ref,
+            })
+            if first_resp:
+                msg_rows.append({"ref": f"{ref}/m1", "source": "demo", "parent_type": "help_request",
+                                 "parent_ref": ref, "author": owner or me, "body": answer, "kind": "reply",
+                                 "created_at": to_ts(first_resp)})
+            if len(help_rows) >= batch:
+                stats.help_requests += _flush_help(conn, config, help_rows, msg_rows, stats)
+        stats.help_requests += _flush_help(conn, config, help_rows, msg_rows, stats)
+        say("help requests", stats.help_requests, n_help)
+        conn.execute(
+            "INSERT OR IGNORE INTO article_links(article_id, target_type, target_id, created_at) "
+            "SELECT article_id, 'help_request', id, resolved_at FROM help_requests WHERE article_id IS NOT NULL"
+        )
+        stats.links += conn.execute("SELECT changes() AS n").fetchone()["n"]
+        replica.set_meta("demo_seed", str(seed))
+        replica.set_meta("demo_now", to_ts(now))
+        replica.set_meta("demo_cases", str(cases))
+    # derived values (impact, reuse, OLA) once the indexes are back
+    with replica.transaction() as conn:
+        rec.refresh_derived(conn, config)
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+def _weighted(pairs: list[tuple[Any, int]]) -> list[Any]:
+    """A 100-slot table: picking slot int(random() * 100) follows the weights."""
+    total = sum(w for _, w in pairs)
+    table: list[Any] = []
+    for value, w in pairs:
+        table += [value] * round(w * 100 / total)
+    while len(table) < 100:
+        table.append(pairs[-1][0])
+    return table[:100]
+
+
+def _ts(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def rows_created(now: datetime, rnd: random.Random) -> str:
+    return to_ts(now - timedelta(days=rnd.random() * 200))
+
+
+def _flush_help(conn, config: Config, help_rows: list, msg_rows: list, stats: DemoStats) -> int:
+    n = len(help_rows)
+    rec.upsert_help_requests(conn, help_rows, config)
+    rec.upsert_messages(conn, msg_rows)
+    stats.messages += len(msg_rows)
+    help_rows.clear()
+    msg_rows.clear()
+    return n
+
+
+def wipe_records(replica: Replica) -> None:
+    """Remove every record (not the schema); for `backline demo --replace`."""
+    with replica.transaction() as conn:
+        for table in ("messages", "case_bugs", "article_links", "article_flags", "help_requests", "bugs",
+                      "cases", "articles", "outbox", "sync_cursors", "sync_log"):
+            conn.execute(f"DELETE FROM {table}")
+        conn.execute("DELETE FROM meta WHERE key LIKE 'demo_%' OR key = 'derived_config'")

@@ -1,0 +1,1 @@
+"""Textual widgets. They never run SQL: they ask the workbench facade."""

@@ -1,0 +1,71 @@
+"""Shared fixtures: a fixed clock, a fresh replica, and a workbench over small demo data."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from backline_tui.clock import Clock, parse_ts
+from backline_tui.config import Config
+from backline_tui.storage import Replica
+from backline_tui.sync.demo import generate
+from backline_tui.workbench import Workbench
+
+NOW = parse_ts("2026-11-23T09:00:00Z")
+
+
+@pytest.fixture
+def now() -> datetime:
+    return NOW
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(NOW)
+
+
+@pytest.fixture
+def config() -> Config:
+    return Config(me="alice")
+
+
+@pytest.fixture
+def replica(tmp_path: Path) -> Replica:
+    r = Replica(tmp_path / "backline.db")
+    yield r
+    r.close()
+
+
+@pytest.fixture(scope="session")
+def demo_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo database built once per session; tests get a copy."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    r = Replica(path)
+    generate(r, Config(me="alice"), NOW, cases=300, seed=7)
+    r.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    r.close()
+    return path
+
+
+@pytest.fixture
+def demo_db(demo_db_template: Path, tmp_path: Path) -> Path:
+    dest = tmp_path / "demo.db"
+    shutil.copy(demo_db_template, dest)
+    return dest
+
+
+@pytest.fixture
+def wb(demo_db: Path, config: Config, clock: Clock) -> Workbench:
+    w = Workbench.open(demo_db, config, clock)
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def empty_wb(tmp_path: Path, config: Config, clock: Clock) -> Workbench:
+    w = Workbench.open(tmp_path / "empty.db", config, clock)
+    yield w
+    w.close()
