@@ -259,6 +259,8 @@ def generate(
         )
         stats.links += len(reuse)
         validated = [first_art_id + a for a, r in enumerate(art_rows) if r["state"] == "validated"]
+        # answers get documented in the popular articles; the rest age towards archiving
+        popular = validated[: max(1, len(validated) * 2 // 3)]
 
         # -- help requests: a year of questions; the last few days still open --------------------
         n_help = max(30, cases // 5)
@@ -280,10 +282,13 @@ def generate(
                 owner = rnd.choice(backliners)
                 first_resp = created + timedelta(seconds=rnd.random() ** 2 * ola_s * 1.4)
                 resolved = first_resp + timedelta(seconds=rnd.random() * 3 * day)
-                if rnd.random() < 0.45 and validated:
-                    art = rnd.choice(validated)
+                if rnd.random() < 0.45 and popular:
+                    art = rnd.choice(popular)
                     article_ref = f"KB-{1001 + art - first_art_id}"
             else:
+                # the open queue is mostly today's: some breached, most still within their OLA
+                age = rnd.random() ** 1.5 * 2 * day
+                created = now - timedelta(seconds=age)
                 status = rnd.choices(["new", "claimed", "answered"], weights=[50, 30, 20])[0]
                 if status == "new" and age > ola_s and rnd.random() < 0.5:
                     status = "claimed"
