@@ -28,12 +28,27 @@ fi
 
 say() { printf '[rt-install] %s\n' "$*" >&2; }
 
-if [ "$(id -u)" -ne 0 ]; then
+# Cannot install here: an error under CI (the RT tests are required there), a warning
+# elsewhere (the RT tests then skip themselves).
+cannot_install() {
+    say "$1"
     say "missing packages: ${missing[*]}"
-    say "run this script as root once (e.g. sudo bash scripts/rt-install.sh)"
-    exit 1
+    if [ -n "${CI:-}" ]; then
+        exit 1
+    fi
+    say "continuing without Request Tracker: the tests marked 'rt' will be skipped"
+    exit 0
+}
+
+command -v apt-get >/dev/null \
+    || cannot_install "apt-get not found: installing RT needs Debian bookworm (or a derivative)"
+
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+        exec sudo -n env CI="${CI:-}" bash "$0" "$@"
+    fi
+    cannot_install "not root: run once as root (e.g. sudo bash scripts/rt-install.sh)"
 fi
-command -v apt-get >/dev/null || { say "apt-get not found: a Debian/Ubuntu system is required"; exit 1; }
 
 start=$(date +%s)
 say "installing ${PACKAGES[*]}"

@@ -75,12 +75,12 @@ def rt_missing_reason() -> str | None:
     return None
 
 
-def _run_script(*args: str, timeout: float = START_TIMEOUT) -> subprocess.CompletedProcess[str]:
+def _run_script(*args: str, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["bash", str(SERVER_SCRIPT), *args],
         capture_output=True,
         text=True,
-        timeout=timeout,
+        timeout=START_TIMEOUT if timeout is None else timeout,
         stdin=subprocess.DEVNULL,
     )
 
@@ -90,7 +90,12 @@ def prepare_template(directory: Path) -> Path:
     if all((directory / name).exists() for name in _TEMPLATE_FILES):
         return directory
     directory.mkdir(parents=True, exist_ok=True)
-    proc = _run_script("init", str(directory))
+    try:
+        proc = _run_script("init", str(directory))
+    except subprocess.TimeoutExpired:
+        raise RTServerError(
+            f"rt-server.sh init took more than {START_TIMEOUT} s\n" + _tail(directory / "rt.log")
+        ) from None
     if proc.returncode != 0:
         raise RTServerError(
             f"rt-server.sh init failed (exit {proc.returncode}): {proc.stderr.strip()}\n"
@@ -162,7 +167,13 @@ class RTServer:
         began = time.monotonic()
         attempts = 3
         for attempt in range(attempts):
-            proc = _run_script("start", str(self.data_dir), str(self.port))
+            try:
+                proc = _run_script("start", str(self.data_dir), str(self.port))
+            except subprocess.TimeoutExpired:
+                raise RTServerError(
+                    f"rt-server.sh start took more than {START_TIMEOUT} s\n"
+                    + _tail(self.log_path) + "\n" + _tail(self.data_dir / "rt-server.log")
+                ) from None
             if proc.returncode == 0:
                 break
             port_taken = "already in use" in proc.stderr
@@ -240,19 +251,21 @@ def rt_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         _unavailable(reason)
     try:
         return prepare_template(tmp_path_factory.mktemp("rt-template"))
-    except (RTServerError, subprocess.TimeoutExpired) as exc:
-        _unavailable(str(exc))
-        raise  # unreachable
+    except RTServerError as exc:
+        error = str(exc)
+    _unavailable(error)
+    raise AssertionError("unreachable")
 
 
 def _start(data_dir: Path, template: Path) -> RTServer:
     server = RTServer(data_dir, template=template)
     try:
         return server.start()
-    except (RTServerError, subprocess.TimeoutExpired) as exc:
-        server.stop()
-        _unavailable(str(exc))
-        raise  # unreachable
+    except RTServerError as exc:
+        error = str(exc)
+    server.stop()
+    _unavailable(error)
+    raise AssertionError("unreachable")
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,10 @@ from backline_tui.sync.rt_client import (
     rt_datetime,
 )
 
+# The RT fixtures (rt_server, rt_server_factory); tests/conftest.py loads the same plugin for
+# the other RT tests, and pytest registers a plugin module only once.
+pytest_plugins = ["tests.rt_server"]
+
 rt = pytest.mark.rt
 
 

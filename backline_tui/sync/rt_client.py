@@ -281,6 +281,8 @@ class RTClient:
         if not base.endswith("/REST/2.0"):
             base += "/REST/2.0"
         self.base_url = base
+        # for messages: never show credentials embedded in the URL
+        self._display_url = re.sub(r"//[^/@]*@", "//", base)
         headers = {"Accept": "application/json"}
         auth: httpx.Auth | None = None
         if token:
@@ -309,7 +311,7 @@ class RTClient:
         self.close()
 
     def __repr__(self) -> str:
-        return f"RTClient({self.base_url!r}, user={self.user!r})"
+        return f"RTClient({self._display_url!r}, user={self.user!r})"
 
     def _request(
         self,
@@ -331,13 +333,13 @@ class RTClient:
             )
         except httpx.TimeoutException as exc:
             raise RTUnavailable(
-                f"RT at {self.base_url} timed out ({type(exc).__name__})",
+                f"RT at {self._display_url} timed out ({type(exc).__name__})",
                 method=method, path=path,
             ) from None
         except httpx.TransportError as exc:
             reason = _one_line(str(exc) or type(exc).__name__, 120)
             raise RTUnavailable(
-                f"RT at {self.base_url} is unreachable: {reason}", method=method, path=path
+                f"RT at {self._display_url} is unreachable: {reason}", method=method, path=path
             ) from None
         self._raise_for_status(response, method, path)
         return response
