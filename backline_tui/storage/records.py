@@ -72,6 +72,16 @@ def upsert_cases(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]]) -> in
     return cur.rowcount
 
 
+def upsert_case_rows(conn: sqlite3.Connection, rows: Iterable[tuple]) -> int:
+    """Bulk path (the demo): complete rows as tuples in COLUMNS["cases"] order, no defaults filled
+    in. The same upsert as upsert_cases without building a dict per row."""
+    cols = COLUMNS["cases"]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "ref")
+    sql = (f"INSERT INTO cases ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+           f"ON CONFLICT(ref) DO UPDATE SET {updates}")
+    return conn.executemany(sql, rows).rowcount
+
+
 def _defaults_case(r: dict[str, Any]) -> dict[str, Any]:
     d = {c: r.get(c) for c in COLUMNS["cases"]}
     d["source"] = d["source"] or "local"
@@ -126,15 +136,7 @@ def upsert_articles(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]]) ->
 
 def upsert_help_requests(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]], config: Config) -> int:
     cols = COLUMNS["help_requests"]
-    sql = _upsert_sql(
-        "help_requests",
-        cols,
-        {
-            "case_id": "(SELECT id FROM cases WHERE ref = :case_ref)",
-            "article_id": "(SELECT id FROM articles WHERE ref = :article_ref)",
-            "ola_due_at": _ola_sql(config),
-        },
-    )
+    sql = _upsert_sql("help_requests", cols, {"case_id": ":case_id", "article_id": ":article_id", "ola_due_at": _ola_sql(config)})
 
     def fill(r: dict[str, Any]) -> dict[str, Any]:
         d = {c: r.get(c) for c in cols}
@@ -146,16 +148,18 @@ def upsert_help_requests(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]
         d["article_ref"] = r.get("article_ref")
         return d
 
-    def checked(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        for r in rows:
-            d = fill(r)
-            if d["case_ref"] and _id_of(conn, "cases", d["case_ref"], must=False) is None:
-                raise RecordError(f"help request {d['ref']} links case {d['case_ref']}, which is not known")
-            if d["article_ref"] and _id_of(conn, "articles", d["article_ref"], must=False) is None:
-                raise RecordError(f"help request {d['ref']} links article {d['article_ref']}, which is not known")
-            yield d
-
-    return conn.executemany(sql, checked(rows)).rowcount
+    filled = [fill(r) for r in rows]
+    # references resolved in one query per 500 refs, not one per row
+    case_ids = _ids_by_ref(conn, "cases", (d["case_ref"] for d in filled))
+    article_ids = _ids_by_ref(conn, "articles", (d["article_ref"] for d in filled))
+    for d in filled:
+        d["case_id"] = case_ids.get(d["case_ref"]) if d["case_ref"] else None
+        if d["case_ref"] and d["case_id"] is None:
+            raise RecordError(f"help request {d['ref']} links case {d['case_ref']}, which is not known")
+        d["article_id"] = article_ids.get(d["article_ref"]) if d["article_ref"] else None
+        if d["article_ref"] and d["article_id"] is None:
+            raise RecordError(f"help request {d['ref']} links article {d['article_ref']}, which is not known")
+    return conn.executemany(sql, filled).rowcount
 
 
 def upsert_messages(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]]) -> int:
@@ -165,10 +169,14 @@ def upsert_messages(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]]) ->
         "ON CONFLICT(ref) DO UPDATE SET author = excluded.author, body = excluded.body, "
         "kind = excluded.kind, created_at = excluded.created_at, remote_id = excluded.remote_id"
     )
+    rows = list(rows)
+    parents: dict[str, dict[str, int]] = {}
+    for parent_type in {r["parent_type"] for r in rows if not r.get("parent_id")}:
+        parents[parent_type] = _ids_by_ref(
+            conn, TABLE_OF[parent_type], (r["parent_ref"] for r in rows if r["parent_type"] == parent_type))
 
     def fill(r: dict[str, Any]) -> dict[str, Any]:
-        table = TABLE_OF[r["parent_type"]]
-        parent_id = r.get("parent_id") or _id_of(conn, table, r["parent_ref"], must=False)
+        parent_id = r.get("parent_id") or parents[r["parent_type"]].get(r["parent_ref"])
         if parent_id is None:
             raise RecordError(f"message {r.get('ref')} belongs to {r['parent_type']} {r['parent_ref']}, which is not known")
         return {
@@ -178,6 +186,17 @@ def upsert_messages(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]]) ->
         }
 
     return conn.executemany(sql, (fill(r) for r in rows)).rowcount
+
+
+def _ids_by_ref(conn: sqlite3.Connection, table: str, refs: Iterable[str | None]) -> dict[str, int]:
+    """The id of each known ref among `refs` (unknown ones are absent), 500 refs a query."""
+    wanted = list({r for r in refs if r})
+    out: dict[str, int] = {}
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i : i + 500]
+        for row in conn.execute(f"SELECT ref, id FROM {table} WHERE ref IN ({','.join('?' * len(chunk))})", chunk):
+            out[row["ref"]] = row["id"]
+    return out
 
 
 def add_link(conn: sqlite3.Connection, kind: str, from_ref: str, to_ref: str, created_at: str | None) -> bool:
@@ -282,10 +301,13 @@ def refresh_derived_if_config_changed(conn: sqlite3.Connection, config: Config) 
     return True
 
 
-def refresh_derived(conn: sqlite3.Connection, config: Config) -> None:
-    """Recompute every stored derived value: OLA due, bug impact, article flags and reuse."""
+def refresh_derived(conn: sqlite3.Connection, config: Config, *, ola: bool = True) -> None:
+    """Recompute every stored derived value: OLA due, bug impact, article flags and reuse.
+    ola=False when every help request was just written with this config (its OLA due is current):
+    rewriting them all costs ~0.7 s at a million cases."""
     fp = _derived_fingerprint(config)
-    refresh_ola(conn, config)
+    if ola:
+        refresh_ola(conn, config)
     refresh_bug_impact(conn, config)
     refresh_article_stats(conn)
     conn.execute(
@@ -305,3 +327,176 @@ def get_record(conn: sqlite3.Connection, kind: str, ref_or_id: str | int) -> dic
 
 def shift(ts: str, **delta: float) -> str:
     return to_ts(parse_ts(ts) + timedelta(**delta))
+
+
+# -- whole batches of interchange records (import and sync) ----------------------------------------
+
+WRITE_ORDER = ("case", "bug", "article", "help_request", "message", "link")
+
+
+def write_records(
+    conn: sqlite3.Connection,
+    config: Config,
+    records: Iterable[dict[str, Any]],
+    *,
+    strict: bool = True,
+    keep_local: set[str] | frozenset[str] = frozenset(),
+) -> dict[str, int]:
+    """Write interchange records (dicts as the pydantic models dump them) in reference order,
+    inside the caller's transaction, and refresh what derives from them.
+
+    strict: a reference to an unknown record raises RecordError (import); otherwise the
+    reference is dropped (sync: the other end may not be visible to this user).
+    keep_local: refs whose own fields must not be overwritten (they have local changes still in
+    the outbox); their messages and links are still written."""
+    by_type: dict[str, list[dict[str, Any]]] = {t: [] for t in WRITE_ORDER}
+    for r in records:
+        by_type[r["type"]].append(r)
+    counts = {t: 0 for t in WRITE_ORDER}
+
+    def fresh(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [r for r in rows if r["ref"] not in keep_local]
+
+    rows = fresh(by_type["case"])
+    if rows:
+        counts["case"] = upsert_cases(conn, rows)
+    rows = fresh(by_type["bug"])
+    if rows:
+        counts["bug"] = upsert_bugs(conn, rows)
+    rows = fresh(by_type["article"])
+    if rows:
+        upsert_articles(conn, rows)
+        counts["article"] = len(rows)
+    rows = fresh(by_type["help_request"])
+    if rows:
+        if not strict:
+            for r in rows:
+                for key, table in (("case_ref", "cases"), ("article_ref", "articles")):
+                    if r.get(key) and _id_of(conn, table, r[key], must=False) is None:
+                        r[key] = None
+        counts["help_request"] = upsert_help_requests(conn, rows, config)
+    rows = by_type["message"]
+    if rows:
+        if not strict:
+            rows = [r for r in rows if _id_of(conn, TABLE_OF[r["parent_type"]], r["parent_ref"], must=False) is not None]
+        counts["message"] = upsert_messages(conn, rows)
+    touched_articles: set[int] = set()
+    touched_bugs: set[int] = set()
+    for link in by_type["link"]:
+        try:
+            if add_link(conn, link["kind"], link["from_ref"], link["to_ref"], link.get("created_at")):
+                counts["link"] += 1
+        except RecordError:
+            if strict:
+                raise
+            continue
+        if link["kind"] == "case_bug":
+            touched_bugs.add(_id_of(conn, "bugs", link["to_ref"]))
+        else:
+            touched_articles.add(_id_of(conn, "articles", link["from_ref"]))
+    case_ids = list(_ids_by_ref(conn, "cases", (r["ref"] for r in fresh(by_type["case"]))).values())
+    touched_bugs.update(bugs_of_cases(conn, case_ids))
+    touched_bugs.update(_ids_by_ref(conn, "bugs", (r["ref"] for r in fresh(by_type["bug"]))).values())
+    if touched_bugs:
+        refresh_bug_impact(conn, config, touched_bugs)
+    touched_articles.update(_ids_by_ref(conn, "articles", (r["ref"] for r in fresh(by_type["article"]))).values())
+    if touched_articles:
+        refresh_article_stats(conn, touched_articles)
+    return counts
+
+
+def set_remote_version(conn: sqlite3.Connection, kind: str, ref: str, version: str | None, synced_at: str) -> None:
+    conn.execute(f"UPDATE {TABLE_OF[kind]} SET remote_version = ?, synced_at = ? WHERE ref = ?", (version, synced_at, ref))
+
+
+def rename_record(conn: sqlite3.Connection, kind: str, old_ref: str, new_ref: str, *, remote_id: str | None,
+                  remote_version: str | None, synced_at: str | None) -> None:
+    """A record made locally (DRAFT-3) now exists upstream under the upstream's id (KB#12)."""
+    table = TABLE_OF[kind]
+    if _id_of(conn, table, new_ref, must=False) is not None:
+        # a pull already brought the upstream copy: keep it, move the local links onto it
+        old_id = _id_of(conn, table, old_ref, must=False)
+        new_id = _id_of(conn, table, new_ref)
+        if old_id is not None and kind == "article":
+            conn.execute("UPDATE OR IGNORE article_links SET article_id = ? WHERE article_id = ?", (new_id, old_id))
+            conn.execute("UPDATE help_requests SET article_id = ? WHERE article_id = ?", (new_id, old_id))
+            conn.execute(f"DELETE FROM {table} WHERE id = ?", (old_id,))
+            refresh_article_stats(conn, [new_id])
+        return
+    conn.execute(
+        f"UPDATE {table} SET ref = ?, remote_id = ?, remote_version = ?, synced_at = ? WHERE ref = ?",
+        (new_ref, remote_id, remote_version, synced_at, old_ref),
+    )
+
+
+def set_message_ref(conn: sqlite3.Connection, message_id: int, ref: str, remote_id: str | None) -> None:
+    """The local message was posted upstream: give it the upstream's id so a pull matches it."""
+    other = conn.execute("SELECT id FROM messages WHERE ref = ? AND id != ?", (ref, message_id)).fetchone()
+    if other is not None:  # the pull got there first: drop the duplicate local copy
+        conn.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+        return
+    conn.execute("UPDATE messages SET ref = ?, remote_id = ? WHERE id = ?", (ref, remote_id, message_id))
+
+
+def export_rows(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+    """Every record as an interchange dict (not yet validated), in an order import can read:
+    cases, bugs, articles, help requests, messages, links."""
+    for kind in ("case", "bug", "article"):
+        table = TABLE_OF[kind]
+        cols = ", ".join(COLUMNS[table])
+        flags: dict[int, list[dict[str, Any]]] = {}
+        if kind == "article":
+            for f in conn.execute("SELECT article_id, who, reason, created_at, resolved_at FROM article_flags ORDER BY id"):
+                flags.setdefault(f["article_id"], []).append(
+                    {"who": f["who"], "reason": f["reason"], "at": f["created_at"], "resolved_at": f["resolved_at"]})
+        for r in conn.execute(f"SELECT id, {cols} FROM {table} ORDER BY id"):
+            row_id = r.pop("id")
+            if kind == "article":
+                r["flags"] = flags.get(row_id, [])
+            r["type"] = kind
+            yield r
+    cols = ", ".join(f"h.{c}" for c in COLUMNS["help_requests"])
+    for r in conn.execute(
+        f"SELECT {cols}, c.ref AS case_ref, a.ref AS article_ref FROM help_requests h "
+        "LEFT JOIN cases c ON c.id = h.case_id LEFT JOIN articles a ON a.id = h.article_id ORDER BY h.id"
+    ):
+        r["type"] = "help_request"
+        yield r
+    for r in conn.execute(
+        "SELECT m.id, m.ref, m.source, m.remote_id, m.parent_type, "
+        "COALESCE(h.ref, c.ref) AS parent_ref, m.author, m.body, m.kind, m.created_at FROM messages m "
+        "LEFT JOIN help_requests h ON m.parent_type = 'help_request' AND h.id = m.parent_id "
+        "LEFT JOIN cases c ON m.parent_type = 'case' AND c.id = m.parent_id ORDER BY m.id"
+    ):
+        row_id = r.pop("id")
+        if r["ref"] is None:
+            r["ref"] = f"{r['parent_ref']}/local-{row_id}"
+        r["type"] = "message"
+        yield r
+    for r in conn.execute(
+        "SELECT c.ref AS from_ref, b.ref AS to_ref, cb.created_at FROM case_bugs cb "
+        "JOIN cases c ON c.id = cb.case_id JOIN bugs b ON b.id = cb.bug_id ORDER BY cb.case_id, cb.bug_id"
+    ):
+        yield {"type": "link", "kind": "case_bug", **r}
+    for r in conn.execute(
+        "SELECT a.ref AS from_ref, l.target_type, COALESCE(h.ref, c.ref) AS to_ref, l.created_at "
+        "FROM article_links l JOIN articles a ON a.id = l.article_id "
+        "LEFT JOIN help_requests h ON l.target_type = 'help_request' AND h.id = l.target_id "
+        "LEFT JOIN cases c ON l.target_type = 'case' AND c.id = l.target_id "
+        "ORDER BY l.article_id, l.target_type, l.target_id"
+    ):
+        if r["to_ref"] is None:
+            continue
+        kind = "article_case" if r.pop("target_type") == "case" else "article_request"
+        yield {"type": "link", "kind": kind, **r}
+
+
+def known_refs(conn: sqlite3.Connection, kind: str, refs: Iterable[str]) -> set[str]:
+    table = TABLE_OF[kind]
+    refs = list(refs)
+    found: set[str] = set()
+    for i in range(0, len(refs), 500):
+        chunk = refs[i : i + 500]
+        found.update(r["ref"] for r in conn.execute(
+            f"SELECT ref FROM {table} WHERE ref IN ({','.join('?' * len(chunk))})", chunk))
+    return found

@@ -1,0 +1,177 @@
+"""Outbox, sync cursors and the sync log: the SQL the sync engine needs, and nothing else.
+
+An outbox op moves ``pending`` → ``sending`` (committed before the push) → ``done``, or to
+``conflict`` (upstream said someone else got there first) or ``error`` (upstream refused; it is
+tried again at the next sync). An op found in ``sending`` was pushed by a sync that died before
+it recorded the answer: the connector checks upstream before sending it again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+ACTIVE = ("pending", "sending", "error")
+
+
+def _decode(row: dict[str, Any]) -> dict[str, Any]:
+    row = dict(row)
+    try:
+        row["payload"] = json.loads(row.get("payload") or "{}")
+    except ValueError:
+        row["payload"] = {}
+    return row
+
+
+def ops_to_push(conn: sqlite3.Connection, sources: Iterable[str]) -> list[dict[str, Any]]:
+    """Ops still to reach upstream for these sources, oldest first."""
+    names = list(sources)
+    if not names:
+        return []
+    marks = ",".join("?" * len(names))
+    rows = conn.execute(
+        f"SELECT * FROM outbox WHERE state IN ('pending','sending','error') AND source IN ({marks}) ORDER BY id",
+        names,
+    ).fetchall()
+    return [_decode(r) for r in rows]
+
+
+def get_op(conn: sqlite3.Connection, op_id: int) -> dict[str, Any] | None:
+    row = conn.execute("SELECT * FROM outbox WHERE id = ?", (op_id,)).fetchone()
+    return None if row is None else _decode(row)
+
+
+def pending_sources(conn: sqlite3.Connection) -> list[str]:
+    return [r["source"] for r in conn.execute(
+        "SELECT DISTINCT source FROM outbox WHERE state IN ('pending','sending','error') ORDER BY source")]
+
+
+def mark(conn: sqlite3.Connection, op_id: int, state: str, now: str, error: str | None = None,
+         count_attempt: bool = False) -> None:
+    conn.execute(
+        "UPDATE outbox SET state = ?, updated_at = ?, last_error = ?, attempts = attempts + ? WHERE id = ?",
+        (state, now, error, 1 if count_attempt else 0, op_id),
+    )
+
+
+def rebase(conn: sqlite3.Connection, source: str, ref: str, version: str | None) -> None:
+    """Later ops on a record we just changed upstream are based on the version our change made."""
+    conn.execute(
+        "UPDATE outbox SET base_version = ? WHERE source = ? AND record_ref = ? AND state IN ('pending','error')",
+        (version, source, ref),
+    )
+
+
+def rename_ref(conn: sqlite3.Connection, old_ref: str, new_ref: str) -> None:
+    """A local ref (DRAFT-3) became the upstream's (KB#12): ops not yet sent follow it."""
+    conn.execute("UPDATE outbox SET record_ref = ? WHERE record_ref = ?", (new_ref, old_ref))
+    rows = conn.execute(
+        "SELECT id, payload FROM outbox WHERE payload LIKE ? AND state IN ('pending','sending','error')",
+        (f"%{old_ref}%",),
+    ).fetchall()
+    for r in rows:
+        payload = json.loads(r["payload"])
+        if payload.get("article_ref") == old_ref:
+            payload["article_ref"] = new_ref
+            conn.execute("UPDATE outbox SET payload = ? WHERE id = ?", (json.dumps(payload, ensure_ascii=False), r["id"]))
+
+
+def refs_with_local_changes(conn: sqlite3.Connection, source: str) -> set[str]:
+    """Refs whose local fields must not be overwritten by a pull: they have ops not yet pushed."""
+    return {r["record_ref"] for r in conn.execute(
+        "SELECT DISTINCT record_ref FROM outbox WHERE source = ? AND state IN ('pending','sending','error')", (source,))}
+
+
+# -- cursors -------------------------------------------------------------------------------------
+
+
+def get_cursors(conn: sqlite3.Connection, source: str) -> dict[str, str | None]:
+    return {r["stream"]: r["cursor"] for r in conn.execute(
+        "SELECT stream, cursor FROM sync_cursors WHERE source = ?", (source,))}
+
+
+def set_cursor(conn: sqlite3.Connection, source: str, stream: str, cursor: str | None, now: str) -> None:
+    conn.execute(
+        "INSERT INTO sync_cursors(source, stream, cursor, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(source, stream) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+        (source, stream, cursor, now),
+    )
+
+
+# -- log ----------------------------------------------------------------------------------------
+
+
+def log_start(conn: sqlite3.Connection, source: str, now: str) -> int:
+    return conn.execute("INSERT INTO sync_log(source, started_at) VALUES (?, ?)", (source, now)).lastrowid
+
+
+def log_finish(conn: sqlite3.Connection, log_id: int, now: str, pulled: int, pushed: int, conflicts: int,
+               error: str | None) -> None:
+    conn.execute(
+        "UPDATE sync_log SET finished_at = ?, pulled = ?, pushed = ?, conflicts = ?, error = ? WHERE id = ?",
+        (now, pulled, pushed, conflicts, error, log_id),
+    )
+
+
+def local_versions(conn: sqlite3.Connection, table: str, refs: list[str]) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for i in range(0, len(refs), 500):
+        chunk = refs[i : i + 500]
+        for r in conn.execute(
+            f"SELECT ref, remote_version FROM {table} WHERE ref IN ({','.join('?' * len(chunk))})", chunk
+        ):
+            out[r["ref"]] = r["remote_version"]
+    return out
+
+
+# -- one sync at a time ---------------------------------------------------------------------------
+
+
+class SyncBusy(Exception):
+    """Another sync of the same database is running; the sentence says so."""
+
+
+@contextlib.contextmanager
+def sync_lock(db_path: str | Path) -> Iterator[None]:
+    """Hold the database's sync lock (an flock on ``<db>.sync.lock``) or raise SyncBusy.
+
+    Two syncs pushing the same outbox at once would both send an op (the second one sees it in
+    ``sending`` and takes it for the leftover of a crashed sync), so a second sync (cron while the
+    workbench syncs, say) does nothing and says why. The kernel drops the lock when its process
+    dies, so a SIGKILLed sync never leaves it stale."""
+    path = str(db_path)
+    if path == ":memory:" or path.startswith("file:"):
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no guard
+        yield
+        return
+    lock_path = f"{path}.sync.lock"
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:  # a directory we cannot write: the database cannot be written either
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            who = f" (process {holder})" if holder.isdigit() else ""
+            raise SyncBusy(f"another sync of {path} is running{who}; this one sent and fetched nothing") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

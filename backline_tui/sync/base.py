@@ -1,0 +1,53 @@
+"""The connector interface: what the sync engine needs from an upstream system.
+
+A connector pulls records changed since a cursor, as batches of interchange records (dicts as
+the pydantic models in domain/models.py dump them) each with the cursor to store once the batch
+is written, and pushes one outbox op at a time, saying what became of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Literal, Protocol
+
+
+class SourceError(Exception):
+    """The whole source cannot be synced now (unreachable, bad credentials, server error).
+
+    Said in one line, never with a secret in it. Nothing is lost: ops stay in the outbox."""
+
+
+@dataclass
+class Batch:
+    stream: str
+    records: list[dict[str, Any]]
+    cursor: str | None
+
+
+@dataclass
+class PushResult:
+    status: Literal["done", "conflict", "error"]
+    #: for conflict/error: one sentence for the user ("bob claimed RT#123 first")
+    message: str = ""
+    #: the upstream state after the op (or, for a conflict, the state that won)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    #: a local record now known upstream under another ref: (kind, old_ref, new_ref, remote_id)
+    renames: list[tuple[str, str, str, str | None]] = field(default_factory=list)
+    #: local message id -> (upstream ref, remote id), so a pull matches the message we posted
+    message_refs: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+    #: True when the op was found already applied upstream (a resend after a crash)
+    already_applied: bool = False
+
+
+class Connector(Protocol):
+    name: str
+
+    def pull(self, cursors: dict[str, str | None]) -> Iterator[Batch]:
+        """Records changed since the cursors (one per stream), oldest first."""
+
+    def push(self, op: dict[str, Any], *, resend: bool = False) -> PushResult:
+        """Apply one outbox op upstream. ``resend``: the op was found in ``sending`` (a sync died
+        after pushing it, maybe): check upstream first and never apply it twice."""
+
+    def close(self) -> None:
+        ...
