@@ -1,0 +1,223 @@
+"""The Insights pane as a user sees it, standalone in a small app: figures on screen, the driver
+grouping key, enter on a driver opening its cases, hostile text shown inert, and a snapshot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+from backline_tui.clock import Clock
+from backline_tui.config import Config
+from backline_tui.storage import Replica
+from backline_tui.widgets.insights import DriverCasesScreen, InsightsPane
+from backline_tui.workbench import Workbench
+from tests import factories as F
+from tests.factories import NOW
+from tests.test_insights import ARTICLES, BUG_CASES, BUGS, CASES, HELP, LINKS, C, hand  # noqa: F401 (fixture)
+
+
+class PaneApp(App):
+    def __init__(self, wb: Workbench) -> None:
+        super().__init__()
+        self.wb = wb
+        self.opened: list[InsightsPane.OpenCases] = []
+
+    def compose(self) -> ComposeResult:
+        yield InsightsPane(self.wb)
+
+
+class HandlingApp(PaneApp):
+    """An app that shows a driver's cases itself."""
+
+    def on_insights_pane_open_cases(self, message: InsightsPane.OpenCases) -> None:
+        self.opened.append(message)
+
+
+async def ready(pilot) -> InsightsPane:
+    """Wait until the pane (on whichever screen holds it) has every section on screen."""
+    [pane] = [p for screen in pilot.app.screen_stack for p in screen.query(InsightsPane)]
+    for _ in range(100):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if pane.ready:
+            return pane
+    raise AssertionError("the Insights pane never finished loading")
+
+
+def cells(table: DataTable) -> list[list[str]]:
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def test_hand_dataset_window_for_pane(hand):  # noqa: F811
+    """The pane shows the default 26-week window; the hand dataset lies inside it."""
+    wb = Workbench.open(hand, Config(me="alice"), Clock(NOW))
+    assert wb.insights().drivers().total == 10
+    wb.close()
+
+
+async def test_pane_shows_every_section(hand):  # noqa: F811
+    wb = Workbench.open(hand, Config(me="alice"), Clock(NOW))
+    app = PaneApp(wb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await ready(pilot)
+        drivers = cells(pane.query_one("#drivers-table", DataTable))
+        assert drivers[0][1:] == ["Widget / Editor", "5", "50%", "50%"]
+        assert [r[1] for r in drivers] == ["Widget / Editor", "Widget / Sync", "Gadget / API"]
+        bugs = cells(pane.query_one("#bugs-table", DataTable))
+        assert bugs[0][0] == "PROJ-A" and bugs[0][3:7] == ["28", "2", "3", "2"]
+        assert bugs[0][8].startswith("OVERDUE")
+        assert cells(pane.query_one("#gaps-table", DataTable))[0] == ["Widget / Editor", "3", "2", "67%"]
+        prio = cells(pane.query_one("#team-priority", DataTable))
+        assert prio[0] == ["P1", "30m", "2", "30m", "50%", "50%"]
+        assert [r[0] for r in cells(pane.query_one("#team-askers", DataTable))] == ["ana", "ben", "cat"]
+        # g regroups the Pareto: by product, then by version
+        await pilot.press("g")
+        assert [r[1:3] for r in cells(pane.query_one("#drivers-table", DataTable))] == [
+            ["Widget", "8"], ["Gadget", "2"]]
+        await pilot.press("g")
+        assert cells(pane.query_one("#drivers-table", DataTable))[0][1] == "Widget / 2.3"
+    wb.close()
+
+
+async def test_enter_on_a_driver_lists_its_cases(hand):  # noqa: F811
+    wb = Workbench.open(hand, Config(me="alice"), Clock(NOW))
+    app = PaneApp(wb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await ready(pilot)
+        pane.query_one("#drivers-table", DataTable).focus()
+        await pilot.press("down", "enter")  # Widget / Sync
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, DriverCasesScreen)
+        table = app.screen.query_one(DataTable)
+        assert [r[0] for r in cells(table)] == ["C-S3", "C-S2", "C-S1"]
+        await pilot.press("escape")
+        assert app.screen.query_one(InsightsPane) is pane
+    wb.close()
+
+
+async def test_an_app_that_handles_open_cases_gets_the_message_instead(hand):  # noqa: F811
+    wb = Workbench.open(hand, Config(me="alice"), Clock(NOW))
+    app = HandlingApp(wb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await ready(pilot)
+        pane.query_one("#drivers-table", DataTable).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, DriverCasesScreen)
+        [msg] = app.opened
+        assert (msg.product, msg.component, msg.version) == ("Widget", "Editor", None)
+        assert msg.since == "2026-06-01T00:00:00Z" and msg.until == "2026-11-23T09:00:00Z"
+    wb.close()
+
+
+async def test_hostile_upstream_text_is_shown_inert(tmp_path):
+    db = tmp_path / "h.db"
+    r = Replica(db)
+    F.load(r, Config(me="alice"), cases=[
+        C("C-X", "2026-11-20T10:00:00Z", product="[@click=app.quit]Evil[/] \x1b[2J", component="x [/ y")])
+    r.close()
+    wb = Workbench.open(db, Config(me="alice"), Clock(NOW))
+    app = PaneApp(wb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await ready(pilot)
+        [row] = cells(pane.query_one("#drivers-table", DataTable))
+        # the markup is text, the escape character a visible replacement (the cell is cut at 28)
+        assert row[1].startswith("[@click=app.quit]Evil[/] \ufffd[") and "\x1b" not in row[1]
+        svg = app.export_screenshot()
+        assert "\x1b" not in svg and "[@click=app.quit]Evil[/]" in svg.replace("&#160;", " ")
+        assert app.is_running
+    wb.close()
+
+
+async def test_recompute_picks_up_new_data(hand):  # noqa: F811
+    wb = Workbench.open(hand, Config(me="alice"), Clock(NOW))
+    app = PaneApp(wb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await ready(pilot)
+        pane.query_one("#drivers-table", DataTable).focus()
+        F.load(wb.replica, Config(me="alice"), cases=[C("C-N1", "2026-11-22T10:00:00Z", product="Gadget", component="API")])
+        await pilot.press("R")
+        await ready(pilot)
+        assert str(pane.query_one("#drivers-caption").render()).startswith("11 cases · 3 of 3 make 80%")
+        # a tie (3 and 3) is broken by name
+        assert [r[1:3] for r in cells(pane.query_one("#drivers-table", DataTable))[1:]] == [
+            ["Gadget / API", "3"], ["Widget / Sync", "3"]]
+    wb.close()
+
+
+def test_insights_pane_snapshot(snap_compare, hand):  # noqa: F811
+    wb = Workbench.open(hand, Config(me="alice"), Clock(NOW))
+    app = PaneApp(wb)
+
+    async def run_before(pilot) -> None:
+        await ready(pilot)
+
+    try:
+        assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+    finally:
+        wb.close()
+
+
+def test_insights_pane_snapshot_team(snap_compare, demo_db: Path):
+    wb = Workbench.open(demo_db, Config(me="alice"), Clock(NOW))
+    app = PaneApp(wb)
+
+    async def run_before(pilot) -> None:
+        pane = await ready(pilot)
+        pane.query_one("#drivers-table", DataTable).focus()
+        await pilot.press("right_square_bracket", "right_square_bracket", "right_square_bracket")
+        await pilot.pause()
+
+    try:
+        assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+    finally:
+        wb.close()
+
+
+async def test_key_5_in_the_workbench_shows_the_pane_and_its_keys_work(hand):  # noqa: F811
+    from backline_tui.app import BacklineApp
+
+    wb = Workbench.open(hand, Config(me="alice"), Clock(NOW))
+    app = BacklineApp(wb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("5")
+        pane = await ready(pilot)
+        assert pane.visible and pane.screen is app.screen
+        assert cells(pane.query_one("#drivers-table", DataTable))[0][1:3] == ["Widget / Editor", "5"]
+        await pilot.press("g")  # reaches the pane without a click first
+        assert pane.level == "product"
+        assert cells(pane.query_one("#drivers-table", DataTable))[0][1:3] == ["Widget", "8"]
+    wb.close()
+
+
+async def test_a_failing_section_is_reported_and_the_others_still_show(hand, monkeypatch):  # noqa: F811
+    from backline_tui.insights.service import Insights
+
+    def broken(self, window=None, topics=10):
+        raise RuntimeError("disk [b]on fire[/b]")
+
+    monkeypatch.setattr(Insights, "gaps", broken)
+    wb = Workbench.open(hand, Config(me="alice"), Clock(NOW))
+    app = PaneApp(wb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await ready(pilot)
+        assert [n.message for n in app._notifications] == ["Insights (gaps) failed: disk [b]on fire[/b]"]
+        assert cells(pane.query_one("#drivers-table", DataTable))[0][1] == "Widget / Editor"
+        assert pane.query_one("#gaps-table", DataTable).row_count == 0
+    wb.close()
+
+
+async def test_an_empty_database_shows_zeros(empty_wb):
+    app = PaneApp(empty_wb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await ready(pilot)
+        assert str(pane.query_one("#drivers-caption").render()).startswith("0 cases")
+        assert pane.query_one("#bugs-table", DataTable).row_count == 0
+        assert str(pane.query_one("#team-caption").render()).startswith("0 asked · in OLA – · median resolve –")
+        await pilot.press("right_square_bracket", "right_square_bracket", "right_square_bracket")
+        await pilot.pause()
+        assert app.is_running and not app._exception
