@@ -1,32 +1,271 @@
-"""The Textual workbench (placeholder until the panes land)."""
+"""The Textual workbench: panes over the replica, details, actions, search.
+
+The app talks only to the Workbench facade, and every facade call runs on one database thread
+(`call_db`), never on the event loop. Untrusted text reaches widgets only through
+backline_tui.text and is rendered without markup.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import shlex
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
+from typing import Any, Callable
 
-from textual.app import App, ComposeResult
-from textual.widgets import Footer, Header, Static
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
 
 from backline_tui.config import Config
-from backline_tui.workbench import Workbench
+from backline_tui.text import one_line
+from backline_tui.widgets.search import SearchProvider
+from backline_tui.workbench import ActionError, PaneFilter, Workbench
+
+# editor(text, suffix) -> edited text, or None when the user gave up
+Editor = Callable[[str, str], "str | None"]
+
+
+def external_editor(app: App, text: str, suffix: str = ".md") -> str | None:
+    """Edit `text` in $VISUAL / $EDITOR (vi by default) with the app suspended."""
+    command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    fd, name = tempfile.mkstemp(prefix="backline-", suffix=suffix)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        with app.suspend():
+            rc = subprocess.call([*shlex.split(command), name])
+        if rc != 0:
+            return None
+        return Path(name).read_text(encoding="utf-8")
+    finally:
+        os.unlink(name)
 
 
 class BacklineApp(App):
     TITLE = "Backline"
-    BINDINGS = [("q", "quit", "Quit")]
+    # absolute, so that subclasses defined elsewhere (benchmarks, tests) find it too
+    CSS_PATH = Path(__file__).parent / "styles" / "app.tcss"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("S", "sync", "Sync", id="sync"),
+        Binding("U,ctrl+z", "undo", "Undo", id="undo", show=False),
+    ]
 
-    def __init__(self, workbench: Workbench) -> None:
+    COMMANDS = App.COMMANDS | {SearchProvider}
+
+    status_text: reactive[str] = reactive("")
+    sync_progress: reactive[str] = reactive("")
+
+    def __init__(self, workbench: Workbench, editor: Editor | None = None, keymap: dict[str, str] | None = None) -> None:
         super().__init__()
         self.workbench = workbench
+        self._editor = editor
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backline-db")
+        self._undo: tuple[str, Callable[[], Any]] | None = None
+        self._syncing = False
+        # keys typed while a compose screen is on its way (see RecordActions.swallow_key)
+        self.typeahead: list[str] | None = None
+        if keymap:
+            self.set_keymap(keymap)
+        theme = workbench.config.theme
+        if theme in self.available_themes:
+            self.theme = theme
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        counts = self.workbench.counts()
-        yield Static("\n".join(f"{k}: {v}" for k, v in counts.items()), markup=False)
-        yield Footer()
+    # ------------------------------------------------------------------ plumbing
+
+    async def call_db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a facade call on the database thread and await its result."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._db, partial(fn, *args, **kwargs))
+
+    def _filter(self, view: Any) -> PaneFilter:
+        return PaneFilter(mine=view.mine, unclaimed=view.unclaimed, product=view.product, text=view.text)
+
+    def pane_page(self, pane: str, view: Any, offset: int, limit: int) -> list[dict]:
+        """A page of a pane for a screen's ViewFilter (runs on the database thread)."""
+        return self.workbench.pane(pane, self._filter(view), offset, limit)
+
+    def pane_total(self, pane: str, view: Any) -> int:
+        return self.workbench.pane_count(pane, self._filter(view))
+
+    async def attempt(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+        """call_db, with a refusal (ActionError) told to the user instead of raised."""
+        try:
+            return True, await self.call_db(fn, *args)
+        except ActionError as exc:
+            self.say(str(exc), severity="warning")
+            return False, None
+        except Exception as exc:  # noqa: BLE001 — a locked or broken database: say so, keep running
+            self.say(f"database error: {exc}", severity="error", timeout=10)
+            return False, None
+
+    def on_mount(self) -> None:
+        from backline_tui.screens.main import MainScreen
+
+        self.push_screen(MainScreen())
+        self.refresh_status()
+
+    def on_unmount(self) -> None:
+        self._db.shutdown(wait=False, cancel_futures=True)
+
+    def say(self, message: str, *, title: str = "", severity: str = "information", timeout: float | None = None) -> None:
+        """A notification; its text may quote upstream data, so it is cleaned and never markup."""
+        self.notify(one_line(message, 400), title=one_line(title, 80), severity=severity, timeout=timeout, markup=False)
+
+    def refresh_status(self) -> None:
+        self.run_worker(self._load_status, group="status", exclusive=True)
+
+    async def _load_status(self) -> None:
+        try:
+            st = await self.call_db(self.workbench.status)
+        except Exception as exc:  # noqa: BLE001 — the status line must never end the app
+            self.status_text = f"me: {self.workbench.me} · status unavailable: {one_line(str(exc), 80)}"
+            return
+        parts = [f"me: {st['me']}"]
+        parts.append(f"{st['pending']} pending op{'s' if st['pending'] != 1 else ''}")
+        if st["conflicts"]:
+            parts.append(f"{st['conflicts']} conflict{'s' if st['conflicts'] != 1 else ''}")
+        from backline_tui.widgets.format import local_time
+
+        last = local_time(st["last_sync"]) if st["last_sync"] else "never"
+        parts.append(f"last sync: {last}" + (" (failed)" if st.get("last_sync_error") else ""))
+        parts.append("sources: " + (", ".join(st["sources"]) if st["sources"] else "none configured"))
+        if self.workbench.clock.fixed:
+            parts.append(f"now pinned at {self.workbench.now().strftime('%Y-%m-%d %H:%M')}Z")
+        self.status_text = " · ".join(one_line(p, 80) for p in parts)
+
+    def edit_text(self, text: str, suffix: str = ".md") -> str | None:
+        """Run the injected editor, or $EDITOR with the app suspended."""
+        if self._editor is not None:
+            return self._editor(text, suffix)
+        try:
+            return external_editor(self, text, suffix)
+        except Exception as exc:  # SuspendNotSupported, editor not found
+            self.say(f"cannot start the editor: {exc}", severity="error")
+            return None
+
+    # ------------------------------------------------------------------ actions run by screens
+
+    def perform(
+        self,
+        fn: Callable[[], Any],
+        done: str | Callable[[Any], str],
+        undo: tuple[str, Callable[[], Any]] | None = None,
+        after: Callable[[Any], None] | None = None,
+    ) -> None:
+        """Run a facade action on the database thread; say what happened (or why not), offer
+        an undo, then reload what is on screen."""
+        self.run_worker(self._perform(fn, done, undo, after), group="action")
+
+    async def _perform(self, fn, done, undo, after) -> None:
+        try:
+            result = await self.call_db(fn)
+        except ActionError as exc:
+            self.say(str(exc), severity="warning")
+            return
+        except Exception as exc:  # noqa: BLE001 — e.g. the database is locked by a long sync
+            self.say(f"not done, database error: {exc}", severity="error", timeout=10)
+            return
+        message = done(result) if callable(done) else done
+        if undo is not None:
+            self._undo = undo
+            message += " · U to undo"
+        self.say(message)
+        if after is not None:
+            after(result)
+        self.reload_screens()
+
+    def reload_screens(self) -> None:
+        for screen in self.screen_stack:
+            reload = getattr(screen, "reload", None)
+            if reload is not None:
+                reload()
+        self.refresh_status()
+
+    def action_undo(self) -> None:
+        if self._undo is None:
+            self.say("nothing to undo")
+            return
+        label, fn = self._undo
+        self._undo = None
+        self.perform(fn, f"undone: {label}")
+
+    def action_help(self) -> None:
+        from backline_tui.screens.dialogs import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def open_record(self, kind: str, ref: str) -> None:
+        from backline_tui.screens.detail import DetailScreen
+
+        self.push_screen(DetailScreen(kind, ref))
+
+    # ------------------------------------------------------------------ sync
+
+    def action_sync(self) -> None:
+        sync = getattr(self.workbench, "sync", None)
+        if sync is None:
+            self.say("sync is not configured", severity="warning")
+            return
+        if not self.workbench.config.sources:
+            from backline_tui.config import default_config_path
+
+            self.say(f"sync is not configured: add a [[sources]] entry to {default_config_path()}",
+                     severity="warning", timeout=10)
+            return
+        if self._syncing:
+            self.say("a sync is already running")
+            return
+        self._syncing = True
+        self.sync_progress = "sync: starting…"
+        self.run_worker(partial(self._sync_thread, sync), thread=True, group="sync")
+
+    def _sync_thread(self, sync: Callable[..., Any]) -> None:
+        def progress(*args: Any, **kwargs: Any) -> None:
+            # the engine reports (stage, done, total or None)
+            if len(args) == 3 and isinstance(args[1], int):
+                stage, done, total = args
+                words = f"{stage} {done:,}" + (f"/{total:,}" if isinstance(total, int) else "")
+            else:
+                words = " ".join([str(a) for a in args] + [f"{k}={v}" for k, v in kwargs.items()])
+            self.call_from_thread(setattr, self, "sync_progress", "sync: " + one_line(words, 80) + "…")
+
+        try:
+            result = sync(progress=progress)
+        except Exception as exc:  # noqa: BLE001 — any failure is told, never a crash
+            self.call_from_thread(self._sync_done, None, exc)
+        else:
+            self.call_from_thread(self._sync_done, result, None)
+
+    def _sync_done(self, result: Any, error: BaseException | None) -> None:
+        self._syncing = False
+        # keys typed while a compose screen is on its way (see RecordActions.swallow_key)
+        self.typeahead: list[str] | None = None
+        self.sync_progress = ""
+        if error is not None:
+            self.say(f"sync failed: {error}", severity="error", timeout=10)
+        else:
+            pulled = getattr(result, "pulled", 0)
+            pushed = getattr(result, "pushed", 0)
+            self.say(f"sync done: {pushed} pushed, {pulled} pulled")
+            for sentence in getattr(result, "conflicts", None) or []:
+                self.say(str(sentence), title="conflict", severity="warning", timeout=15)
+            for sentence in getattr(result, "errors", None) or []:
+                self.say(str(sentence), title="sync error", severity="error", timeout=15)
+        self.reload_screens()
 
 
 def run_app(db: Path, config: Config) -> int:
     wb = Workbench.open(db, config)
-    BacklineApp(wb).run()
+    try:
+        BacklineApp(wb).run()
+    finally:
+        wb.close()
     return 0

@@ -1,0 +1,378 @@
+"""Record actions (DESIGN §5) shared by the pane screen (the selected row) and the detail screen
+(the open record). A screen mixes in RecordActions, adds ACTION_BINDINGS to its BINDINGS and
+implements `target()`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.binding import Binding
+
+from backline_tui.text import clean
+
+ACTION_BINDINGS = [
+    Binding("c", "claim", "Claim", id="claim"),
+    Binding("u", "unclaim", "Unclaim", id="unclaim"),
+    Binding("r", "respond", "Respond", id="respond"),
+    Binding("n", "note", "Note", id="note"),
+    Binding("x", "resolve", "Resolve", id="resolve"),
+    Binding("d", "document", "Document", id="document"),
+    Binding("o", "offer", "Offer help", id="offer"),
+    Binding("p", "priority", "Priority", id="priority"),
+    Binding("t", "target", "Target", id="target"),
+    Binding("l", "link", "Link", id="link"),
+    Binding("v", "validate", "Validate", id="validate"),
+    Binding("f", "flag", "Flag", id="flag"),
+    Binding("a", "archive", "Archive", id="archive"),
+    Binding("m", "review", "Reviewed", id="review"),
+    Binding("e", "edit", "$EDITOR", id="edit"),
+]
+
+ACTIONS_FOR: dict[str, tuple[str, ...]] = {
+    "help_request": ("claim", "unclaim", "respond", "note", "resolve", "document", "edit"),
+    "case": ("note", "offer", "link", "edit"),
+    "bug": ("priority", "target", "link"),
+    "article": ("validate", "flag", "archive", "review", "edit"),
+}
+RECORD_ACTIONS = frozenset(a for acts in ACTIONS_FOR.values() for a in acts)
+# actions that open a screen to type into: their keys are run in order (RecordActions.run_key_now)
+COMPOSING = frozenset({"respond", "note", "offer", "document", "flag", "target", "link"})
+
+
+class RecordActions:
+    """Mixed into a Screen. `target()` returns the record the keys act on (a pane row or a
+    detail dict with at least kind and ref), or None."""
+
+    app: Any
+
+    def target(self) -> dict | None:  # pragma: no cover - implemented by the screens
+        raise NotImplementedError
+
+    # which keys apply here (the footer shows only those). A key that applies to the kind of
+    # record stays live even when the facade will refuse (claiming bob's request): the refusal
+    # then says why, instead of the key silently doing nothing.
+    def check_record_action(self, action: str) -> bool | None:
+        if action not in RECORD_ACTIONS:
+            return True
+        rec = self.target()
+        if rec is None or action not in ACTIONS_FOR.get(rec.get("kind", ""), ()):
+            return False
+        return True
+
+    def swallow_key(self, event) -> bool:
+        """Between r (or n, o, d) and its compose screen there is a database read. Keys typed
+        ahead in that moment are kept for the compose screen instead of running as commands
+        (typing "hello" must not trigger e, l and o)."""
+        buffer = getattr(self.app, "typeahead", None)
+        if buffer is None:
+            return False
+        if event.is_printable and event.character:
+            buffer.append(event.character)
+        elif event.key == "enter":
+            buffer.append("\n")
+        else:
+            return False
+        event.stop()
+        event.prevent_default()
+        return True
+
+    def run_key_now(self, event, actions: frozenset[str] = frozenset()) -> bool:
+        """Run the binding of `event` here, in key order, if it is one of `actions` (those that
+        open a screen to type into). A binding normally runs only when the key has bubbled up
+        to the app, after the keys typed behind it were already handled; typing "rhello" fast
+        would then run e, l and o as commands before the reply screen exists."""
+        active = self.app.active_bindings.get(event.key)
+        if active is None or active.binding.action not in (actions or COMPOSING):
+            return False
+        action = active.binding.action
+        if not self.check_action(action, ()):
+            return False  # not ours here: let the key take its usual way (another widget's binding)
+        event.stop()
+        event.prevent_default()
+        getattr(self, f"action_{action}")()
+        return True
+
+    # -- help requests -------------------------------------------------------------------------
+
+    def _wb(self):
+        return self.app.workbench
+
+    def _rec(self) -> dict | None:
+        rec = self.target()
+        if rec is None:
+            self.app.say("nothing selected")
+        return rec
+
+    def action_claim(self) -> None:
+        if (rec := self._rec()) is None:
+            return
+        ref, wb = rec["ref"], self._wb()
+        self.app.perform(lambda: wb.claim(ref), f"claimed {ref}", undo=(f"claim {ref}", lambda: wb.unclaim(ref)))
+
+    def action_unclaim(self) -> None:
+        if (rec := self._rec()) is None:
+            return
+        ref, wb = rec["ref"], self._wb()
+        self.app.perform(lambda: wb.unclaim(ref), f"unclaimed {ref}", undo=(f"unclaim {ref}", lambda: wb.claim(ref)))
+
+    def action_respond(self, use_editor: bool = False) -> None:
+        if (rec := self._rec()) is None:
+            return
+        ref, wb = rec["ref"], self._wb()
+        self._open_compose(
+            "Send reply", f"Reply to {ref} · asked by {rec.get('asker') or '?'}",
+            "", "",
+            lambda body: self.app.perform(lambda: wb.respond(ref, body), f"reply sent to {ref} (queued for sync)"),
+            use_editor,
+        )
+
+    def action_note(self, use_editor: bool = False) -> None:
+        if (rec := self._rec()) is None:
+            return
+        ref, kind, wb = rec["ref"], rec["kind"], self._wb()
+        self._open_compose(
+            "Save note", f"Internal note on {ref} (not shown to the asker or customer)",
+            "", "",
+            lambda body: self.app.perform(lambda: wb.note(kind, ref, body), f"note added to {ref}"),
+            use_editor,
+        )
+
+    def _question(self, rec: dict) -> str:
+        subject = rec.get("subject") or rec.get("title") or ""
+        body = rec.get("body")
+        return f"{subject}\n\n{body}" if body else subject
+
+    def _open_compose(self, label: str, heading: str, context: str, body: str, on_text, use_editor: bool) -> None:
+        rec = self.target()
+        self.app.typeahead = []
+        self.app.run_worker(self._open_compose_async(rec, label, heading, body, on_text, use_editor), group="action")
+
+    async def _open_compose_async(self, rec, label, heading, body, on_text, use_editor) -> None:
+        from backline_tui.screens.compose import ComposeScreen
+
+        context = ""
+        if rec is not None:
+            try:
+                full = await self.app.call_db(self._wb().detail, rec["kind"], rec["ref"])
+                context = self._question(full)
+            except Exception:  # noqa: BLE001 — the record vanished: compose without context
+                context = self._question(rec)
+        if self.app.screen is not self:  # the user went elsewhere meanwhile
+            self.app.typeahead = None
+            return
+
+        def done(result) -> None:
+            if result is not None:
+                on_text(result.body)
+
+        self.app.push_screen(
+            ComposeScreen(heading=heading, context=context, body=body, submit_label=label, start_in_editor=use_editor),
+            done,
+        )
+
+    def action_resolve(self) -> None:
+        if (rec := self._rec()) is None:
+            return
+        from backline_tui.screens.dialogs import ConfirmScreen
+
+        ref, wb = rec["ref"], self._wb()
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.app.perform(lambda: wb.resolve(ref), f"resolved {ref}")
+
+        self.app.push_screen(
+            ConfirmScreen(f"Resolve {ref}?", clean(rec.get("subject") or ""), "Resolve"), confirmed)
+
+    def action_document(self) -> None:
+        if (rec := self._rec()) is None:
+            return
+        self.app.typeahead = []
+        self.app.run_worker(self._document(rec), group="action")
+
+    async def _document(self, rec: dict) -> None:
+        from backline_tui.screens.compose import ArticleComposeScreen
+
+        ref, wb = rec["ref"], self._wb()
+        ok, current = await self.app.attempt(wb.help_request, ref)
+        if not ok:
+            self.app.typeahead = None
+            return
+        if current.get("article"):
+            self.app.typeahead = None
+            self.app.say(f"{ref} is already documented in {current['article']['ref']}", severity="warning")
+            return
+        ok, draft = await self.app.attempt(wb.draft_article, ref)
+        if not ok:
+            self.app.typeahead = None
+            return
+        title, body = draft
+
+        def done(result) -> None:
+            if result is None:
+                return
+            self.app.perform(
+                lambda: wb.document(ref, result.title, result.body),
+                lambda art: f"documented {ref} in {art['ref']} (work in progress article)",
+            )
+
+        self.app.push_screen(
+            ArticleComposeScreen(heading=f"Document {ref} as a KB article (KCS: Issue / Environment / Resolution / Cause)",
+                          context="", body=clean(body), title=clean(title), submit_label="Save article"),
+            done,
+        )
+
+    def action_edit(self) -> None:
+        if (rec := self._rec()) is None:
+            return
+        kind = rec["kind"]
+        if kind == "help_request":
+            self.action_respond(use_editor=True)
+        elif kind == "case":
+            self.action_note(use_editor=True)
+        elif kind == "article":
+            self.app.run_worker(self._edit_article(rec), group="action")
+
+    async def _edit_article(self, rec: dict) -> None:
+        ref, wb = rec["ref"], self._wb()
+        ok, art = await self.app.attempt(wb.article, ref)
+        if not ok:
+            return
+        text = self.app.edit_text(f"{art['title']}\n\n{art['body']}", ".md")
+        if text is None:
+            self.app.say("edit cancelled")
+            return
+        title, _, body = text.partition("\n")
+        body = body[1:] if body.startswith("\n") else body
+        self.app.perform(lambda: wb.edit_article(ref, title, body), f"saved {ref}")
+
+    # -- cases -----------------------------------------------------------------------------------
+
+    def action_offer(self) -> None:
+        if (rec := self._rec()) is None:
+            return
+        self.app.typeahead = []
+        self.app.run_worker(self._offer(rec), group="action")
+
+    async def _offer(self, rec: dict) -> None:
+        ref, wb = rec["ref"], self._wb()
+        ok, text = await self.app.attempt(wb.offer_text, ref)
+        if not ok:
+            self.app.typeahead = None
+            return
+        self._open_compose(
+            "Send offer", f"Offer help to {rec.get('owner') or 'the case owner'} on {ref}",
+            "", clean(text),
+            lambda body: self.app.perform(lambda: wb.offer_help(ref, body), f"offered help on {ref}"),
+            False,
+        )
+
+    # -- bugs ------------------------------------------------------------------------------------
+
+    def action_priority(self) -> None:
+        if (rec := self._rec()) is None:
+            return
+        from backline_tui.screens.dialogs import ChoiceScreen
+
+        ref, wb = rec["ref"], self._wb()
+        before = rec.get("priority_override")
+        choices = [("P1", "P1 — fix first"), ("P2", "P2"), ("P3", "P3"), ("P4", "P4"),
+                   ("", "follow impact (no override)")]
+
+        def chosen(value: str | None) -> None:
+            if value is None:
+                return
+            new = value or None
+            self.app.perform(
+                lambda: wb.set_bug_priority(ref, new),
+                f"{ref} priority: {new or 'follows impact'}",
+                undo=(f"priority of {ref}", lambda: wb.set_bug_priority(ref, before)),
+            )
+
+        self.app.push_screen(ChoiceScreen(f"Priority of {ref}", choices, current=before or ""), chosen)
+
+    def action_target(self) -> None:
+        if (rec := self._rec()) is None:
+            return
+        from backline_tui.screens.dialogs import PromptScreen
+
+        ref, wb = rec["ref"], self._wb()
+        before = rec.get("target_at")
+        current = (rec.get("target") or "")[:10]
+
+        def entered(value: str | None) -> None:
+            if value is None:
+                return
+            new = value.strip() or None
+            self.app.perform(
+                lambda: wb.set_bug_target(ref, new),
+                f"{ref} target: {new or 'default for its priority'}",
+                undo=(f"target of {ref}", lambda: wb.set_bug_target(ref, before)),
+            )
+
+        self.app.typeahead = []
+        self.app.push_screen(
+            PromptScreen(f"Resolution target for {ref}", "YYYY-MM-DD (empty: the default for its priority)", current),
+            entered)
+
+    def action_link(self) -> None:
+        if (rec := self._rec()) is None:
+            return
+        from backline_tui.screens.dialogs import PromptScreen
+
+        ref, kind, wb = rec["ref"], rec["kind"], self._wb()
+        other = "case" if kind == "bug" else "bug"
+
+        def entered(value: str | None) -> None:
+            if not value or not value.strip():
+                return
+            value = value.strip()
+            case_ref, bug_ref = (value, ref) if kind == "bug" else (ref, value)
+            self.app.perform(lambda: wb.link_case_bug(case_ref, bug_ref), f"linked {case_ref} to {bug_ref}")
+
+        self.app.typeahead = []
+        self.app.push_screen(PromptScreen(f"Link {ref} to a {other}", f"{other} ref, e.g. "
+                                          + ("RT#1001" if other == "case" else "PROJ-42"), ""), entered)
+
+    # -- articles --------------------------------------------------------------------------------
+
+    def action_validate(self) -> None:
+        if (rec := self._rec()) is None:
+            return
+        ref, wb = rec["ref"], self._wb()
+        self.app.perform(lambda: wb.validate(ref), f"validated {ref}")
+
+    def action_flag(self) -> None:
+        if (rec := self._rec()) is None:
+            return
+        from backline_tui.screens.dialogs import PromptScreen
+
+        ref, wb = rec["ref"], self._wb()
+
+        def entered(reason: str | None) -> None:
+            if reason is None:
+                return
+            self.app.perform(lambda: wb.flag(ref, reason), f"flagged {ref}",
+                             undo=(f"flag on {ref}", lambda: wb.unflag(ref)))
+
+        self.app.typeahead = []
+        self.app.push_screen(PromptScreen(f"Flag {ref}", "why? e.g. steps are wrong for v3.2", ""), entered)
+
+    def action_archive(self) -> None:
+        if (rec := self._rec()) is None:
+            return
+        from backline_tui.screens.dialogs import ConfirmScreen
+
+        ref, wb = rec["ref"], self._wb()
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.app.perform(lambda: wb.archive(ref), f"archived {ref}")
+
+        self.app.push_screen(ConfirmScreen(f"Archive {ref}?", clean(rec.get("title") or ""), "Archive"), confirmed)
+
+    def action_review(self) -> None:
+        if (rec := self._rec()) is None:
+            return
+        ref, wb = rec["ref"], self._wb()
+        self.app.perform(lambda: wb.mark_reviewed(ref), f"marked {ref} reviewed; open flags resolved")

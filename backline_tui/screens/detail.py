@@ -1,0 +1,263 @@
+"""One record in full: its text, the message thread, and links to follow
+(request → case → bugs → articles and back). The record keys act on it."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from backline_tui.screens.actions import ACTION_BINDINGS, RecordActions
+from backline_tui.text import clean, one_line
+from backline_tui.widgets.format import (BREACHED, DIM, GOOD, NOTE, OFFER, WARN, block, duration, local_time, ola_sentence,
+                                         priority_cell, target_cell)
+from backline_tui.widgets.status import StatusLine
+
+KIND_NAME = {"help_request": "Help request", "case": "Case", "bug": "Bug", "article": "Article"}
+
+
+def _line(text: Text, label: str, value: object, style: str = "") -> None:
+    text.append(f"{label:<14}", style=DIM)
+    text.append(one_line("" if value is None else str(value), 200) or "—", style=style)
+    text.append("\n")
+
+
+class DetailScreen(RecordActions, Screen):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="detail.back"),
+        Binding("j", "scroll(1)", "Scroll down", id="detail.down", show=False),
+        Binding("k", "scroll(-1)", "Scroll up", id="detail.up", show=False),
+        *ACTION_BINDINGS,
+    ]
+
+    def __init__(self, kind: str, ref: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self.ref = ref
+        self.record: dict | None = None
+        self.links: list[tuple[str, str]] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(f"{KIND_NAME.get(self.kind, self.kind)} {one_line(self.ref, 40)} · loading…",
+                          style="bold"), id="detail-head")
+        with VerticalScroll(id="detail-body"):
+            yield Static(id="detail-facts")
+            yield Static(id="detail-text")
+            yield Static(id="detail-thread")
+        yield Static(Text("Links · enter follows · tab switches between text and links", style="dim"),
+                     id="links-title")
+        yield OptionList(id="links")
+        yield StatusLine()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        self.run_worker(self._load, group="detail", exclusive=True)
+
+    async def _load(self) -> None:
+        ok, rec = await self.app.attempt(self.app.workbench.detail, self.kind, self.ref)
+        if not ok:
+            if self.record is None and self.app.screen is self:
+                self.app.pop_screen()
+            return
+        rec["kind"] = self.kind
+        self.record = rec
+        self._show_record(rec)
+        self.refresh_bindings()
+
+    def target(self) -> dict | None:
+        return self.record
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.check_record_action(action)
+
+    # ------------------------------------------------------------------ rendering
+
+    def _show_record(self, r: dict) -> None:
+        head = Text(no_wrap=True, overflow="ellipsis")
+        head.append(f"{KIND_NAME[self.kind]} ", style="bold")
+        head.append(one_line(r["ref"], 40), style="bold reverse")
+        head.append("  ")
+        facts = Text()
+        links: list[tuple[str, str, Text]] = []
+        thread: list[dict] = r.get("messages") or []
+        body_title = one_line(r.get("subject") or r.get("title") or "", 300)
+
+        if self.kind == "help_request":
+            head.append(f"{r['priority']} · {r['status']} · ")
+            head.append_text(ola_sentence(r))
+            _line(facts, "Subject", r["subject"], "bold")
+            _line(facts, "Asked by", r["asker"])
+            _line(facts, "Owner", r["owner"] or "unclaimed")
+            _line(facts, "Product", " / ".join(x for x in (r["product"], r["component"]) if x))
+            _line(facts, "Created", local_time(r["created_at"]))
+            _line(facts, "OLA due", local_time(r["ola_due_at"]))
+            if r.get("resolved_at"):
+                _line(facts, "Resolved", local_time(r["resolved_at"]))
+            if r.get("article"):
+                a = r["article"]
+                _line(facts, "Documented in", f"{a['ref']} ({a['state']}) {a['title']}", GOOD)
+            else:
+                _line(facts, "Documented in", "not yet (d drafts an article)", DIM)
+            if r.get("case"):
+                c = r["case"]
+                links.append(("case", c["ref"], self._link("case", c["ref"], f"{c['customer']} · {c['severity']} · "
+                                                           f"{c['status']} · {c['subject']}")))
+            for b in r.get("bugs") or []:
+                links.append(("bug", b["ref"], self._link("bug", b["ref"], f"impact {b['impact_score']} · {b['status']}"
+                                                          f" · {b['title']}")))
+            if r.get("article"):
+                a = r["article"]
+                links.append(("article", a["ref"], self._link("article", a["ref"], f"{a['state']} · {a['title']}")))
+        elif self.kind == "case":
+            head.append(f"{r['severity']} · {r['status']} · idle {duration(r['idle_seconds'])}")
+            if r.get("reasons"):
+                head.append(" · " + ", ".join(r["reasons"]), style=BREACHED if r.get("ratio", 0) >= 3 else WARN)
+            _line(facts, "Subject", r["subject"], "bold")
+            _line(facts, "Customer", f"{r['customer']} ({r['tier']})")
+            _line(facts, "Owner", r["owner"] or "nobody")
+            _line(facts, "Product", " / ".join(x for x in (r["product"], r["component"], r["version"]) if x))
+            _line(facts, "Created", local_time(r["created_at"]))
+            _line(facts, "Last activity", local_time(r["last_activity_at"]))
+            _line(facts, "Customer said", local_time(r.get("last_customer_update_at")))
+            _line(facts, "Reopened", f"{r['reopen_count']}×")
+            if r.get("offered_by_me"):
+                _line(facts, "Offer", "you offered help on this case", GOOD)
+            for h in r.get("help_requests") or []:
+                links.append(("help_request", h["ref"], self._link("help", h["ref"], f"{h['status']} · "
+                                                                   f"{h['owner'] or 'unclaimed'} · {h['subject']}")))
+            for b in r.get("bugs") or []:
+                links.append(("bug", b["ref"], self._link("bug", b["ref"], f"impact {b['impact_score']} · {b['status']}"
+                                                          f" · {b['title']}")))
+            for a in r.get("articles") or []:
+                links.append(("article", a["ref"], self._link("article", a["ref"], f"{a['state']} · {a['title']}")))
+        elif self.kind == "bug":
+            head.append_text(priority_cell(r))
+            head.append(f" · impact {r['impact_score']} · {r['case_count']} cases, {r['customer_count']} customers"
+                        " · target ")
+            head.append_text(target_cell(r))
+            _line(facts, "Title", r["title"], "bold")
+            _line(facts, "Product", " / ".join(x for x in (r["product"], r["component"]) if x))
+            _line(facts, "Severity", r["severity"])
+            _line(facts, "Status", r["status"])
+            _line(facts, "Engineering", r["eng_owner"] or "nobody")
+            _line(facts, "Priority", f"{r['priority']}" + (" (override; p changes it)" if r["priority_overridden"]
+                                                           else " (from impact)"))
+            _line(facts, "Target", f"{(r['target'] or '')[:10]}" + ("" if r["target_explicit"] else " (default)"))
+            _line(facts, "Fix version", r.get("fix_version") or "—")
+            _line(facts, "Created", local_time(r["created_at"]))
+            for c in r.get("cases") or []:
+                links.append(("case", c["ref"], self._link("case", c["ref"], f"{c['customer']} ({c['tier']}) · "
+                                                           f"{c['severity']} · {c['status']} · {c['subject']}")))
+            more = (r.get("linked_cases_total") or 0) - len(r.get("cases") or [])
+            if more > 0:
+                facts.append(f"\n… and {more} more linked cases not listed\n", style=DIM)
+        elif self.kind == "article":
+            head.append(f"{r['state']}")
+            if r.get("reasons"):
+                head.append(" · " + ", ".join(r["reasons"]), style=WARN)
+            _line(facts, "Title", r["title"], "bold")
+            _line(facts, "Owner", r["owner"] or "nobody")
+            _line(facts, "Product", " / ".join(x for x in (r["product"], r["component"]) if x))
+            _line(facts, "Created", local_time(r["created_at"]))
+            _line(facts, "Reviewed", local_time(r.get("last_reviewed_at")))
+            _line(facts, "Review due", local_time(r.get("review_due_at")))
+            _line(facts, "Reused", f"{r.get('reuse_count', 0)}× (last {local_time(r.get('last_reused_at'))})")
+            for fl in r.get("flags") or []:
+                style = DIM if fl["resolved_at"] else BREACHED
+                state = "resolved" if fl["resolved_at"] else "open"
+                _line(facts, "Flag", f"{state} · {fl['who']} · {local_time(fl['created_at'])} · {fl['reason']}", style)
+            for h in r.get("help_requests") or []:
+                links.append(("help_request", h["ref"], self._link("help", h["ref"], h["subject"])))
+            for c in r.get("cases") or []:
+                links.append(("case", c["ref"], self._link("case", c["ref"], c["subject"])))
+
+        self.query_one("#detail-head", Static).update(head)
+        self.query_one("#detail-facts", Static).update(facts)
+        self._render_body(r, body_title)
+        self.query_one("#detail-thread", Static).update(self._thread(thread))
+        self._render_links(links)
+
+    def _render_body(self, r: dict, title: str) -> None:
+        box = self.query_one("#detail-text", Static)
+        body = r.get("body") or ""
+        if self.kind == "article":
+            from textual.widgets import Markdown
+
+            old = self.query("#detail-markdown")
+            if old:
+                old.first(Markdown).update(clean(body))
+            else:
+                self.query_one("#detail-body", VerticalScroll).mount(
+                    Markdown(clean(body), open_links=False, id="detail-markdown"), after=box)
+            box.update(Text("\nArticle", style="bold underline"))
+            return
+        text = Text()
+        text.append("\n" + ("Question" if self.kind == "help_request" else "Description") + "\n",
+                    style="bold underline")
+        text.append_text(block(body or "(no text)"))
+        box.update(text)
+
+    def _thread(self, messages: list[dict]) -> Text:
+        text = Text()
+        if not messages:
+            return text
+        text.append(f"\n\nThread · {len(messages)} message{'s' if len(messages) != 1 else ''}\n", style="bold underline")
+        for m in messages:
+            style = {"note": NOTE, "reply": GOOD, "offer": OFFER}.get(m["kind"], "")
+            text.append(f"\n── {m['kind']} · ", style=style)
+            text.append(one_line(m["author"], 40), style=f"bold {style}".strip())
+            text.append(f" · {local_time(m['created_at'])}", style=style)
+            if m["kind"] == "note":
+                text.append(" · internal", style=style)
+            text.append("\n")
+            text.append_text(block(m["body"]))
+            text.append("\n")
+        return text
+
+    def _link(self, kind: str, ref: str, label: str) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"{kind:<8}", style=DIM)
+        text.append(one_line(ref, 20), style="bold")
+        text.append("  " + one_line(label, 150))
+        return text
+
+    def _render_links(self, links: list[tuple[str, str, Text]]) -> None:
+        ol = self.query_one("#links", OptionList)
+        highlighted = ol.highlighted
+        ol.clear_options()
+        self.links = [(k, ref) for k, ref, _ in links]
+        if links:
+            ol.add_options([Option(label) for _, _, label in links])
+            ol.highlighted = min(highlighted or 0, len(links) - 1)
+            ol.display = True
+            self.query_one("#links-title").display = True
+            if self.focused is None:
+                ol.focus()
+        else:
+            ol.display = False
+            self.query_one("#links-title").display = False
+            self.query_one("#detail-body").focus()
+
+    # ------------------------------------------------------------------ keys
+
+    def on_key(self, event) -> None:
+        if not self.swallow_key(event):
+            self.run_key_now(event)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        kind, ref = self.links[event.option_index]
+        self.app.open_record(kind, ref)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_scroll(self, step: int) -> None:
+        body = self.query_one("#detail-body", VerticalScroll)
+        body.scroll_relative(y=step * 3, animate=False)

@@ -1,0 +1,194 @@
+"""Small modal screens: confirm, prompt for one line, pick one choice, and `?` help."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from backline_tui.text import clean, one_line
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Yes or no for an action that cannot be undone."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, question: str, detail: str = "", yes_label: str = "Yes") -> None:
+        super().__init__()
+        self.question = question
+        self.detail = detail
+        self.yes_label = yes_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text(one_line(self.question, 200), style="bold"), classes="dialog-title")
+            if self.detail:
+                yield Static(Text(one_line(self.detail, 300)), classes="dialog-detail")
+            yield Static(Text("This cannot be undone. y = yes, n or esc = no", style="dim"))
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(f"{self.yes_label} (y)", id="yes", variant="error")
+                yield Button("Cancel (n)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class PromptScreen(ModalScreen["str | None"]):
+    """One line of input: enter submits, esc cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
+
+    def __init__(self, title: str, placeholder: str = "", value: str = "") -> None:
+        super().__init__()
+        self.prompt_title = title
+        self.placeholder = placeholder
+        self.value = value
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text(one_line(self.prompt_title, 200), style="bold"), classes="dialog-title")
+            yield Input(value=clean(self.value), placeholder=self.placeholder, id="prompt")
+            yield Static(Text("enter = ok · esc = cancel", style="dim"))
+
+    def on_mount(self) -> None:
+        field = self.query_one("#prompt", Input)
+        self.set_focus(field)
+        typed = "".join(getattr(self.app, "typeahead", None) or []).replace("\n", "")
+        self.app.typeahead = None
+        if typed and not field.value:
+            field.insert_text_at_cursor(typed)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ChoiceScreen(ModalScreen["str | None"]):
+    """Pick one of a few values."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="choice.cancel")]
+
+    def __init__(self, title: str, choices: list[tuple[str, str]], current: str | None = None) -> None:
+        super().__init__()
+        self.choice_title = title
+        self.choices = choices
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text(one_line(self.choice_title, 200), style="bold"), classes="dialog-title")
+            yield OptionList(*[Option(Text(one_line(label, 80)), id=f"c{i}") for i, (_, label) in
+                               enumerate(self.choices)], id="choices")
+            yield Static(Text("enter = choose · esc = cancel", style="dim"))
+
+    def on_mount(self) -> None:
+        ol = self.query_one(OptionList)
+        for i, (value, _) in enumerate(self.choices):
+            if value == self.current:
+                ol.highlighted = i
+        ol.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.choices[event.option_index][0])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+HELP_SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
+    ("Moving around", [
+        ("1 2 3 4", "panes: help · stale · bugs · KB review"),
+        ("5", "insights"),
+        ("j k ↑ ↓", "move"),
+        ("enter", "open the record; on a link: follow it"),
+        ("esc", "back; clears the text filter"),
+        ("] [", "next / previous page of a long pane"),
+        ("ctrl+p", "palette: search everything, themes"),
+        ("?", "this help"),
+        ("q", "quit"),
+    ]),
+    ("Finding things", [
+        ("/", "filter as you type (enter keeps, esc clears)"),
+        ("M", "mine only (on/off)"),
+        ("F", "free (unclaimed) only (on/off)"),
+        ("P", "one product"),
+        ("0", "clear every filter"),
+    ]),
+    ("Help requests", [
+        ("c / u", "claim / unclaim (undo: U)"),
+        ("r", "respond to the asker (answering claims it)"),
+        ("n", "internal note"),
+        ("x", "resolve (asks first)"),
+        ("d", "document: KCS article from the Q and A"),
+        ("e", "write the reply in $EDITOR"),
+    ]),
+    ("Stale cases", [
+        ("o", "offer help to the case owner"),
+        ("n / e", "internal note (e: in $EDITOR)"),
+        ("l", "link the case to a bug"),
+    ]),
+    ("Sustaining bugs", [
+        ("p", "priority override (or back to impact)"),
+        ("t", "resolution target date"),
+        ("l", "link a case"),
+    ]),
+    ("KB review", [
+        ("v", "validate"),
+        ("f", "flag with a reason (undo: U)"),
+        ("a", "archive (asks first)"),
+        ("m", "mark reviewed (resolves open flags)"),
+        ("e", "edit in $EDITOR"),
+    ]),
+    ("Writing (reply, note, article)", [
+        ("ctrl+s", "send / save"),
+        ("ctrl+e", "continue in $EDITOR"),
+        ("esc", "cancel (asks if you typed)"),
+    ]),
+    ("Everywhere", [
+        ("U ctrl+z", "undo claim, unclaim, flag, priority, target"),
+        ("S", "sync now: push my actions, pull changes"),
+    ]),
+]
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key, by what you are doing."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help.close")]
+
+    def compose(self) -> ComposeResult:
+        def column(sections) -> Text:
+            text = Text()
+            for section, rows in sections:
+                text.append(f"{section}\n", style="bold underline")
+                for key, what in rows:
+                    text.append(f"{key:<10}", style="bold")
+                    text.append(f"{what}\n")
+                text.append("\n")
+            return text
+
+        with VerticalScroll(classes="dialog help"):
+            yield Static(Text.assemble(("Backline keys", "bold"), "  ·  the footer shows the keys that apply where "
+                                       "you are; esc or ? closes this",))
+            with Horizontal(classes="help-columns"):
+                yield Static(column(HELP_SECTIONS[:3]), classes="help-column")
+                yield Static(column(HELP_SECTIONS[3:]), classes="help-column")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,413 @@
+"""The pane screen: help queue, stale cases, sustaining bugs, KB review (and insights).
+
+Each pane shows one page (PAGE rows) read from SQLite in a worker: a pane over a million
+records opens as fast as over a hundred, and nothing blocks the event loop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
+
+from backline_tui.screens.actions import ACTION_BINDINGS, COMPOSING, RecordActions
+from backline_tui.text import one_line
+from backline_tui.widgets.format import COLUMNS, cells
+from backline_tui.widgets.status import PaneBar, StatusLine
+
+PAGE = 200
+PANES = ("help", "stale", "bugs", "kb")
+TITLES = {"help": "Help queue", "stale": "Stale cases", "bugs": "Sustaining bugs", "kb": "KB review",
+          "insights": "Insights"}
+NOUN = {"help": "open help requests", "stale": "stale cases", "bugs": "open bugs", "kb": "articles to review"}
+
+
+@dataclass(frozen=True)
+class ViewFilter:
+    """What the user filters a pane by (turned into the facade's PaneFilter by the app)."""
+
+    mine: bool = False
+    unclaimed: bool = False
+    product: str | None = None
+    text: str | None = None
+
+    def describe(self) -> str:
+        parts = []
+        if self.mine:
+            parts.append("mine")
+        if self.unclaimed:
+            parts.append("unclaimed")
+        if self.product:
+            parts.append(f"product: {self.product}")
+        if self.text:
+            parts.append(f"text: “{self.text}”")
+        return " · ".join(parts)
+
+
+class PaneTable(DataTable):
+    """A page of a pane. Cells are rich Text made by widgets.format: never markup."""
+
+    DEFAULT_CSS = "PaneTable { height: 1fr; }"
+
+
+class MainScreen(RecordActions, Screen):
+    BINDINGS = [
+        Binding("1", "pane('help')", "Help queue", id="pane.help", show=False),
+        Binding("2", "pane('stale')", "Stale cases", id="pane.stale", show=False),
+        Binding("3", "pane('bugs')", "Bugs", id="pane.bugs", show=False),
+        Binding("4", "pane('kb')", "KB review", id="pane.kb", show=False),
+        Binding("5", "pane('insights')", "Insights", id="pane.insights", show=False),
+        Binding("j", "cursor(1)", "Down", id="cursor.down", show=False),
+        Binding("k", "cursor(-1)", "Up", id="cursor.up", show=False),
+        Binding("enter", "open", "Open", id="open"),
+        Binding("escape", "escape", "Back", id="back", show=False),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("M", "toggle('mine')", "Mine", id="filter.mine", show=False),
+        Binding("F", "toggle('unclaimed')", "Unclaimed", id="filter.unclaimed", show=False),
+        Binding("P", "product", "Product", id="filter.product", show=False),
+        Binding("0", "clear_filters", "All", id="filter.clear", show=False),
+        Binding("right_square_bracket", "page(1)", "Next page", id="page.next", show=False),
+        Binding("left_square_bracket", "page(-1)", "Prev page", id="page.prev", show=False),
+        *ACTION_BINDINGS,
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pane = "help"
+        self.filters: dict[str, ViewFilter] = {p: ViewFilter() for p in PANES}
+        self.offsets: dict[str, int] = {p: 0 for p in PANES}
+        self.cursor_ref: dict[str, str | None] = {p: None for p in PANES}
+        self.rows: list[dict] = []
+        self.rows_pane: str | None = None
+        self.totals: dict[str, int | None] = {p: None for p in PANES}
+        self.counts: dict[str, int | None] = {p: None for p in PANES}
+        self.empty_db: bool | None = None
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield PaneBar(id="panebar")
+        yield Static(id="paneinfo")
+        yield Input(placeholder="filter: type to narrow this pane · enter keeps it · esc clears it", id="filter")
+        with ContentSwitcher(initial="table", id="switch"):
+            yield PaneTable(id="table", cursor_type="row", zebra_stripes=True)
+            yield Static(id="empty")
+            yield Container(id="insights")
+        yield StatusLine()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self._show_bar()
+        self.query_one("#paneinfo", Static).update(Text(f"{TITLES[self.pane]} · loading…", style="bold"))
+        self.query_one(PaneTable).focus()
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        if self.loaded:
+            self.reload()
+
+    # ------------------------------------------------------------------ loading
+
+    def reload(self) -> None:
+        self.run_worker(self._load, group="pane", exclusive=True)
+
+    async def _load(self) -> None:
+        try:
+            await self._load_page()
+        except Exception as exc:  # noqa: BLE001 — a locked or broken database must not end the app
+            self.app.say(f"could not read the database: {exc}", severity="error", timeout=10)
+
+    async def _load_page(self) -> None:
+        app = self.app
+        wb = app.workbench
+        if self.empty_db is None or self.empty_db:
+            self.empty_db = await app.call_db(wb.is_empty)
+            if self.empty_db:
+                self._show_empty_db()
+                self.loaded = True
+                return
+        pane = self.pane
+        if pane == "insights":
+            self.counts = await app.call_db(wb.counts)
+            self._show_bar()
+            self.loaded = True
+            return
+        f = self.filters[pane]
+        offset = self.offsets[pane]
+        rows = await app.call_db(app.pane_page, pane, f, offset, PAGE)
+        if not rows and offset:
+            self.offsets[pane] = offset = 0
+            rows = await app.call_db(app.pane_page, pane, f, 0, PAGE)
+        self._show_rows(pane, rows)
+        self.loaded = True
+        self.totals[pane] = await app.call_db(app.pane_total, pane, f)
+        self._show_info()
+        self.counts = await app.call_db(wb.counts)
+        self._show_bar()
+
+    def _show_bar(self) -> None:
+        self.query_one(PaneBar).show(self.pane, self.counts)
+
+    def _show_empty_db(self) -> None:
+        from backline_tui.config import default_config_path
+
+        wb = self.app.workbench
+        text = Text()
+        text.append("Nothing here yet: this database holds no help requests, cases, bugs or articles.\n\n",
+                    style="bold")
+        text.append("To look around with made-up data, quit (q) and run:\n\n")
+        text.append(f"    backline --db {one_line(str(wb.replica.path), 200)} demo\n\n", style="bold")
+        text.append("To work on real data, add a source to the config file\n")
+        text.append(f"    {one_line(str(default_config_path()), 200)}\n", style="bold")
+        text.append("for example\n\n")
+        text.append('    [[sources]]\n    name = "rt"\n    kind = "rt"\n    url = "https://rt.example.com"\n'
+                    '    user = "me"\n    password_env = "RT_PASSWORD"\n\n', style="green4")
+        text.append("then press S to sync (or run `backline sync`), or import a file with `backline import FILE`.\n\n")
+        text.append("? lists every key · q quits", style="dim")
+        self.query_one("#empty", Static).update(text)
+        self.query_one(ContentSwitcher).current = "empty"
+        self.query_one("#paneinfo", Static).update(Text("Welcome to Backline", style="bold"))
+        self.refresh_bindings()
+
+    def _show_rows(self, pane: str, rows: list[dict]) -> None:
+        table = self.query_one(PaneTable)
+        switcher = self.query_one(ContentSwitcher)
+        keep_ref = self._current_ref() if self.rows_pane == pane else self.cursor_ref.get(pane)
+        keep_row = table.cursor_row if self.rows_pane == pane else 0
+        if self.rows_pane != pane:
+            table.clear(columns=True)
+            for label, width in COLUMNS[pane]:
+                table.add_column(Text(label, style="bold"), width=width)
+        else:
+            table.clear()
+        for i, row in enumerate(rows):
+            table.add_row(*cells(pane, row), key=f"{i}")
+        self.rows = rows
+        self.rows_pane = pane
+        if rows:
+            index = next((i for i, r in enumerate(rows) if r["ref"] == keep_ref), min(keep_row, len(rows) - 1))
+            table.move_cursor(row=index, animate=False, scroll=True)
+            switcher.current = "table"
+        else:
+            f = self.filters[pane]
+            what = f.describe()
+            msg = Text(f"No {NOUN[pane]}" + (f" match the filter ({what})." if what else "."), style="bold")
+            if what:
+                msg.append("\n\n0 clears every filter; esc clears the text filter.", style="dim")
+            self.query_one("#empty", Static).update(msg)
+            switcher.current = "empty"
+        self._show_info()
+        self.refresh_bindings()
+
+    def _show_info(self) -> None:
+        pane = self.pane
+        info = Text(no_wrap=True, overflow="ellipsis")
+        info.append(TITLES[pane], style="bold")
+        if pane == "insights":
+            self.query_one("#paneinfo", Static).update(info)
+            return
+        f = self.filters[pane]
+        if f.describe():
+            info.append(" · filter: ")
+            info.append(one_line(f.describe(), 60), style="bold")
+        total = self.totals.get(pane)
+        offset = self.offsets[pane]
+        n = len(self.rows) if self.rows_pane == pane else 0
+        if n:
+            info.append(f" · {offset + 1:,}–{offset + n:,}")
+            info.append(f" of {total:,}" if total is not None else " of …")
+            if total is not None and offset + n < total:
+                info.append(" · ] next page", style="dim")
+            if offset:
+                info.append(" · [ previous page", style="dim")
+        info.append("   M mine · F unclaimed · P product · 0 all", style="dim")
+        self.query_one("#paneinfo", Static).update(info)
+
+    # ------------------------------------------------------------------ the selected row
+
+    def _current_ref(self) -> str | None:
+        rec = self.target()
+        return rec["ref"] if rec else None
+
+    def target(self) -> dict | None:
+        if self.pane == "insights" or self.rows_pane != self.pane or not self.rows:
+            return None
+        if self.query_one(ContentSwitcher).current != "table":
+            return None
+        row = self.query_one(PaneTable).cursor_row
+        if 0 <= row < len(self.rows):
+            return self.rows[row]
+        return None
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        rec = self.target()
+        if rec is not None:
+            self.cursor_ref[self.pane] = rec["ref"]
+        self.refresh_bindings()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("toggle", "product", "clear_filters", "filter", "page", "open"):
+            if self.pane == "insights" or self.empty_db:
+                return False
+        return self.check_record_action(action)
+
+    # ------------------------------------------------------------------ keys
+
+    def action_pane(self, name: str) -> None:
+        if self.empty_db:
+            self.app.say("the database is empty: run `backline demo` or configure a source")
+            return
+        if name == self.pane:
+            return
+        if self.pane in PANES and self.rows_pane == self.pane:
+            self.cursor_ref[self.pane] = self._current_ref()
+        self.pane = name
+        switcher = self.query_one(ContentSwitcher)
+        filt = self.query_one("#filter", Input)
+        filt.display = False
+        if name == "insights":
+            switcher.current = "insights"
+            self._mount_insights()
+        else:
+            filt.value = self.filters[name].text or ""
+            if self.rows_pane != name:
+                self.query_one(PaneTable).clear(columns=True)
+                self.rows, self.rows_pane = [], None
+            switcher.current = "table"
+            self.query_one(PaneTable).focus()
+        self._show_bar()
+        self._show_info()
+        self.refresh_bindings()
+        self.reload()
+
+    def _mount_insights(self) -> None:
+        box = self.query_one("#insights", Container)
+        if box.children:
+            return
+        try:
+            from backline_tui.widgets.insights import InsightsPane
+        except ImportError:
+            box.mount(Static(Text("Insights are not available in this build yet.\n\n"
+                                  "1–4 go back to the panes.", style="bold"), id="insights-placeholder"))
+            return
+        try:
+            try:
+                widget = InsightsPane(self.app.workbench)
+            except TypeError:
+                widget = InsightsPane()
+            box.mount(widget)
+        except Exception as exc:  # noqa: BLE001 — another team's widget must not take the app down
+            box.mount(Static(Text(f"Insights could not start: {one_line(str(exc), 200)}")))
+
+    def action_cursor(self, step: int) -> None:
+        table = self.query_one(PaneTable)
+        if step > 0:
+            table.action_cursor_down()
+        else:
+            table.action_cursor_up()
+
+    def action_open(self) -> None:
+        rec = self.target()
+        if rec is not None:
+            self.app.open_record(rec["kind"], rec["ref"])
+
+    def action_escape(self) -> None:
+        filt = self.query_one("#filter", Input)
+        if filt.display or self.filters.get(self.pane, ViewFilter()).text:
+            filt.value = ""
+            filt.display = False
+            self._set_filter(text=None)
+            self.query_one(PaneTable).focus()
+
+    def action_filter(self) -> None:
+        filt = self.query_one("#filter", Input)
+        filt.display = True
+        # focus now, not after the next refresh: keys typed right after / must land in the field
+        self.set_focus(filt)
+
+    def on_key(self, event: events.Key) -> None:
+        # Keys typed right after / were already routed to the table before the field took
+        # focus; they bubble here. Put them in the field rather than run them as commands.
+        if self.swallow_key(event):
+            return
+        filt = self.query_one("#filter", Input)
+        if self.focused is not filt and self.run_key_now(event, COMPOSING | {"filter"}):
+            return
+        if self.focused is filt and event.is_printable and event.character:
+            event.stop()
+            event.prevent_default()
+            filt.insert_text_at_cursor(event.character)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter" and self.pane in PANES:
+            text = event.value.strip() or None
+            if text != self.filters[self.pane].text:
+                self._set_filter(text=text)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            if not event.value.strip():
+                event.input.display = False
+            self.query_one(PaneTable).focus()
+
+    def _set_filter(self, **changes) -> None:
+        if self.pane not in PANES:
+            return
+        self.filters[self.pane] = replace(self.filters[self.pane], **changes)
+        self.offsets[self.pane] = 0
+        self.totals[self.pane] = None
+        self._show_info()
+        self.reload()
+
+    def action_toggle(self, which: str) -> None:
+        f = self.filters[self.pane]
+        value = not getattr(f, which)
+        changes = {which: value}
+        if value:  # mine and unclaimed exclude each other
+            changes["unclaimed" if which == "mine" else "mine"] = False
+        self._set_filter(**changes)
+        self.app.say(f"{TITLES[self.pane]}: " + (self.filters[self.pane].describe() or "all"))
+
+    def action_clear_filters(self) -> None:
+        self.query_one("#filter", Input).value = ""
+        self.query_one("#filter", Input).display = False
+        self.filters[self.pane] = ViewFilter()
+        self._set_filter()
+
+    def action_product(self) -> None:
+        self.run_worker(self._pick_product(), group="action")
+
+    async def _pick_product(self) -> None:
+        from backline_tui.screens.dialogs import ChoiceScreen
+
+        products = await self.app.call_db(self.app.workbench.products)
+        choices = [("", "all products")] + [(p, p) for p in products]
+
+        def chosen(value: str | None) -> None:
+            if value is not None:
+                self._set_filter(product=value or None)
+
+        self.app.push_screen(ChoiceScreen("Show one product", choices, self.filters[self.pane].product or ""), chosen)
+
+    def action_page(self, step: int) -> None:
+        pane = self.pane
+        total = self.totals.get(pane)
+        offset = self.offsets[pane] + step * PAGE
+        if offset < 0:
+            self.app.say("this is the first page")
+            return
+        if total is not None and offset >= total:
+            self.app.say("this is the last page")
+            return
+        self.offsets[pane] = offset
+        self.cursor_ref[pane] = None
+        self.query_one(PaneTable).move_cursor(row=0)
+        self.reload()

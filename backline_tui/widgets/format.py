@@ -1,0 +1,133 @@
+"""Turning pane rows and records into rich Text for display: never markup, always through the
+one sanitiser (backline_tui.text)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from backline_tui.clock import parse_ts
+from backline_tui.text import clean, one_line
+
+# Colours that read on dark and on light terminals alike (no yellow, no cyan).
+BREACHED = "bold red"
+WARN = "dark_orange"
+DIM = "dim"
+GOOD = "green4"
+NOTE = "dark_orange"
+OFFER = "dodger_blue2"
+
+
+def duration(seconds: float) -> str:
+    """Compact, human: 45m, 2h13m, 3d4h."""
+    s = abs(int(seconds))
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 48 * 3600:
+        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+    return f"{s // 86400}d{(s % 86400) // 3600}h"
+
+
+def local_time(ts: str | None, with_time: bool = True) -> str:
+    """A storage timestamp shown in the local time zone."""
+    if not ts:
+        return "—"
+    try:
+        dt: datetime = parse_ts(ts).astimezone()
+    except ValueError:
+        return one_line(ts, 25)
+    return dt.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+def t(value: object, width: int | None = None, style: str = "") -> Text:
+    """One untrusted value as a one-line Text cell."""
+    return Text(one_line("" if value is None else str(value), width), style=style, no_wrap=True, overflow="ellipsis")
+
+
+def block(value: object, style: str = "") -> Text:
+    """Untrusted multi-line text, cleaned, as Text."""
+    return Text(clean("" if value is None else str(value)), style=style)
+
+
+def ola_cell(row: dict) -> Text:
+    if row.get("breach_seconds") is None:
+        return Text("answered", style=DIM)
+    secs = row["breach_seconds"]
+    if secs <= 0:
+        return Text(f"-{duration(secs)}", style=BREACHED)
+    return Text(duration(secs), style=WARN if secs < 1800 else "")
+
+
+def ola_sentence(row: dict) -> Text:
+    if row.get("first_response_at"):
+        return Text(f"first response {local_time(row['first_response_at'])}", style=GOOD)
+    secs = row.get("breach_seconds")
+    if secs is None:
+        return Text("")
+    if secs <= 0:
+        return Text(f"OLA breached {duration(secs)} ago", style=BREACHED)
+    return Text(f"OLA breach in {duration(secs)}", style=WARN if secs < 1800 else "")
+
+
+def idle_cell(row: dict) -> Text:
+    return Text(f"{row['idle_seconds'] / 86400:.1f}d")
+
+
+def ratio_cell(row: dict) -> Text:
+    ratio = row.get("ratio") or 0.0
+    return Text(f"{ratio:.1f}×", style=BREACHED if ratio >= 3 else (WARN if ratio >= 1 else ""))
+
+
+def priority_cell(row: dict) -> Text:
+    mark = "*" if row.get("priority_overridden") else ""
+    style = BREACHED if row["priority"] == "P1" else (WARN if row["priority"] == "P2" else "")
+    return Text(f"{row['priority']}{mark}", style=style)
+
+
+def target_cell(row: dict) -> Text:
+    state = row.get("target_state") or ""
+    text = local_time(row.get("target"), with_time=False)
+    if state == "overdue":
+        return Text(f"{text} overdue", style=BREACHED)
+    if state == "near":
+        return Text(f"{text} soon", style=WARN)
+    return Text(text)
+
+
+def reasons_cell(reasons: list[str], width: int | None = None) -> Text:
+    text = one_line(", ".join(reasons), width)
+    style = BREACHED if any(r.startswith("flagged") for r in reasons) else ""
+    return Text(text, style=style, no_wrap=True, overflow="ellipsis")
+
+
+# Columns per pane: (label, width or None for auto). The cells function below must match.
+COLUMNS: dict[str, list[tuple[str, int | None]]] = {
+    "help": [("OLA", 8), ("Pri", 3), ("Ref", 10), ("Subject", 38), ("Asker", 12), ("Product", 10),
+             ("Owner", 10), ("Status", 8)],
+    "stale": [("Idle", 6), ("×Limit", 6), ("Sev", 3), ("Ref", 12), ("Customer", 14), ("Subject", 30),
+              ("Why", 20), ("Owner", 10)],
+    "bugs": [("Pri", 4), ("Impact", 6), ("Cases", 5), ("Target", 18), ("Ref", 10), ("Title", 35),
+             ("Component", 12), ("Status", 11)],
+    "kb": [("Why", 22), ("State", 13), ("Ref", 10), ("Title", 34), ("Reuse", 5), ("Owner", 10),
+           ("Review due", 10)],
+}
+
+
+def cells(pane: str, row: dict) -> list[Text]:
+    if pane == "help":
+        owner = row.get("owner")
+        return [ola_cell(row), t(row["priority"]), t(row["ref"], 10), t(row["subject"], 38), t(row["asker"], 12),
+                t(row["product"], 10), t(owner or "—", 10, "" if owner else DIM), t(row["status"])]
+    if pane == "stale":
+        # the idle ratio has its own columns: Why lists the other reasons
+        why = [r for r in row.get("reasons") or [] if not r.startswith("idle ")]
+        return [idle_cell(row), ratio_cell(row), t(row["severity"]), t(row["ref"], 12), t(row["customer"], 14),
+                t(row["subject"], 30), reasons_cell(why, 20), t(row.get("owner") or "—", 10)]
+    if pane == "bugs":
+        return [priority_cell(row), t(row["impact_score"]), t(row["case_count"]), target_cell(row), t(row["ref"], 10),
+                t(row["title"], 35), t(row["component"], 12), t(row["status"])]
+    if pane == "kb":
+        return [reasons_cell(row.get("reasons") or [], 22), t(row["state"]), t(row["ref"], 10), t(row["title"], 34),
+                t(row["reuse_count"]), t(row.get("owner") or "—", 10), t(local_time(row.get("review_due_at"), False))]
+    raise ValueError(pane)
