@@ -89,6 +89,13 @@ class Workbench:
     def counts(self) -> dict[str, int]:
         return {name: self.pane_count(name) for name in PANES}
 
+    def insights(self):
+        """The Insights facade (drivers, bugs by impact, knowledge gaps, team numbers) on this
+        replica, config and clock. Heavy at scale: call its methods from a worker thread."""
+        from backline_tui.insights import Insights
+
+        return Insights(self.replica, self.config, self.clock)
+
     def products(self) -> list[str]:
         rows = self.replica.query(
             "SELECT product FROM (SELECT DISTINCT product FROM help_requests UNION SELECT DISTINCT product FROM bugs) "
@@ -98,6 +105,17 @@ class Workbench:
 
     def search(self, text: str, limit: int = 30) -> list[dict]:
         return P.search(self._conn, text, limit)
+
+    def find_ref(self, ref: str) -> list[dict]:
+        """Records whose ref is exactly `ref` (FTS does not index refs): kind, id, ref, title."""
+        ref = ref.strip()
+        hits = []
+        for kind in ("help_request", "case", "bug", "article"):
+            row = rec.get_record(self._conn, kind, ref) if ref else None
+            if row is not None:
+                hits.append({"kind": kind, "id": row["id"], "ref": row["ref"],
+                             "title": row.get("subject") or row.get("title") or ""})
+        return hits
 
     def is_empty(self) -> bool:
         return all(
@@ -244,6 +262,13 @@ class Workbench:
         with self.replica.transaction() as conn:
             conn.execute("UPDATE outbox SET state = 'done', updated_at = ? WHERE id = ? AND state = 'conflict'",
                          (to_ts(self.now()), op_id))
+
+    def sync(self, progress=None, source: str | None = None):
+        """Push the outbox, then pull (every configured source, or `source`). Blocking: the UI
+        calls it in a worker. Returns a SyncResult (pulled, pushed, conflicts, errors, seconds)."""
+        from backline_tui.sync.engine import sync_all
+
+        return sync_all(self.replica, self.config, source=source, clock=self.clock, progress=progress)
 
     def status(self) -> dict[str, Any]:
         last = self.replica.one("SELECT * FROM sync_log WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1")
