@@ -88,7 +88,7 @@ class Case(Record):
     updated_at: Timestamp
     last_activity_at: Timestamp
     last_customer_update_at: Timestamp | None = None
-    reopen_count: int = Field(0, ge=0)
+    reopen_count: int = Field(0, ge=0, le=1_000_000)  # bounded: SQLite integers are 64-bit
 
 
 class Bug(Record):

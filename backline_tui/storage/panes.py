@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +41,40 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+_COUNTS: OrderedDict[tuple, tuple[sqlite3.Connection, tuple[int, Any], int]] = OrderedDict()
+_COUNTS_LOCK = threading.Lock()
+_COUNTS_MAX = 256
+
+
+def _count(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> int:
+    """A COUNT query, remembered until the database changes: this connection's own writes move
+    its total_changes, and any other connection's commits move PRAGMA data_version. The workbench
+    asks for every pane's count after each page it shows; at a million cases the stale and KB
+    counts cost ~10 ms each on the one database thread."""
+    row = conn.execute("PRAGMA data_version").fetchone()
+    token = (conn.total_changes, row["data_version"] if isinstance(row, dict) else row[0])
+    key = (id(conn), sql, tuple(sorted(params.items())))
+    with _COUNTS_LOCK:
+        hit = _COUNTS.get(key)
+        if hit is not None and hit[0] is conn and hit[1] == token:
+            _COUNTS.move_to_end(key)
+            return hit[2]
+    row = conn.execute(sql, params).fetchone()
+    n = int(row["n"] if isinstance(row, dict) else row[0])
+    with _COUNTS_LOCK:
+        _COUNTS[key] = (conn, token, n)  # holding conn keeps its id from being reused
+        _COUNTS.move_to_end(key)
+        while len(_COUNTS) > _COUNTS_MAX:
+            _COUNTS.popitem(last=False)
+    return n
+
+
+def forget_counts() -> None:
+    """Drop every remembered count (for benchmarks that time the counting itself)."""
+    with _COUNTS_LOCK:
+        _COUNTS.clear()
+
+
 def _filters(f: PaneFilter, me: str, owner_col: str, text_cols: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
     where: list[str] = []
     params: dict[str, Any] = {}
@@ -62,7 +98,9 @@ HELP_COLS = (
     "id, ref, subject, asker, product, component, priority, status, owner, created_at, "
     "ola_due_at, first_response_at, case_id, article_id"
 )
-HELP_ORDER = "(first_response_at IS NOT NULL), ola_due_at, priority, created_at"
+# ref (unique, next in ix_hr_queue) breaks ties: without it rows with equal keys came back in a
+# different order from one query plan to another, and a page boundary could repeat or skip them
+HELP_ORDER = "(first_response_at IS NOT NULL), ola_due_at, priority, created_at, ref"
 
 
 def help_queue(conn: sqlite3.Connection, f: PaneFilter, me: str, offset: int = 0, limit: int = 100) -> list[dict]:
@@ -76,7 +114,7 @@ def help_queue(conn: sqlite3.Connection, f: PaneFilter, me: str, offset: int = 0
 
 def help_queue_count(conn: sqlite3.Connection, f: PaneFilter, me: str) -> int:
     extra, params = _filters(f, me, "owner", ("subject", "asker", "ref", "product", "component"))
-    return conn.execute(f"SELECT COUNT(*) AS n FROM help_requests WHERE {OPEN_HELP}{extra}", params).fetchone()["n"]
+    return _count(conn, f"SELECT COUNT(*) AS n FROM help_requests WHERE {OPEN_HELP}{extra}", params)
 
 
 # -- stale cases ------------------------------------------------------------------------------
@@ -87,42 +125,47 @@ CASE_COLS = (
 )
 
 
-def _stale_where(f: PaneFilter, me: str, config: Config, now: datetime, severity: str) -> tuple[str, dict]:
+def _stale_where(f: PaneFilter, me: str, config: Config, now: datetime, severity: str, n: int = 0) -> tuple[str, dict]:
+    """The stale condition for one severity; parameters of severity `n` carry the suffix n so the
+    four streams can share one statement."""
     extra, params = _filters(f, me, "owner", ("subject", "customer", "ref", "product", "component"))
     cutoff = to_ts(now - timedelta(days=config.stale.days(severity)))
     where = (
-        f"{OPEN_CASE} AND severity = :sev AND (last_activity_at <= :cutoff OR reopen_count >= :reopen "
+        f"{OPEN_CASE} AND severity = :sev{n} AND (last_activity_at <= :cutoff{n} OR reopen_count >= :reopen "
         f"OR last_customer_update_at > last_activity_at){extra}"
     )
-    return where, params | {"sev": severity, "cutoff": cutoff, "reopen": config.stale.reopen_threshold}
+    return where, params | {f"sev{n}": severity, f"cutoff{n}": cutoff, "reopen": config.stale.reopen_threshold}
 
 
 def stale_cases(
     conn: sqlite3.Connection, f: PaneFilter, me: str, config: Config, now: datetime, offset: int = 0, limit: int = 100
 ) -> list[dict]:
     """Merge of one index-ordered stream per severity: within a severity, older activity means a
-    higher idle ÷ threshold ratio, so the first offset+limit rows of each stream hold the page."""
-    need = offset + limit
-    rows: list[dict] = []
-    for sev in SEVERITIES:
-        where, params = _stale_where(f, me, config, now, sev)
-        sql = f"SELECT {CASE_COLS} FROM cases WHERE {where} ORDER BY last_activity_at LIMIT :need"
-        rows += conn.execute(sql, params | {"need": need}).fetchall()
-    for r in rows:
-        threshold = config.stale.days(r["severity"]) * 86400
-        idle = (now - _dt(r["last_activity_at"])).total_seconds()
-        r["idle_seconds"] = int(idle)
-        r["ratio"] = max(idle, 0) / threshold
-    rows.sort(key=lambda r: (-r["ratio"], r["id"]))
-    return rows[offset : offset + limit]
+    higher idle ÷ threshold ratio, so the first offset+limit rows of each stream hold the page.
+    The merge runs inside SQLite, so only the page itself reaches Python."""
+    now_s = int(now.timestamp())
+    params: dict[str, Any] = {"need": offset + limit, "limit": limit, "offset": offset, "now_s": now_s}
+    idle = "(:now_s - CAST(strftime('%s', last_activity_at) AS INTEGER))"
+    streams = []
+    for n, sev in enumerate(SEVERITIES):
+        where, p = _stale_where(f, me, config, now, sev, n)
+        params |= p | {f"thr{n}": config.stale.days(sev) * 86400}
+        streams.append(
+            f"SELECT * FROM (SELECT {CASE_COLS}, {idle} AS idle_seconds, MAX({idle}, 0) * 1.0 / :thr{n} AS ratio "
+            f"FROM cases WHERE {where} ORDER BY last_activity_at LIMIT :need)"
+        )
+    sql = " UNION ALL ".join(streams) + " ORDER BY ratio DESC, id LIMIT :limit OFFSET :offset"
+    return conn.execute(sql, params).fetchall()
 
 
 def stale_cases_count(conn: sqlite3.Connection, f: PaneFilter, me: str, config: Config, now: datetime) -> int:
-    total = 0
-    for sev in SEVERITIES:
-        where, params = _stale_where(f, me, config, now, sev)
-        total += conn.execute(f"SELECT COUNT(*) AS n FROM cases WHERE {where}", params).fetchone()["n"]
-    return total
+    params: dict[str, Any] = {}
+    parts = []
+    for n, sev in enumerate(SEVERITIES):
+        where, p = _stale_where(f, me, config, now, sev, n)
+        params |= p
+        parts.append(f"(SELECT COUNT(*) FROM cases WHERE {where})")
+    return _count(conn, f"SELECT {' + '.join(parts)} AS n", params)
 
 
 def _dt(ts: str) -> datetime:
@@ -143,14 +186,14 @@ def sustaining_bugs(conn: sqlite3.Connection, f: PaneFilter, me: str, offset: in
     extra, params = _filters(f, me, "eng_owner", ("title", "ref", "product", "component"))
     sql = (
         f"SELECT {BUG_COLS} FROM bugs WHERE {OPEN_BUG}{extra} "
-        f"ORDER BY impact_score DESC, created_at LIMIT :limit OFFSET :offset"
+        f"ORDER BY impact_score DESC, created_at, id LIMIT :limit OFFSET :offset"
     )
     return conn.execute(sql, params | {"limit": limit, "offset": offset}).fetchall()
 
 
 def sustaining_bugs_count(conn: sqlite3.Connection, f: PaneFilter, me: str) -> int:
     extra, params = _filters(f, me, "eng_owner", ("title", "ref", "product", "component"))
-    return conn.execute(f"SELECT COUNT(*) AS n FROM bugs WHERE {OPEN_BUG}{extra}", params).fetchone()["n"]
+    return _count(conn, f"SELECT COUNT(*) AS n FROM bugs WHERE {OPEN_BUG}{extra}", params)
 
 
 # -- KB review ------------------------------------------------------------------------------------
@@ -184,17 +227,54 @@ KB_ORDER = """
 """
 
 
+# The KB pane is four disjoint streams, in this order: flagged (most reused first), review overdue
+# (oldest due first), drafts awaiting validation (oldest first), archive candidates (longest unused
+# first). Each walks its own small index (schema v4) and stops at offset+limit rows; SQLite merges
+# them. One ORDER BY over the CASE expressions of KB_ORDER sorted every article instead.
+_NOT_FLAGGED = "open_flags <= 0"
+_NOT_DUE = "(review_due_at IS NULL OR review_due_at > :now)"
+KB_STREAMS = (
+    (0, "state != 'archived' AND open_flags > 0", "-reuse_count", "''", "reuse_count DESC, id"),
+    (1, f"state != 'archived' AND {_NOT_FLAGGED} AND review_due_at <= :now", "0", "review_due_at", "review_due_at, id"),
+    (2, f"state IN ('wip','not_validated') AND {_NOT_FLAGGED} AND {_NOT_DUE}", "0", "created_at", "created_at, id"),
+    (3, f"state = 'validated' AND {_NOT_FLAGGED} AND {_NOT_DUE} AND COALESCE(last_reused_at, created_at) <= :cutoff",
+     "0", "COALESCE(last_reused_at, created_at)", "COALESCE(last_reused_at, created_at), id"),
+)
+
+
 def kb_review(
     conn: sqlite3.Connection, f: PaneFilter, me: str, config: Config, now: datetime, offset: int = 0, limit: int = 100
 ) -> list[dict]:
-    where, params = _kb_where(f, me, config, now)
-    sql = f"SELECT {ARTICLE_COLS} FROM articles WHERE {where} ORDER BY {KB_ORDER} LIMIT :limit OFFSET :offset"
-    return conn.execute(sql, params | {"limit": limit, "offset": offset}).fetchall()
+    if f.text and f.text.strip():
+        # a text filter keeps few rows: one pass over the table and a small sort beats four
+        # index walks that each fetch rows in random order until they find offset+limit matches
+        where, params = _kb_where(f, me, config, now)
+        sql = f"SELECT {ARTICLE_COLS} FROM articles WHERE {where} ORDER BY {KB_ORDER} LIMIT :limit OFFSET :offset"
+        return conn.execute(sql, params | {"limit": limit, "offset": offset}).fetchall()
+    extra, params = _filters(f, me, "owner", ("title", "ref", "product", "component"))
+    params |= {"now": to_ts(now), "cutoff": to_ts(now - timedelta(days=config.kb.archive_after_days)),
+               "need": offset + limit, "limit": limit, "offset": offset}
+    streams = [
+        f"SELECT * FROM (SELECT {ARTICLE_COLS}, {cat} AS k1, {k2} AS k2, {k3} AS k3 FROM articles "
+        f"WHERE {where}{extra} ORDER BY {order} LIMIT :need)"
+        for cat, where, k2, k3, order in KB_STREAMS
+    ]
+    sql = " UNION ALL ".join(streams) + " ORDER BY k1, k2, k3, id LIMIT :limit OFFSET :offset"
+    rows = conn.execute(sql, params).fetchall()
+    for r in rows:
+        del r["k1"], r["k2"], r["k3"]
+    return rows
 
 
 def kb_review_count(conn: sqlite3.Connection, f: PaneFilter, me: str, config: Config, now: datetime) -> int:
-    where, params = _kb_where(f, me, config, now)
-    return conn.execute(f"SELECT COUNT(*) AS n FROM articles WHERE {where}", params).fetchone()["n"]
+    """The streams are disjoint: the pane's size is the sum of theirs."""
+    if f.text and f.text.strip():
+        where, params = _kb_where(f, me, config, now)
+        return _count(conn, f"SELECT COUNT(*) AS n FROM articles WHERE {where}", params)
+    extra, params = _filters(f, me, "owner", ("title", "ref", "product", "component"))
+    params |= {"now": to_ts(now), "cutoff": to_ts(now - timedelta(days=config.kb.archive_after_days))}
+    sql = " + ".join(f"(SELECT COUNT(*) FROM articles WHERE {where}{extra})" for _, where, *_ in KB_STREAMS)
+    return _count(conn, f"SELECT {sql} AS n", params)
 
 
 # -- global search (FTS5) -------------------------------------------------------------------------
@@ -208,27 +288,40 @@ SEARCH_SOURCES = (
 
 
 def fts_query(text: str) -> str | None:
-    """Every word must appear; the last one may be a prefix (search as you type)."""
+    """Every word must appear; the last one may be a prefix (search as you type) once it has
+    PREFIX_MIN characters: a one- or two-letter prefix expands to most of the vocabulary
+    (FTS5 merges every matching term's postings first: "t*" takes ~150 ms at a million cases)."""
     words = [w for w in text.replace('"', " ").split() if w]
     if not words:
         return None
     quoted = [f'"{w}"' for w in words]
-    quoted[-1] += "*"
+    if len(words[-1]) >= PREFIX_MIN:
+        quoted[-1] += "*"
     return " ".join(quoted)
 
 
-def search(conn: sqlite3.Connection, text: str, limit: int = 30) -> list[dict]:
+PREFIX_MIN = 3
+
+
+SEARCH_WINDOW = 250
+
+
+def search(conn: sqlite3.Connection, text: str, limit: int = 30, window: int = SEARCH_WINDOW) -> list[dict]:
+    """The best `limit` hits by bm25 rank. A common word matches most of a big replica, and ranking
+    every match costs a full pass over its postings (140 ms for "timeout" at a million cases), so
+    each kind ranks only its `window` newest matches (bm25 costs ~4 µs a row): FTS5 walks those in rowid order and stops."""
     q = fts_query(text)
     if q is None:
         return []
     hits: list[dict] = []
     for kind, table, fts, title in SEARCH_SOURCES:
         sql = (
-            f"SELECT '{kind}' AS kind, t.id, t.ref, t.{title} AS title, f.rank AS rank FROM {fts} f "
-            f"JOIN {table} t ON t.id = f.rowid WHERE {fts} MATCH ? ORDER BY f.rank LIMIT ?"
+            f"SELECT '{kind}' AS kind, t.id, t.ref, t.{title} AS title, f.rank AS rank "
+            f"FROM (SELECT rowid, rank FROM {fts} WHERE {fts} MATCH ? ORDER BY rowid DESC LIMIT ?) f "
+            f"JOIN {table} t ON t.id = f.rowid ORDER BY f.rank LIMIT ?"
         )
         try:
-            hits += conn.execute(sql, (q, limit)).fetchall()
+            hits += conn.execute(sql, (q, window, limit)).fetchall()
         except sqlite3.OperationalError:
             return []
     hits.sort(key=lambda h: h["rank"])

@@ -7,11 +7,12 @@ import shutil
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Iterator
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any, Iterator
 
 from backline_tui.storage.schema import MIGRATIONS, SCHEMA_VERSION
+
+if TYPE_CHECKING:  # imported when first used: sqlite_utils (and dateutil, ctypes) cost ~40 ms at start-up
+    import sqlite_utils
 
 
 class StorageError(Exception):
@@ -74,6 +75,8 @@ class Replica:
     def db(self) -> sqlite_utils.Database:
         db = getattr(self._local, "db", None)
         if db is None:
+            import sqlite_utils
+
             db = self._local.db = sqlite_utils.Database(self.conn)
         return db
 
@@ -172,6 +175,24 @@ class Replica:
         return self.scalar("PRAGMA integrity_check") == "ok"
 
 
+
+
+@contextlib.contextmanager
+def rollback_journal(conn: sqlite3.Connection) -> Iterator[None]:
+    """Outside a transaction: a big load into a fresh file writes every page once with a rollback
+    journal, where WAL writes it twice (into the log, then back at the checkpoint). Atomicity is
+    the same; WAL comes back at the end. If another connection holds the file, WAL stays."""
+    switched = False
+    if not conn.in_transaction:
+        row = conn.execute("PRAGMA journal_mode = DELETE").fetchone()
+        mode = row if row is None or isinstance(row, (tuple, str)) else next(iter(row.values()))
+        mode = mode[0] if isinstance(mode, tuple) else mode
+        switched = str(mode).lower() == "delete"
+    try:
+        yield
+    finally:
+        if switched:
+            conn.execute("PRAGMA journal_mode = WAL")
 
 
 @contextlib.contextmanager

