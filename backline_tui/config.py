@@ -108,9 +108,29 @@ class SourceConfig(_Strict):
     kb_class: str = "Backline KB"
     timeout: float = Field(20.0, gt=0)
 
+    @field_validator("url")
+    @classmethod
+    def _no_password_in_url(cls, v: str | None) -> str | None:
+        # error messages name the url ("RT at … is unreachable"): a password in it would be shown
+        from urllib.parse import urlsplit
+
+        if v and urlsplit(v).password is not None:
+            raise ValueError("holds a password (user:password@); use password_env or the keyring instead")
+        return v
+
+
+def _login_name() -> str:
+    """Who I am when the config does not say: the login name ($USER may be unset, e.g. in tmux)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "me"
+
 
 class Config(_Strict):
-    me: str = Field(default_factory=lambda: os.environ.get("USER") or "me")
+    me: str = Field(default_factory=lambda: _login_name())
     theme: str = "textual-dark"
     ola: OLAConfig = OLAConfig()
     stale: StaleConfig = StaleConfig()

@@ -119,3 +119,14 @@ def test_help_lists_the_commands():
     assert p.returncode == 0
     for cmd in ("demo", "import", "export", "sync", "schema", "report"):
         assert cmd in p.stdout
+
+
+def test_me_defaults_to_the_login_name_even_without_USER(tmp_path):
+    import getpass
+
+    env = {k: v for k, v in os.environ.items() if k not in ("USER", "LOGNAME")}
+    env["BACKLINE_NOW"] = "2026-11-23T09:00:00Z"
+    p = subprocess.run(BACKLINE + ["status", "--db", str(tmp_path / "x.db"), "--config", str(tmp_path / "none.toml")],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert p.returncode == 0
+    assert f"me: {getpass.getuser()}" in p.stdout
