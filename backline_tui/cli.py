@@ -226,16 +226,24 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except Exception as exc:  # noqa: BLE001 — the one place that turns errors into one line
         if isinstance(exc, user_errors()):
-            print(f"backline: {exc}", file=sys.stderr)
+            say_error(str(exc))
             return EXIT_USER
         if isinstance(exc, OSError):
             where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
-            print(f"backline: {exc.strerror or exc}{':' + where if where else ''}", file=sys.stderr)
+            say_error(f"{exc.strerror or exc}{':' + where if where else ''}")
             return EXIT_USER
         if os.environ.get("BACKLINE_DEBUG"):
             raise
-        print(f"backline: internal error: {type(exc).__name__}: {exc} (set BACKLINE_DEBUG=1 for details)", file=sys.stderr)
+        say_error(f"internal error: {type(exc).__name__}: {exc} (set BACKLINE_DEBUG=1 for details)")
         return EXIT_INTERNAL
+
+
+def say_error(message: str) -> None:
+    """One line on stderr. Messages quote refs, names and server answers, which may hold control
+    sequences: they go through the one sanitiser, folded onto one line."""
+    from backline_tui.text import one_line
+
+    print(f"backline: {one_line(message)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -313,9 +313,11 @@ def cli_sync(args: argparse.Namespace) -> int:
     finally:
         bar.clear()
         replica.close()
+    from backline_tui.text import one_line  # sentences quote upstream names and answers
+
     print(result.summary() + f" ({result.seconds:.1f}s)")
     for sentence in result.conflicts:
-        print(f"  conflict: {sentence}")
+        print(f"  conflict: {one_line(sentence)}")
     for err in result.errors:
-        print(f"backline: sync failed: {err}", file=sys.stderr)
+        print(f"backline: sync failed: {one_line(err)}", file=sys.stderr)
     return 0 if result.ok else 1
