@@ -13,8 +13,8 @@ from textual.widgets.option_list import Option
 
 from backline_tui.screens.actions import ACTION_BINDINGS, RecordActions
 from backline_tui.text import clean, one_line
-from backline_tui.widgets.format import (BREACHED, DIM, GOOD, NOTE, OFFER, WARN, block, duration, local_time, ola_sentence,
-                                         priority_cell, target_cell)
+from backline_tui.widgets.format import (BREACHED, DIM, GOOD, NOTE, OFFER, WARN, block, capped, duration, local_time, ola_sentence,
+                                         more_note, priority_cell, target_cell)
 from backline_tui.widgets.status import StatusLine
 
 KIND_NAME = {"help_request": "Help request", "case": "Case", "bug": "Bug", "article": "Article"}
@@ -190,12 +190,14 @@ class DetailScreen(RecordActions, Screen):
         if self.kind == "article":
             from textual.widgets import Markdown
 
+            shown, left_out = capped(body)
+            markdown = clean(shown) + (more_note(left_out) if left_out else "")
             old = self.query("#detail-markdown")
             if old:
-                old.first(Markdown).update(clean(body))
+                old.first(Markdown).update(markdown)
             else:
                 self.query_one("#detail-body", VerticalScroll).mount(
-                    Markdown(clean(body), open_links=False, id="detail-markdown"), after=box)
+                    Markdown(markdown, open_links=False, id="detail-markdown"), after=box)
             box.update(Text("\nArticle", style="bold underline"))
             return
         text = Text()

@@ -45,9 +45,31 @@ def t(value: object, width: int | None = None, style: str = "") -> Text:
     return Text(one_line("" if value is None else str(value), width), style=style, no_wrap=True, overflow="ellipsis")
 
 
+# Laying out a body costs time in proportion to its size (a 1 MB body held the event loop
+# for ~1.7 s, as Markdown ~3.7 s): a detail shows the first SHOW_MAX characters and says how
+# many more there are. The replica keeps the whole text; `backline export` prints it all.
+SHOW_MAX = 64_000
+
+
+def capped(value: object, limit: int = SHOW_MAX) -> tuple[str, int]:
+    """The text to show and how many characters were left out."""
+    text = "" if value is None else str(value)
+    if len(text) <= limit:
+        return text, 0
+    return text[:limit], len(text) - limit
+
+
+def more_note(left_out: int) -> str:
+    return f"\n… {left_out:,} more characters not shown here (the full text is kept; `backline export` prints it)"
+
+
 def block(value: object, style: str = "") -> Text:
-    """Untrusted multi-line text, cleaned, as Text."""
-    return Text(clean("" if value is None else str(value)), style=style)
+    """Untrusted multi-line text, cleaned, as Text; very long text is cut at SHOW_MAX."""
+    text, left_out = capped(value)
+    out = Text(clean(text), style=style)
+    if left_out:
+        out.append(more_note(left_out), style="italic")
+    return out
 
 
 def ola_cell(row: dict) -> Text:
