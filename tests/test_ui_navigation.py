@@ -402,3 +402,37 @@ async def test_sync_key_runs_a_real_sync_with_the_demo_source(wb):
         assert done, notes(app)
         assert synced.pending_ops() == 0
         assert "0 pending ops" in screen_text(app) and "last sync: never" not in screen_text(app)
+
+
+async def test_fast_typing_in_the_filter_reads_the_database_once(wb):
+    """Each key does not start its own query: the filter runs when typing pauses."""
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        asked: list[str | None] = []
+        real = app.pane_page
+
+        def page(pane, f, offset, limit):
+            asked.append(f.text)
+            return real(pane, f, offset, limit)
+
+        app.pane_page = page
+        await pilot.press("slash", *"Gadget")
+        await settle(pilot)
+        assert asked == ["Gadget"]
+        assert all("gadget" in (r["subject"] + r["product"] + r["component"]).lower() for r in app.screen.rows)
+
+
+async def test_moving_the_cursor_keeps_the_footer_keys_of_the_record_kind(wb):
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        before = screen_text(app).splitlines()[-1]
+        assert "Claim" in before
+        for _ in range(5):
+            await pilot.press("j")
+        await settle(pilot)
+        assert screen_text(app).splitlines()[-1] == before
+        await pilot.press("4")
+        await settle(pilot)
+        assert "Validate" in screen_text(app).splitlines()[-1]
