@@ -23,7 +23,7 @@ from backline_tui.text import one_line
 from backline_tui.widgets.format import COLUMNS, cells
 from backline_tui.widgets.status import PaneBar, StatusLine
 
-PAGE = 200
+PAGE = 100
 PANES = ("help", "stale", "bugs", "kb")
 TITLES = {"help": "Help queue", "stale": "Stale cases", "bugs": "Sustaining bugs", "kb": "KB review",
           "insights": "Insights"}
@@ -148,7 +148,9 @@ class MainScreen(RecordActions, Screen):
         if not rows and offset:
             self.offsets[pane] = offset = 0
             rows = await app.call_db(app.pane_page, pane, f, 0, PAGE)
-        self._show_rows(pane, rows)
+        # the cells (sanitised, styled Text) are built off the event loop too
+        row_cells = await app.call_db(_page_cells, pane, rows)
+        self._show_rows(pane, rows, row_cells)
         self.loaded = True
         self.totals[pane] = await app.call_db(app.pane_total, pane, f)
         self._show_info()
@@ -180,7 +182,7 @@ class MainScreen(RecordActions, Screen):
         self.refresh_bindings()
         self._keys_for = None
 
-    def _show_rows(self, pane: str, rows: list[dict]) -> None:
+    def _show_rows(self, pane: str, rows: list[dict], row_cells: list[list] | None = None) -> None:
         table = self.query_one(PaneTable)
         switcher = self.query_one(ContentSwitcher)
         keep_ref = self._current_ref() if self.rows_pane == pane else self.cursor_ref.get(pane)
@@ -191,8 +193,10 @@ class MainScreen(RecordActions, Screen):
                 table.add_column(Text(label, style="bold"), width=width)
         else:
             table.clear()
-        for i, row in enumerate(rows):
-            table.add_row(*cells(pane, row), key=f"{i}")
+        if row_cells is None:
+            row_cells = _page_cells(pane, rows)
+        for i, row_cell in enumerate(row_cells):
+            table.add_row(*row_cell, key=f"{i}")
         self.rows = rows
         self.rows_pane = pane
         if rows:
@@ -441,6 +445,10 @@ class MainScreen(RecordActions, Screen):
         self.cursor_ref[pane] = None
         self.query_one(PaneTable).move_cursor(row=0)
         self.reload()
+
+
+def _page_cells(pane: str, rows: list[dict]) -> list[list]:
+    return [cells(pane, row) for row in rows]
 
 
 FILTER_PAUSE = 0.15  # seconds of no typing before the text filter runs
