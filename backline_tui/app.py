@@ -262,10 +262,15 @@ class BacklineApp(App):
         self.reload_screens()
 
 
+def make_app(wb: Workbench, config: Config) -> BacklineApp:
+    """The app as `backline` starts it, with the config's remapped keys."""
+    return BacklineApp(wb, keymap=dict(config.keys) or None)
+
+
 def run_app(db: Path, config: Config) -> int:
     wb = Workbench.open(db, config)
     try:
-        BacklineApp(wb).run()
+        make_app(wb, config).run()
     finally:
         wb.close()
     return 0

@@ -137,6 +137,8 @@ class Config(_Strict):
     impact: ImpactConfig = ImpactConfig()
     kb: KBConfig = KBConfig()
     sources: list[SourceConfig] = []
+    # remapped keys: binding id → key(s), e.g. {"claim" = "C", "pane.help" = "h"} (ids: `?` help)
+    keys: dict[str, str] = {}
 
     def source(self, name: str) -> SourceConfig:
         for src in self.sources:
