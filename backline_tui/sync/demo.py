@@ -88,8 +88,8 @@ def _pick_product(rnd: random.Random) -> tuple[str, str]:
     return p, rnd.choice(PRODUCTS[p])
 
 
-def _fmt(rnd: random.Random, templates: list[str], p: str, c: str) -> str:
-    v = rnd.choice(VERSIONS)
+def _fmt(rnd: random.Random, templates: list[str], p: str, c: str, version: str | None = None) -> str:
+    v = version or rnd.choice(VERSIONS)
     t = rnd.choice(TRIGGERS).format(v=v)
     return rnd.choice(templates).format(p=p, c=c, e=rnd.choice(ERRORS), t=t, v=v)
 
@@ -123,7 +123,8 @@ def generate(
 
     with rollback_journal(replica.conn), replica.transaction() as conn, bulk_load(conn):
         # -- cases: two years of history, recent ones still open ------------------------------
-        case_meta: list[tuple[str, str, str, str, bool]] = []  # product, component, severity, tier/customer idx, open
+        case_meta: list[tuple[str, str, str, str, bool]] = []  # product, component, severity, tier, open
+        case_env: list[tuple[str, str]] = []  # customer, version: what a question about the case quotes
         rows: list[dict[str, Any]] = []
         R = rnd.random
         now_s = now.timestamp()
@@ -167,6 +168,7 @@ def generate(
                 last_ts, cust_upd, reopen,
             ))
             case_meta.append((p, c, severity, tier, is_open))
+            case_env.append((cust, v))
             if len(rows) >= batch:
                 rec.upsert_case_rows(conn, rows)
                 stats.cases += len(rows)
@@ -265,6 +267,10 @@ def generate(
         n_help = max(30, cases // 5)
         help_rows: list[dict[str, Any]] = []
         msg_rows: list[dict[str, Any]] = []
+        cases_by_pc: dict[object, list[int]] = {}
+        for idx, (cp, cc, *_rest) in enumerate(case_meta):
+            cases_by_pc.setdefault((cp, cc), []).append(idx)
+            cases_by_pc.setdefault(cp, []).append(idx)
         for i in range(n_help):
             p, c = _pick_product(rnd)
             age = rnd.random() ** 2.2 * 365 * day
@@ -295,12 +301,18 @@ def generate(
                     owner = me if rnd.random() < 0.35 else rnd.choice(backliners)
                 if status == "answered":
                     first_resp = created + timedelta(seconds=rnd.random() * min(age, ola_s))
-            case_idx = rnd.randrange(cases) if cases and rnd.random() < 0.7 else None
-            subject = _fmt(rnd, HELP_SUBJECTS, p, c)
+            # most questions are about a customer case of the same product (and component if any)
+            pool = cases_by_pc.get((p, c)) or cases_by_pc.get(p) or []
+            case_idx = pool[int(rnd.random() * len(pool))] if pool and rnd.random() < 0.7 else None
+            cust, v = case_env[case_idx] if case_idx is not None else (None, rnd.choice(VERSIONS))
+            subject = _fmt(rnd, HELP_SUBJECTS, p, c, v)
+            who = f"{cust} runs {p} {v}" if cust else f"The customer runs {p} {v}"
             help_rows.append({
                 "ref": ref, "source": "demo", "subject": subject,
-                "body": f"{subject} The customer is {rnd.choice(['waiting on a call', 'escalating', 'blocked', 'asking for an ETA'])}. "
-                        f"Logs attached to the case. Tried: {rnd.choice(['restart', 'reinstall', 'clearing the cache', 'nothing yet'])}.",
+                "body": f"{who} and hit this in {c}. The customer is "
+                        f"{rnd.choice(['waiting on a call', 'escalating', 'blocked', 'asking for an ETA'])}. "
+                        + ("Logs attached to the case. " if cust else "No case opened yet. ")
+                        + f"Tried: {rnd.choice(['restart', 'reinstall', 'clearing the cache', 'nothing yet'])}.",
                 "asker": asker, "case_ref": f"CASE-{100001 + case_idx}" if case_idx is not None else None,
                 "product": p, "component": c, "priority": priority, "status": status, "owner": owner,
                 "created_at": _tsd(created),
