@@ -84,15 +84,12 @@ class BacklineApp(App):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._db, partial(fn, *args, **kwargs))
 
-    def _filter(self, view: Any) -> PaneFilter:
-        return PaneFilter(mine=view.mine, unclaimed=view.unclaimed, product=view.product, text=view.text)
+    def pane_page(self, pane: str, f: PaneFilter, offset: int, limit: int) -> list[dict]:
+        """A page of a pane (runs on the database thread)."""
+        return self.workbench.pane(pane, f, offset, limit)
 
-    def pane_page(self, pane: str, view: Any, offset: int, limit: int) -> list[dict]:
-        """A page of a pane for a screen's ViewFilter (runs on the database thread)."""
-        return self.workbench.pane(pane, self._filter(view), offset, limit)
-
-    def pane_total(self, pane: str, view: Any) -> int:
-        return self.workbench.pane_count(pane, self._filter(view))
+    def pane_total(self, pane: str, f: PaneFilter) -> int:
+        return self.workbench.pane_count(pane, f)
 
     async def attempt(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
         """call_db, with a refusal (ActionError) told to the user instead of raised."""

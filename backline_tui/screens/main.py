@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 
 from rich.text import Text
@@ -22,34 +22,13 @@ from backline_tui.screens.actions import ACTION_BINDINGS, COMPOSING, RecordActio
 from backline_tui.text import one_line
 from backline_tui.widgets.format import COLUMNS, cells
 from backline_tui.widgets.status import PaneBar, StatusLine
+from backline_tui.workbench import PaneFilter
 
 PAGE = 100
 PANES = ("help", "stale", "bugs", "kb")
 TITLES = {"help": "Help queue", "stale": "Stale cases", "bugs": "Sustaining bugs", "kb": "KB review",
           "insights": "Insights"}
 NOUN = {"help": "open help requests", "stale": "stale cases", "bugs": "open bugs", "kb": "articles to review"}
-
-
-@dataclass(frozen=True)
-class ViewFilter:
-    """What the user filters a pane by (turned into the facade's PaneFilter by the app)."""
-
-    mine: bool = False
-    unclaimed: bool = False
-    product: str | None = None
-    text: str | None = None
-
-    def describe(self) -> str:
-        parts = []
-        if self.mine:
-            parts.append("mine")
-        if self.unclaimed:
-            parts.append("unclaimed")
-        if self.product:
-            parts.append(f"product: {self.product}")
-        if self.text:
-            parts.append(f"text: “{self.text}”")
-        return " · ".join(parts)
 
 
 class PaneTable(DataTable):
@@ -82,7 +61,7 @@ class MainScreen(RecordActions, Screen):
     def __init__(self) -> None:
         super().__init__()
         self.pane = "help"
-        self.filters: dict[str, ViewFilter] = {p: ViewFilter() for p in PANES}
+        self.filters: dict[str, PaneFilter] = {p: PaneFilter() for p in PANES}
         self.offsets: dict[str, int] = {p: 0 for p in PANES}
         self.cursor_ref: dict[str, str | None] = {p: None for p in PANES}
         self.rows: list[dict] = []
@@ -350,7 +329,7 @@ class MainScreen(RecordActions, Screen):
 
     def action_escape(self) -> None:
         filt = self.query_one("#filter", Input)
-        if filt.display or self.filters.get(self.pane, ViewFilter()).text:
+        if filt.display or self.filters.get(self.pane, PaneFilter()).text:
             filt.value = ""
             filt.display = False
             self._set_filter(text=None)
@@ -413,7 +392,7 @@ class MainScreen(RecordActions, Screen):
     def action_clear_filters(self) -> None:
         self.query_one("#filter", Input).value = ""
         self.query_one("#filter", Input).display = False
-        self.filters[self.pane] = ViewFilter()
+        self.filters[self.pane] = PaneFilter()
         self._set_filter()
 
     def action_product(self) -> None:

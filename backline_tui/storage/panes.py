@@ -16,7 +16,8 @@ from backline_tui.storage.schema import OPEN_BUG, OPEN_CASE, OPEN_HELP
 
 @dataclass(frozen=True)
 class PaneFilter:
-    """mine / unclaimed / product / free text; all optional and combined with AND."""
+    """mine / unclaimed / product / free text; all optional and combined with AND. describe() is
+    what a person reads ("" when nothing is filtered)."""
 
     mine: bool = False
     unclaimed: bool = False
@@ -30,10 +31,10 @@ class PaneFilter:
         if self.unclaimed:
             parts.append("unclaimed")
         if self.product:
-            parts.append(f"product={self.product}")
+            parts.append(f"product: {self.product}")
         if self.text:
-            parts.append(f"“{self.text}”")
-        return " · ".join(parts) or "all"
+            parts.append(f"text: “{self.text}”")
+        return " · ".join(parts)
 
 
 def like_pattern(text: str) -> str:
