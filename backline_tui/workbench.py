@@ -36,8 +36,11 @@ class Workbench:
         self.replica = replica
         self.config = config or Config()
         self.clock = clock or Clock()
-        with self.replica.transaction() as conn:
-            rec.refresh_derived_if_config_changed(conn, self.config)
+        # a read first: opening the workbench takes the write lock only when the config's
+        # thresholds changed (never waits behind a running sync otherwise)
+        if not rec.derived_current(self.replica.conn, self.config):
+            with self.replica.transaction() as conn:
+                rec.refresh_derived_if_config_changed(conn, self.config)
 
     @classmethod
     def open(cls, db_path: str | Path, config: Config | None = None, clock: Clock | None = None) -> "Workbench":

@@ -148,3 +148,28 @@ def test_workbench_actions_while_two_cli_syncs_run(demo_db, tmp_path):
                              % ",".join("?" * len(refs)), refs) == len(refs)
     assert wb.replica.integrity_ok()
     wb.close()
+
+
+def test_opening_the_workbench_does_not_wait_for_a_writer(tmp_path):
+    """A sync (any writer) holding the write lock must not hold up opening the workbench."""
+    import time
+
+    from backline_tui.clock import Clock
+    from backline_tui.config import Config
+    from backline_tui.storage import Replica
+    from backline_tui.workbench import Workbench
+    from tests.factories import NOW
+
+    db = tmp_path / "w.db"
+    Workbench.open(db, Config(me="alice"), Clock(NOW)).close()
+    writer = Replica(db)
+    writer.conn.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        wb = Workbench.open(db, Config(me="alice"), Clock(NOW))
+        assert wb.counts() == {"help": 0, "stale": 0, "bugs": 0, "kb": 0}
+        assert time.monotonic() - started < 5  # busy_timeout is 30 s: it did not wait for the lock
+        wb.close()
+    finally:
+        writer.conn.execute("ROLLBACK")
+        writer.close()

@@ -292,10 +292,15 @@ def _derived_fingerprint(config: Config) -> str:
     return json.dumps([config.ola.model_dump(), config.impact.model_dump()], sort_keys=True)
 
 
+def derived_current(conn: sqlite3.Connection, config: Config) -> bool:
+    """Whether the stored derived values were computed with this config's thresholds and weights."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'derived_config'").fetchone()
+    return row is not None and row["value"] == _derived_fingerprint(config)
+
+
 def refresh_derived_if_config_changed(conn: sqlite3.Connection, config: Config) -> bool:
     """Stored derived values follow the config's thresholds and weights."""
-    row = conn.execute("SELECT value FROM meta WHERE key = 'derived_config'").fetchone()
-    if row is not None and row["value"] == _derived_fingerprint(config):
+    if derived_current(conn, config):
         return False
     refresh_derived(conn, config)
     return True
