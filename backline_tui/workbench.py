@@ -8,7 +8,7 @@ sentence for the user, and changes nothing.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -567,6 +567,3 @@ class Workbench:
             self._enqueue(conn, "edit_article", "article", art, {"title": title.strip(), "body": body})
         return self.article(art["ref"])
 
-
-def default_target_date(now: datetime, days: int = 30) -> str:
-    return (now + timedelta(days=days)).strftime("%Y-%m-%d")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from textual.app import App, ComposeResult
 
-from backline_tui.clock import Clock, parse_ts
+from backline_tui.clock import Clock
 from backline_tui.config import Config
 from backline_tui.insights.report import render
 from backline_tui.widgets.insights import SECTIONS, InsightsPane

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Iterable
 
 from backline_tui.clock import parse_ts
-from backline_tui.config import Config, ImpactConfig, KBConfig, OLAConfig, StaleConfig
+from backline_tui.config import ImpactConfig, KBConfig, OLAConfig, StaleConfig
 
 # --- help requests: OLA -------------------------------------------------------------
 
@@ -171,6 +171,3 @@ def kcs_draft(*, subject: str, question: str, answer: str, product: str, compone
     )
     return subject.strip(), body
 
-
-def ensure_config(config: Config | None) -> Config:
-    return config or Config()

@@ -169,11 +169,6 @@ def stale_cases_count(conn: sqlite3.Connection, f: PaneFilter, me: str, config: 
     return _count(conn, f"SELECT {' + '.join(parts)} AS n", params)
 
 
-def _dt(ts: str) -> datetime:
-    from backline_tui.clock import parse_ts
-
-    return parse_ts(ts)
-
 
 # -- sustaining bugs ------------------------------------------------------------------------------
 

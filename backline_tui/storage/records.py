@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import timedelta
 from typing import Any, Iterable, Iterator
 
-from backline_tui.clock import parse_ts, to_ts
 from backline_tui.config import Config
 from backline_tui.storage.schema import OPEN_CASE
 
@@ -227,8 +225,6 @@ def _id_of(conn: sqlite3.Connection, table: str, ref: str, must: bool = True) ->
     return row["id"]
 
 
-id_of = _id_of
-
 
 # -- derived values ----------------------------------------------------------------------------
 
@@ -253,6 +249,8 @@ def refresh_bug_impact(conn: sqlite3.Connection, config: Config, bug_ids: Iterab
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             conn.execute(sql + f" WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+
+
 
 
 def bugs_of_cases(conn: sqlite3.Connection, case_ids: Iterable[int]) -> list[int]:
@@ -329,9 +327,6 @@ def get_record(conn: sqlite3.Connection, kind: str, ref_or_id: str | int) -> dic
     col = "id" if isinstance(ref_or_id, int) else "ref"
     return conn.execute(f"SELECT * FROM {table} WHERE {col} = ?", (ref_or_id,)).fetchone()
 
-
-def shift(ts: str, **delta: float) -> str:
-    return to_ts(parse_ts(ts) + timedelta(**delta))
 
 
 # -- whole batches of interchange records (import and sync) ----------------------------------------
