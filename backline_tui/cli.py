@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from pathlib import Path
@@ -68,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _paths(args: argparse.Namespace) -> tuple[Path, Path]:
-    from backline_tui.config import default_config_path, default_db_path
+    from backline_tui.config_file import default_config_path, default_db_path
 
     db = Path(args.db) if args.db else default_db_path()
     config = Path(args.config) if args.config else default_config_path()
@@ -90,10 +91,14 @@ def _workbench(args: argparse.Namespace):
 
 
 def cmd_open(args: argparse.Namespace) -> int:
-    db, config = _load(args)
+    # No cyclic garbage collection while the workbench starts: it only walks the objects that
+    # imports and the first screen create, all of which live as long as the app. The app
+    # freezes them and turns collection back on once the first page is on screen (App.settle_heap).
+    gc.disable()
+    db, config_path = _paths(args)
     from backline_tui.app import run_app
 
-    return run_app(db, config)
+    return run_app(db, config_path)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -203,7 +208,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
-    from backline_tui.config import ConfigError
+    from backline_tui.config_file import ConfigError
     from backline_tui.storage.records import RecordError
     from backline_tui.storage.replica import StorageError
     from backline_tui.workbench import ActionError

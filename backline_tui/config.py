@@ -1,26 +1,20 @@
-"""Configuration: a TOML file validated by pydantic; every threshold and weight lives here."""
+"""Configuration: a TOML file validated by pydantic; every threshold and weight lives here.
+Reading the file (and the checks that need no schema) is config_file.py."""
 
 from __future__ import annotations
 
-import os
-import stat
-import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-APP_NAME = "backline"
+from backline_tui.config_file import (  # noqa: F401 — re-exported: the config's one import place
+    APP_NAME, PRIORITIES, SECRET_KEYS, SEVERITIES, TIERS, ConfigError, default_config_path, default_db_path,
+    read_config,
+)
+
 Priority = Literal["P1", "P2", "P3", "P4"]
 Severity = Literal["S1", "S2", "S3", "S4"]
-PRIORITIES: tuple[str, ...] = ("P1", "P2", "P3", "P4")
-SEVERITIES: tuple[str, ...] = ("S1", "S2", "S3", "S4")
-TIERS: tuple[str, ...] = ("enterprise", "business", "standard")
-
-
-class ConfigError(Exception):
-    """A config problem, said in one line."""
 
 
 class _Strict(BaseModel):
@@ -152,37 +146,6 @@ class Config(_Strict):
         return self.ola.model_dump_json()
 
 
-def default_config_path() -> Path:
-    env = os.environ.get("BACKLINE_CONFIG")
-    if env:
-        return Path(env)
-    return platformdirs.user_config_path(APP_NAME) / "config.toml"
-
-
-def default_db_path() -> Path:
-    env = os.environ.get("BACKLINE_DB")
-    if env:
-        return Path(env)
-    return platformdirs.user_data_path(APP_NAME) / "backline.db"
-
-
-SECRET_KEYS = {"password", "token", "secret", "api_key", "apikey"}
-
-
-def _find_secret_keys(data: object, prefix: str = "") -> list[str]:
-    found: list[str] = []
-    if isinstance(data, dict):
-        for key, value in data.items():
-            path = f"{prefix}{key}"
-            if key.lower() in SECRET_KEYS:
-                found.append(path)
-            found += _find_secret_keys(value, path + ".")
-    elif isinstance(data, list):
-        for i, item in enumerate(data):
-            found += _find_secret_keys(item, f"{prefix}{i}.")
-    return found
-
-
 def _describe(err: ValidationError) -> str:
     first = err.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "(top level)"
@@ -194,28 +157,15 @@ def _describe(err: ValidationError) -> str:
 
 
 def load_config(path: Path | None = None) -> Config:
-    """Read the config; a missing file means defaults. Raises ConfigError in one line."""
+    """Read and validate the config; a missing file means defaults. Raises ConfigError in one line."""
     path = path or default_config_path()
-    if not path.exists():
+    return validate_config(read_config(path), path)
+
+
+def validate_config(data: dict[str, Any] | None, path: Path) -> Config:
+    """The models from what read_config returned (None: no file, the defaults)."""
+    if data is None:
         return Config()
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"config {path} is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config {path} is not valid TOML: {exc}") from None
-    secrets = _find_secret_keys(data)
-    if secrets:
-        mode = path.stat().st_mode
-        if mode & (stat.S_IRGRP | stat.S_IROTH):
-            raise ConfigError(
-                f"config {path} holds a secret ({secrets[0]}) and is readable by others: "
-                f"run 'chmod 600 {path}', or better, move the secret to an environment variable"
-            )
     try:
         return Config.model_validate(data)
     except ValidationError as exc:

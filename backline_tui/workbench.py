@@ -8,17 +8,21 @@ sentence for the user, and changes nothing.
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from backline_tui.clock import Clock, parse_ts, to_ts
-from backline_tui.config import PRIORITIES, Config
+from backline_tui.config_file import PRIORITIES
 from backline_tui.domain import rules
 from backline_tui.storage import Replica
 from backline_tui.storage import panes as P
 from backline_tui.storage import records as rec
 from backline_tui.storage.panes import PaneFilter
+
+if TYPE_CHECKING:
+    from backline_tui.config import Config
 
 __all__ = ["ActionError", "PaneFilter", "Workbench", "PANES"]
 
@@ -32,19 +36,56 @@ class ActionError(Exception):
 
 
 class Workbench:
-    def __init__(self, replica: Replica, config: Config | None = None, clock: Clock | None = None) -> None:
+    def __init__(self, replica: Replica, config: Config | None = None, clock: Clock | None = None,
+                 config_loader: Callable[[], Config] | None = None) -> None:
+        """With `config_loader` instead of a config, the config is validated at first use (on
+        the database thread: building the models costs ~100 ms, a third of the start-up), so
+        the first page of the help queue, which needs none of it, shows before."""
         self.replica = replica
-        self.config = config or Config()
         self.clock = clock or Clock()
+        self._config: Config | None = None
+        self._config_loader = config_loader
+        self._config_lock = threading.Lock()
+        self.config_refreshed = False  # stored values were recomputed for a changed config
+        if config_loader is None:
+            if config is None:
+                from backline_tui.config import Config
+
+                config = Config()
+            self._use_config(config)
+
+    def _use_config(self, config: Config) -> None:
         # a read first: opening the workbench takes the write lock only when the config's
         # thresholds changed (never waits behind a running sync otherwise)
-        if not rec.derived_current(self.replica.conn, self.config):
+        if not rec.derived_current(self.replica.conn, config):
             with self.replica.transaction() as conn:
-                rec.refresh_derived_if_config_changed(conn, self.config)
+                self.config_refreshed = rec.refresh_derived_if_config_changed(conn, config)
+        self._config = config
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            with self._config_lock:
+                if self._config is None:
+                    self._use_config(self._config_loader())
+        return self._config
+
+    @config.setter
+    def config(self, config: Config) -> None:
+        self._config = config
+
+    def load_config(self) -> Config:
+        """The config, validated now if it was not yet (raises ConfigError)."""
+        return self.config
+
+    @property
+    def config_loaded(self) -> bool:
+        return self._config is not None
 
     @classmethod
-    def open(cls, db_path: str | Path, config: Config | None = None, clock: Clock | None = None) -> "Workbench":
-        return cls(Replica(db_path), config, clock)
+    def open(cls, db_path: str | Path, config: Config | None = None, clock: Clock | None = None,
+             config_loader: Callable[[], Config] | None = None) -> "Workbench":
+        return cls(Replica(db_path), config, clock, config_loader)
 
     def close(self) -> None:
         self.replica.close()
@@ -52,6 +93,9 @@ class Workbench:
     @property
     def me(self) -> str:
         return self.config.me
+
+    def _me_for(self, f: PaneFilter) -> str:
+        return self.me if f.mine else ""
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -66,8 +110,8 @@ class Workbench:
         f = f or PaneFilter()
         now = self.now()
         conn = self._conn
-        if name == "help":
-            return [self._decorate_help(r, now) for r in P.help_queue(conn, f, self.me, offset, limit)]
+        if name == "help":  # needs no config unless filtered to mine: the first page at start-up
+            return [self._decorate_help(r, now) for r in P.help_queue(conn, f, self._me_for(f), offset, limit)]
         if name == "stale":
             return [self._decorate_case(r, now) for r in P.stale_cases(conn, f, self.me, self.config, now, offset, limit)]
         if name == "bugs":
@@ -80,7 +124,7 @@ class Workbench:
         f = f or PaneFilter()
         conn, now = self._conn, self.now()
         if name == "help":
-            return P.help_queue_count(conn, f, self.me)
+            return P.help_queue_count(conn, f, self._me_for(f))
         if name == "stale":
             return P.stale_cases_count(conn, f, self.me, self.config, now)
         if name == "bugs":

@@ -128,9 +128,9 @@ async def probe(db: Path, config_file: Path) -> dict:
         me = wb.me
         index = next(i for i, r in enumerate(s.rows) if r["owner"] is None and r["status"] == "new")
         ref = s.rows[index]["ref"]
-        from textual.widgets import DataTable
+        from backline_tui.screens.main import PaneTable
 
-        s.query_one(DataTable).move_cursor(row=index)
+        s.query_one(PaneTable).move_cursor(row=index)
         await pilot.pause(0.1)
         # the key goes in as the terminal driver would deliver it: Pilot.press would also wait for
         # the whole process to go idle, which is not part of what the user waits for

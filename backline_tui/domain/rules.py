@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from backline_tui.clock import parse_ts
-from backline_tui.config import ImpactConfig, KBConfig, OLAConfig, StaleConfig
+
+if TYPE_CHECKING:  # the models are built after the first screen (config_file.py)
+    from backline_tui.config import ImpactConfig, KBConfig, OLAConfig, StaleConfig
 
 # --- help requests: OLA -------------------------------------------------------------
 

@@ -10,8 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static, TextArea
+from textual.widgets import Input, Static, TextArea
 
+from backline_tui.widgets.keybar import KeyBar
 from backline_tui.text import clean, one_line
 from backline_tui.widgets.status import StatusLine
 
@@ -54,7 +55,7 @@ class ComposeScreen(Screen["Composed | None"]):
             yield Static(Text(f"ctrl+s = {self.submit_label.lower()} · ctrl+e = continue in $EDITOR · esc = cancel",
                               style="dim"), id="compose-hint")
         yield StatusLine()
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         area = self.query_one("#compose-body", TextArea)

@@ -8,9 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from backline_tui.widgets.keybar import KeyBar
 from backline_tui.screens.actions import ACTION_BINDINGS, RecordActions
 from backline_tui.text import clean, one_line
 from backline_tui.widgets.format import (BREACHED, DIM, GOOD, NOTE, OFFER, WARN, block, capped, duration, local_time, ola_sentence,
@@ -52,7 +53,7 @@ class DetailScreen(RecordActions, Screen):
                      id="links-title")
         yield OptionList(id="links")
         yield StatusLine()
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.reload()

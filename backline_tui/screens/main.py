@@ -16,11 +16,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
+from textual.widgets import ContentSwitcher, Input, Static
 
+from backline_tui.widgets.keybar import KeyBar
 from backline_tui.screens.actions import ACTION_BINDINGS, COMPOSING, RecordActions
 from backline_tui.text import one_line
 from backline_tui.widgets.format import COLUMNS, cells
+from backline_tui.widgets.rowlist import RowList, line_text
 from backline_tui.widgets.status import PaneBar, StatusLine
 from backline_tui.workbench import PaneFilter
 
@@ -31,10 +33,9 @@ TITLES = {"help": "Help queue", "stale": "Stale cases", "bugs": "Sustaining bugs
 NOUN = {"help": "open help requests", "stale": "stale cases", "bugs": "open bugs", "kb": "articles to review"}
 
 
-class PaneTable(DataTable):
-    """A page of a pane. Cells are rich Text made by widgets.format: never markup."""
-
-    DEFAULT_CSS = "PaneTable { height: 1fr; }"
+class PaneTable(RowList):
+    """A page of a pane, drawn a screen line at a time. Cells are rich Text made by
+    widgets.format: never markup."""
 
 
 class MainScreen(RecordActions, Screen):
@@ -78,11 +79,11 @@ class MainScreen(RecordActions, Screen):
         yield Static(id="paneinfo")
         yield Input(placeholder="filter: type to narrow this pane · enter keeps it · esc clears it", id="filter")
         with ContentSwitcher(initial="table", id="switch"):
-            yield PaneTable(id="table", cursor_type="row", zebra_stripes=True)
+            yield PaneTable(id="table")
             yield Static(id="empty")
             yield Container(id="insights")
         yield StatusLine()
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
@@ -128,19 +129,31 @@ class MainScreen(RecordActions, Screen):
             self.offsets[pane] = offset = 0
             rows = await app.call_db(app.pane_page, pane, f, 0, PAGE)
         # the cells (sanitised, styled Text) are built off the event loop too
-        row_cells = await app.call_db(_page_cells, pane, rows)
-        self._show_rows(pane, rows, row_cells)
+        row_cells, lines = await app.call_db(_page_cells, pane, rows)
+        self._show_rows(pane, rows, row_cells, lines)
         self.loaded = True
+        if not app.config_applied:
+            # the config is validated once the first page is drawn (the models take ~100 ms
+            # to build); if it changed the OLA targets, the page is read again
+            await self._drawn()
+            if await app.ensure_config():
+                await self._load_page()
+                return
         self.totals[pane] = await app.call_db(app.pane_total, pane, f)
         self._show_info()
         self.counts = await app.call_db(wb.counts)
         self._show_bar()
 
+    async def _drawn(self) -> None:
+        drawn = asyncio.Event()
+        self.call_after_refresh(drawn.set)
+        await drawn.wait()
+
     def _show_bar(self) -> None:
         self.query_one(PaneBar).show(self.pane, self.counts)
 
     def _show_empty_db(self) -> None:
-        from backline_tui.config import default_config_path
+        from backline_tui.config_file import default_config_path
 
         wb = self.app.workbench
         text = Text()
@@ -161,26 +174,21 @@ class MainScreen(RecordActions, Screen):
         self.refresh_bindings()
         self._keys_for = None
 
-    def _show_rows(self, pane: str, rows: list[dict], row_cells: list[list] | None = None) -> None:
+    def _show_rows(self, pane: str, rows: list[dict], row_cells: list[list] | None = None,
+                   lines: list | None = None) -> None:
         table = self.query_one(PaneTable)
         switcher = self.query_one(ContentSwitcher)
         keep_ref = self._current_ref() if self.rows_pane == pane else self.cursor_ref.get(pane)
         keep_row = table.cursor_row if self.rows_pane == pane else 0
         if self.rows_pane != pane:
-            table.clear(columns=True)
-            for label, width in COLUMNS[pane]:
-                table.add_column(Text(label, style="bold"), width=width)
-        else:
-            table.clear()
+            table.set_columns(COLUMNS[pane])
         if row_cells is None:
-            row_cells = _page_cells(pane, rows)
-        for i, row_cell in enumerate(row_cells):
-            table.add_row(*row_cell, key=f"{i}")
+            row_cells, lines = _page_cells(pane, rows)
         self.rows = rows
         self.rows_pane = pane
+        index = next((i for i, r in enumerate(rows) if r["ref"] == keep_ref), min(keep_row, len(rows) - 1))
+        table.set_rows(row_cells, cursor=max(index, 0), lines=lines)
         if rows:
-            index = next((i for i, r in enumerate(rows) if r["ref"] == keep_ref), min(keep_row, len(rows) - 1))
-            table.move_cursor(row=index, animate=False, scroll=True)
             switcher.current = "table"
         else:
             f = self.filters[pane]
@@ -200,7 +208,12 @@ class MainScreen(RecordActions, Screen):
         if self._warmed:
             return
         self._warmed = True
-        self.run_worker(_import_later, thread=True, group="warm-up", exit_on_error=False)
+        self.app.settle_heap()
+        self.run_worker(self._warm_up_imports, thread=True, group="warm-up", exit_on_error=False)
+
+    def _warm_up_imports(self) -> None:
+        _import_later()
+        self.app.settle_heap()  # gc.freeze is safe from any thread
 
     def _show_info(self) -> None:
         pane = self.pane
@@ -242,7 +255,7 @@ class MainScreen(RecordActions, Screen):
             return self.rows[row]
         return None
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_row_list_row_highlighted(self, event: RowList.RowHighlighted) -> None:
         rec = self.target()
         if rec is not None:
             self.cursor_ref[self.pane] = rec["ref"]
@@ -258,7 +271,7 @@ class MainScreen(RecordActions, Screen):
             self._keys_for = key
             self.refresh_bindings()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_row_list_row_selected(self, event: RowList.RowSelected) -> None:
         self.action_open()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -426,8 +439,10 @@ class MainScreen(RecordActions, Screen):
         self.reload()
 
 
-def _page_cells(pane: str, rows: list[dict]) -> list[list]:
-    return [cells(pane, row) for row in rows]
+def _page_cells(pane: str, rows: list[dict]) -> tuple[list[list], list]:
+    """The cells of a page and each row made into a line (run off the event loop)."""
+    row_cells = [cells(pane, row) for row in rows]
+    return row_cells, [line_text(COLUMNS[pane], c) for c in row_cells]
 
 
 FILTER_PAUSE = 0.15  # seconds of no typing before the text filter runs

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from backline_tui.config import Config
 from backline_tui.storage.schema import OPEN_CASE
+
+if TYPE_CHECKING:
+    from backline_tui.config import Config
 
 TABLE_OF = {
     "help_request": "help_requests",

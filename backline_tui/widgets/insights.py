@@ -19,9 +19,10 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
+from backline_tui.widgets.keybar import KeyBar
 from backline_tui.text import one_line
 
 LEVEL_NAMES = {"product": "product", "component": "product / component", "version": "product / version"}
@@ -449,7 +450,7 @@ class DriverCasesScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static(Text("Loading cases…"), id="cases-head")
         yield InsightsTable(id="cases-table")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

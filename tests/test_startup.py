@@ -1,0 +1,96 @@
+"""Start-up: the workbench shows the help queue before it validates the config (building the
+config models is a third of the start-up), then uses the config's keys, theme and thresholds,
+or ends with the config's one-line error."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from backline_tui.app import BacklineApp, run_app
+from backline_tui.config import validate_config
+from backline_tui.config_file import ConfigError, read_config
+from backline_tui.screens.main import PAGE, PaneTable
+from backline_tui.workbench import Workbench
+from tests.test_ui_support import settle
+
+SIZE = (120, 40)
+
+
+def lazy_workbench(db: Path, path: Path, clock) -> Workbench:
+    """The workbench as `backline` opens it: the config validated at first use."""
+    raw = read_config(path)
+    return Workbench.open(db, clock=clock, config_loader=lambda: validate_config(raw, path))
+
+
+async def test_the_config_applies_after_the_first_page(demo_db, clock, tmp_path):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('me = "alice"\ntheme = "textual-light"\n[keys]\nclaim = "C"\n')
+    wb = lazy_workbench(demo_db, cfg, clock)
+    assert not wb.config_loaded
+    target = next(r for r in wb.pane("help", limit=PAGE) if r["owner"] is None)
+    assert not wb.config_loaded  # the help queue's first page needs no config
+    app = BacklineApp(wb, theme="textual-light")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert wb.config_loaded and wb.me == "alice"
+        assert app.theme == "textual-light"
+        row = next(i for i, r in enumerate(app.screen.rows) if r["ref"] == target["ref"])
+        app.screen.query_one(PaneTable).move_cursor(row=row)
+        await pilot.press("c")
+        await settle(pilot)
+        assert wb.help_request(target["ref"])["owner"] is None  # remapped: c no longer claims
+        await pilot.press("C")
+        await settle(pilot)
+        assert wb.help_request(target["ref"])["owner"] == "alice"
+    wb.close()
+
+
+async def test_changed_ola_targets_redraw_the_first_page(demo_db, clock, tmp_path):
+    # the replica's OLA due times were stored for the default targets; the config halves P3's
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('me = "alice"\n[ola]\nP3 = 240\n')
+    wb = lazy_workbench(demo_db, cfg, clock)
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert wb.config_refreshed
+        fresh = Workbench.open(demo_db, validate_config(read_config(cfg), cfg), clock)
+        assert [r["ref"] for r in app.screen.rows] == [r["ref"] for r in fresh.pane("help", limit=PAGE)]
+        shown = {r["ref"]: r["ola_due_at"] for r in app.screen.rows}
+        assert shown == {r["ref"]: r["ola_due_at"] for r in fresh.pane("help", limit=PAGE)}
+        fresh.close()
+    wb.close()
+
+
+async def test_a_config_that_fails_validation_ends_the_app_with_its_line(demo_db, clock, tmp_path):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("[ola]\nP1 = 'soon'\n")
+    wb = lazy_workbench(demo_db, cfg, clock)
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(100):
+            if app.return_code is not None:
+                break
+            await pilot.pause(0.05)
+    assert app.return_code == 1
+    assert "ola.P1" in app.config_error and str(cfg) in app.config_error
+    wb.close()
+
+
+def test_run_app_stops_before_the_screen_on_a_file_that_is_not_toml(demo_db, tmp_path):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("me = 'a'\nme = 'b'\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        run_app(demo_db, cfg)
+
+
+def test_the_help_queue_is_drawn_without_importing_pydantic():
+    # what `backline` imports before its first screen (pydantic is imported after it)
+    code = ("import sys, backline_tui.cli, backline_tui.app, backline_tui.screens.main; "
+            "print('pydantic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
