@@ -28,7 +28,10 @@ from backline_tui.widgets.search import SearchProvider
 from backline_tui.workbench import ActionError, PaneFilter, Workbench
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from backline_tui.config import Config
+    from backline_tui.startup import FirstPage, Startup
 
 # editor(text, suffix) -> edited text, or None when the user gave up
 Editor = Callable[[str, str], "str | None"]
@@ -67,11 +70,13 @@ class BacklineApp(App):
     sync_progress: reactive[str] = reactive("")
 
     def __init__(self, workbench: Workbench, editor: Editor | None = None, keymap: dict[str, str] | None = None,
-                 theme: str | None = None) -> None:
+                 theme: str | None = None, executor: ThreadPoolExecutor | None = None,
+                 first_page: Future[FirstPage | None] | None = None) -> None:
         super().__init__()
         self.workbench = workbench
         self._editor = editor
-        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backline-db")
+        self._db = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="backline-db")
+        self._first_page = first_page  # the help queue's first page, read while the app started
         self._undo: tuple[str, Callable[[], Any]] | None = None
         self._syncing = False
         # keys typed while a compose screen is on its way (see RecordActions.swallow_key)
@@ -108,6 +113,19 @@ class BacklineApp(App):
         return wb.config_refreshed
 
     # ------------------------------------------------------------------ plumbing
+
+    def take_first_page(self) -> Future[FirstPage | None] | None:
+        """The first page read at start-up, once (None after that, or if there was none)."""
+        page, self._first_page = self._first_page, None
+        return page
+
+    def first_page_if_ready(self) -> FirstPage | None:
+        """The first page read at start-up if it is there already (and taken, once)."""
+        page = self._first_page
+        if page is None or not page.done() or page.cancelled() or page.exception() is not None:
+            return None
+        self._first_page = None
+        return page.result()
 
     def settle_heap(self) -> None:
         """Move every object alive now (modules, styles, widgets: they live as long as the app)
@@ -304,22 +322,11 @@ def make_app(wb: Workbench, config: Config) -> BacklineApp:
     return BacklineApp(wb, keymap=dict(config.keys) or None)
 
 
-def run_app(db: Path, config_path: Path) -> int:
-    """Open the workbench on `db`. The config file is read now (a file that is not TOML, or a
-    secret others can read, stops here) and validated after the first page is on screen."""
-    from backline_tui.config_file import read_config
-
-    raw = read_config(config_path)
-    theme = raw.get("theme") if raw else None
-
-    def load() -> Config:
-        from backline_tui.config import validate_config
-
-        return validate_config(raw, config_path)
-
-    wb = Workbench.open(db, config_loader=load)
+def run_app(startup: Startup) -> int:
+    """Run the workbench that `startup` is opening (see backline_tui.startup)."""
+    wb = startup.workbench()
     try:
-        app = BacklineApp(wb, theme=theme if isinstance(theme, str) else None)
+        app = BacklineApp(wb, theme=startup.theme, executor=startup.executor, first_page=startup.first_page)
         app.run()
     finally:
         wb.close()

@@ -95,10 +95,12 @@ def cmd_open(args: argparse.Namespace) -> int:
     # imports and the first screen create, all of which live as long as the app. The app
     # freezes them and turns collection back on once the first page is on screen (App.settle_heap).
     gc.disable()
-    db, config_path = _paths(args)
+    from backline_tui.startup import Startup
+
+    startup = Startup(*_paths(args))  # the database thread opens the replica while Textual imports
     from backline_tui.app import run_app
 
-    return run_app(db, config_path)
+    return run_app(startup)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["ActionError", "PaneFilter", "Workbench", "PANES"]
 
 PANES = ("help", "stale", "bugs", "kb")
+PAGE = 100  # rows a pane shows at once
 PANE_TITLES = {"help": "Help queue", "stale": "Stale cases", "bugs": "Sustaining bugs", "kb": "KB review"}
 PANE_KIND = {"help": "help_request", "stale": "case", "bugs": "bug", "kb": "article"}
 

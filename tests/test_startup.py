@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from backline_tui.app import BacklineApp, run_app
+from backline_tui.app import BacklineApp
 from backline_tui.config import validate_config
 from backline_tui.config_file import ConfigError, read_config
 from backline_tui.screens.main import PAGE, PaneTable
+from backline_tui.startup import Startup
 from backline_tui.workbench import Workbench
 from tests.test_ui_support import settle
 
@@ -81,11 +82,32 @@ async def test_a_config_that_fails_validation_ends_the_app_with_its_line(demo_db
     wb.close()
 
 
-def test_run_app_stops_before_the_screen_on_a_file_that_is_not_toml(demo_db, tmp_path):
+def test_a_file_that_is_not_toml_stops_before_the_screen(demo_db, tmp_path):
     cfg = tmp_path / "config.toml"
     cfg.write_text("me = 'a'\nme = 'b'\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
-        run_app(demo_db, cfg)
+        Startup(demo_db, cfg)
+
+
+async def test_the_first_page_read_at_start_up_is_the_one_shown(demo_db, clock, tmp_path, monkeypatch):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('me = "alice"\n')
+    startup = Startup(demo_db, cfg)
+    wb = startup.workbench()
+    rows, _cells, _lines = startup.first_page.result()
+    assert not wb.config_loaded
+    app = BacklineApp(wb, executor=startup.executor, first_page=startup.first_page)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert [r["ref"] for r in app.screen.rows] == [r["ref"] for r in rows]
+        assert app.take_first_page() is None  # used once
+        assert wb.config_loaded and app.screen.counts["stale"] == wb.pane_count("stale")
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("1")
+        await settle(pilot)
+        assert [r["ref"] for r in app.screen.rows] == [r["ref"] for r in wb.pane("help", limit=PAGE)]
+    wb.close()
 
 
 def test_the_help_queue_is_drawn_without_importing_pydantic():

@@ -21,12 +21,11 @@ from textual.widgets import ContentSwitcher, Input, Static
 from backline_tui.widgets.keybar import KeyBar
 from backline_tui.screens.actions import ACTION_BINDINGS, COMPOSING, RecordActions
 from backline_tui.text import one_line
-from backline_tui.widgets.format import COLUMNS, cells
-from backline_tui.widgets.rowlist import RowList, line_text
+from backline_tui.widgets.format import COLUMNS, page_cells
+from backline_tui.widgets.rowlist import RowList
 from backline_tui.widgets.status import PaneBar, StatusLine
-from backline_tui.workbench import PaneFilter
+from backline_tui.workbench import PAGE, PaneFilter
 
-PAGE = 100
 PANES = ("help", "stale", "bugs", "kb")
 TITLES = {"help": "Help queue", "stale": "Stale cases", "bugs": "Sustaining bugs", "kb": "KB review",
           "insights": "Insights"}
@@ -73,6 +72,7 @@ class MainScreen(RecordActions, Screen):
         self.loaded = False
         self._keys_for: tuple | None = None  # what the footer's keys were last worked out for
         self._warmed = False
+        self._suspended = False
 
     def compose(self) -> ComposeResult:
         yield PaneBar(id="panebar")
@@ -90,10 +90,22 @@ class MainScreen(RecordActions, Screen):
         self._show_bar()
         self.query_one("#paneinfo", Static).update(Text(f"{TITLES[self.pane]} · loading…", style="bold"))
         self.query_one(PaneTable).focus()
-        self.reload()
+        ready = self.app.first_page_if_ready()
+        if ready is not None:
+            # read while the app started: in the very first frame, before anything else
+            self.empty_db = False
+            self._show_rows("help", *ready)
+            self.run_worker(partial(self._after_page, "help"), group="pane", exclusive=True)
+        else:
+            self.reload()
+
+    def on_screen_suspend(self) -> None:
+        self._suspended = True
 
     def on_screen_resume(self) -> None:
-        if self.loaded:
+        # back from a detail or compose screen: what was done there shows in the list
+        if self.loaded and self._suspended:
+            self._suspended = False
             self.reload()
 
     # ------------------------------------------------------------------ loading
@@ -110,6 +122,12 @@ class MainScreen(RecordActions, Screen):
     async def _load_page(self) -> None:
         app = self.app
         wb = app.workbench
+        first = app.take_first_page()
+        if first is not None and (page := await asyncio.wrap_future(first)) is not None:
+            self.empty_db = False
+            if self.pane == "help" and self.offsets["help"] == 0 and self.filters["help"] == PaneFilter():
+                await self._show_page("help", *page)
+                return
         if self.empty_db is None or self.empty_db:
             self.empty_db = await app.call_db(wb.is_empty)
             if self.empty_db:
@@ -129,8 +147,17 @@ class MainScreen(RecordActions, Screen):
             self.offsets[pane] = offset = 0
             rows = await app.call_db(app.pane_page, pane, f, 0, PAGE)
         # the cells (sanitised, styled Text) are built off the event loop too
-        row_cells, lines = await app.call_db(_page_cells, pane, rows)
+        row_cells, lines = await app.call_db(page_cells, pane, rows)
+        await self._show_page(pane, rows, row_cells, lines)
+
+    async def _show_page(self, pane: str, rows: list[dict], row_cells: list[list], lines: list) -> None:
+        """Show a page read from the database, then what depends on it: the config (once),
+        the pane's total and every pane's count."""
         self._show_rows(pane, rows, row_cells, lines)
+        await self._after_page(pane)
+
+    async def _after_page(self, pane: str) -> None:
+        app, wb, f = self.app, self.app.workbench, self.filters[pane]
         self.loaded = True
         if not app.config_applied:
             # the config is validated once the first page is drawn (the models take ~100 ms
@@ -183,7 +210,7 @@ class MainScreen(RecordActions, Screen):
         if self.rows_pane != pane:
             table.set_columns(COLUMNS[pane])
         if row_cells is None:
-            row_cells, lines = _page_cells(pane, rows)
+            row_cells, lines = page_cells(pane, rows)
         self.rows = rows
         self.rows_pane = pane
         index = next((i for i, r in enumerate(rows) if r["ref"] == keep_ref), min(keep_row, len(rows) - 1))
@@ -437,12 +464,6 @@ class MainScreen(RecordActions, Screen):
         self.cursor_ref[pane] = None
         self.query_one(PaneTable).move_cursor(row=0)
         self.reload()
-
-
-def _page_cells(pane: str, rows: list[dict]) -> tuple[list[list], list]:
-    """The cells of a page and each row made into a line (run off the event loop)."""
-    row_cells = [cells(pane, row) for row in rows]
-    return row_cells, [line_text(COLUMNS[pane], c) for c in row_cells]
 
 
 FILTER_PAUSE = 0.15  # seconds of no typing before the text filter runs

@@ -153,3 +153,26 @@ def cells(pane: str, row: dict) -> list[Text]:
         return [reasons_cell(row.get("reasons") or [], 22), t(row["state"]), t(row["ref"], 10), t(row["title"], 34),
                 t(row["reuse_count"]), t(row.get("owner") or "—", 10), t(local_time(row.get("review_due_at"), False))]
     raise ValueError(pane)
+
+
+GAP = 1  # blank cells each side of a column
+
+
+def line_text(columns: list[tuple[str, int]], row_cells: list) -> Text:
+    """One row as a line: each cell cut (with …) or padded to its column's width."""
+    line = Text(no_wrap=True, end="")
+    pad = " " * GAP
+    for (_, width), cell in zip(columns, row_cells):
+        text = cell.copy() if isinstance(cell, Text) else Text(str(cell))
+        text.truncate(width, overflow="ellipsis", pad=True)
+        line.append(pad)
+        line.append_text(text)
+        line.append(pad)
+    return line
+
+
+def page_cells(pane: str, rows: list[dict]) -> tuple[list[list[Text]], list[Text]]:
+    """The cells of a page of a pane and each row made into a line. Pure: it runs on the
+    database thread, off the event loop."""
+    row_cells = [cells(pane, row) for row in rows]
+    return row_cells, [line_text(COLUMNS[pane], c) for c in row_cells]

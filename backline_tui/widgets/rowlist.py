@@ -20,7 +20,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-GAP = 1  # blank cells each side of a column
+from backline_tui.widgets.format import GAP, line_text
+
 
 
 class RowList(ScrollView, can_focus=True):
@@ -259,17 +260,3 @@ class RowList(ScrollView, can_focus=True):
             strip = Strip(segments, self._line_width).crop_extend(scroll_x, scroll_x + width, base + style)
             self._cache[key] = strip
         return strip
-
-
-def line_text(columns: list[tuple[str, int]], cells: list) -> Text:
-    """One row as a line: each cell cut (with …) or padded to its column's width. Pure, so a
-    page's lines can be made off the event loop."""
-    line = Text(no_wrap=True, end="")
-    pad = " " * GAP
-    for (_, width), cell in zip(columns, cells):
-        text = cell.copy() if isinstance(cell, Text) else Text(str(cell))
-        text.truncate(width, overflow="ellipsis", pad=True)
-        line.append(pad)
-        line.append_text(text)
-        line.append(pad)
-    return line
