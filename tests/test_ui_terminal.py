@@ -98,7 +98,7 @@ def test_claim_respond_document_in_a_real_terminal(tmp_path, tmux):
 
     tmux.keys(*["j"] * index)
     tmux.keys("Enter")
-    tmux.wait_for(f"Help request {ref}")
+    tmux.wait_for("Asked by")  # the record itself, not the "Help request … · loading…" header
     tmux.keys("c")
     tmux.wait_for(f"claimed {ref}")
     tmux.keys("r")

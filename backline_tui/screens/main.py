@@ -9,6 +9,7 @@ import asyncio
 import importlib
 from dataclasses import replace
 from functools import partial
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
@@ -16,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Input, Static
+from textual.widgets import ContentSwitcher, Static
 
 from backline_tui.widgets.keybar import KeyBar
 from backline_tui.screens.actions import ACTION_BINDINGS, COMPOSING, RecordActions
@@ -25,6 +26,9 @@ from backline_tui.widgets.format import COLUMNS, page_cells
 from backline_tui.widgets.rowlist import RowList
 from backline_tui.widgets.status import PaneBar, StatusLine
 from backline_tui.workbench import PAGE, PaneFilter
+
+if TYPE_CHECKING:
+    from textual.widgets import Input
 
 PANES = ("help", "stale", "bugs", "kb")
 TITLES = {"help": "Help queue", "stale": "Stale cases", "bugs": "Sustaining bugs", "kb": "KB review",
@@ -73,11 +77,11 @@ class MainScreen(RecordActions, Screen):
         self._keys_for: tuple | None = None  # what the footer's keys were last worked out for
         self._warmed = False
         self._suspended = False
+        self._filter: Input | None = None
 
     def compose(self) -> ComposeResult:
         yield PaneBar(id="panebar")
         yield Static(id="paneinfo")
-        yield Input(placeholder="filter: type to narrow this pane · enter keeps it · esc clears it", id="filter")
         with ContentSwitcher(initial="table", id="switch"):
             yield PaneTable(id="table")
             yield Static(id="empty")
@@ -86,7 +90,6 @@ class MainScreen(RecordActions, Screen):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#filter", Input).display = False
         self._show_bar()
         self.query_one("#paneinfo", Static).update(Text(f"{TITLES[self.pane]} · loading…", style="bold"))
         self.query_one(PaneTable).focus()
@@ -235,6 +238,7 @@ class MainScreen(RecordActions, Screen):
         if self._warmed:
             return
         self._warmed = True
+        self.call_after_refresh(self._filter_field)
         self.app.settle_heap()
         self.run_worker(self._warm_up_imports, thread=True, group="warm-up", exit_on_error=False)
 
@@ -319,7 +323,7 @@ class MainScreen(RecordActions, Screen):
             self.cursor_ref[self.pane] = self._current_ref()
         self.pane = name
         switcher = self.query_one(ContentSwitcher)
-        filt = self.query_one("#filter", Input)
+        filt = self._filter_field()
         filt.display = False
         if name == "insights":
             switcher.current = "insights"
@@ -368,15 +372,27 @@ class MainScreen(RecordActions, Screen):
             self.app.open_record(rec["kind"], rec["ref"])
 
     def action_escape(self) -> None:
-        filt = self.query_one("#filter", Input)
+        filt = self._filter_field()
         if filt.display or self.filters.get(self.pane, PaneFilter()).text:
             filt.value = ""
             filt.display = False
             self._set_filter(text=None)
             self.query_one(PaneTable).focus()
 
+    def _filter_field(self) -> Input:
+        """The text filter's field, mounted the first time it is needed (or after the first
+        page is drawn): it is not part of the first frame."""
+        if self._filter is None:
+            from textual.widgets import Input
+
+            self._filter = Input(placeholder="filter: type to narrow this pane · enter keeps it · esc clears it",
+                                 id="filter")
+            self._filter.display = False
+            self.mount(self._filter, before=self.query_one("#switch"))
+        return self._filter
+
     def action_filter(self) -> None:
-        filt = self.query_one("#filter", Input)
+        filt = self._filter_field()
         filt.display = True
         # focus now, not after the next refresh: keys typed right after / must land in the field
         self.set_focus(filt)
@@ -386,10 +402,10 @@ class MainScreen(RecordActions, Screen):
         # focus; they bubble here. Put them in the field rather than run them as commands.
         if self.swallow_key(event):
             return
-        filt = self.query_one("#filter", Input)
+        filt = self._filter
         if self.focused is not filt and self.run_key_now(event, COMPOSING | {"filter"}):
             return
-        if self.focused is filt and event.is_printable and event.character:
+        if filt is not None and self.focused is filt and event.is_printable and event.character:
             event.stop()
             event.prevent_default()
             filt.insert_text_at_cursor(event.character)
@@ -430,8 +446,9 @@ class MainScreen(RecordActions, Screen):
         self.app.say(f"{TITLES[self.pane]}: " + (self.filters[self.pane].describe() or "all"))
 
     def action_clear_filters(self) -> None:
-        self.query_one("#filter", Input).value = ""
-        self.query_one("#filter", Input).display = False
+        filt = self._filter_field()
+        filt.value = ""
+        filt.display = False
         self.filters[self.pane] = PaneFilter()
         self._set_filter()
 

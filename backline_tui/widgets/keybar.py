@@ -39,6 +39,8 @@ class KeyBar(Widget):
         super().__init__(id=id)
         self._text: Text | None = None
         self._hits: list[tuple[int, int, str, bool]] = []  # start, end, key, enabled
+        self._styles: tuple[Style, Style] | None = None  # key, description (worked out once per theme)
+        self._shown: list | None = None  # the keys the text was made for
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -47,13 +49,15 @@ class KeyBar(Widget):
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def _bindings_changed(self, screen: Screen) -> None:
-        if screen is self.screen:
+        # published at every focus change and refresh_bindings: redraw only if the keys differ
+        if screen is self.screen and self.keys() != self._shown:
             self._text = None
             self.refresh()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._text = None
+        self._styles = None
 
     def keys(self) -> list[tuple[str, str, str, bool]]:
         """(key, key as shown, description, enabled) for each key on the bar, in order; the
@@ -74,21 +78,24 @@ class KeyBar(Widget):
 
     def render(self) -> Text:
         if self._text is None:
-            self._text = self._build()
+            self._build(self.keys())
         return self._text
 
-    def _build(self) -> Text:
-        key_style = self.get_component_rich_style("keybar--key")
-        description_style = self.get_component_rich_style("keybar--description")
+    def _build(self, keys: list[tuple[str, str, str, bool]]) -> None:
+        if self._styles is None:
+            self._styles = (self.get_component_rich_style("keybar--key"),
+                            self.get_component_rich_style("keybar--description"))
+        key_style, description_style = self._styles
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         self._hits = []
-        for key, shown, description, enabled in self.keys():
+        self._shown = keys
+        for key, shown, description, enabled in keys:
             start = len(text)
             dim = Style(dim=not enabled)
             text.append(f" {shown} ", key_style + dim)
             text.append(f"{description} ", description_style + dim)
             self._hits.append((start, len(text), key, enabled))
-        return text
+        self._text = text
 
     def on_click(self, event: events.Click) -> None:
         for start, end, key, enabled in self._hits:
