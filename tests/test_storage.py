@@ -127,7 +127,11 @@ def test_help_queue_filters(replica, config, now):
     assert refs(P.PaneFilter(text="100%")) == ["H-bob"]
     assert refs(P.PaneFilter(text="rt%ls")) == []
     assert refs(P.PaneFilter(text="po_t")) == []
-    assert refs(P.PaneFilter(text="t_fails")) == ["H-free"]
+    # a word of 3+ letters or digits matches the start of a word ("_" separates words) ...
+    assert refs(P.PaneFilter(text="export_f")) == ["H-free"]
+    assert refs(P.PaneFilter(text="t_fails")) == []
+    # ... a shorter one (the first keys typed) matches anywhere, as a substring
+    assert refs(P.PaneFilter(text="t_f")) == ["H-free"]
     assert wb.pane_count("help", P.PaneFilter(mine=True)) == 1
 
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
+import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backline_tui.clock import to_ts
-from backline_tui.config import SEVERITIES, Config
-from backline_tui.storage.schema import OPEN_BUG, OPEN_CASE, OPEN_HELP
+from backline_tui.config_file import SEVERITIES
+from backline_tui.storage.schema import OPEN_BUG, OPEN_CASE, OPEN_HELP, case_filter_table
+
+if TYPE_CHECKING:
+    from backline_tui.config import Config
 
 
 @dataclass(frozen=True)
@@ -76,8 +81,44 @@ def forget_counts() -> None:
         _COUNTS.clear()
 
 
-def _filters(f: PaneFilter, me: str, owner_col: str, text_cols: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
+FILTER_WORD_MIN = 3  # letters or digits a filter word needs to be matched through the filter index
+
+
+def filter_words(text: str | None) -> tuple[list[str], list[str]]:
+    """Split a pane filter into (indexed words, short words). A word with FILTER_WORD_MIN or more
+    letters/digits is matched as a word prefix in the pane's filter table; a shorter one (the
+    first keys of as-you-type) as a substring, as its index prefix would expand to most of it."""
+    long_words: list[str] = []
+    short: list[str] = []
+    for w in (text or "").split():
+        (long_words if sum(ch.isalnum() for ch in w) >= FILTER_WORD_MIN else short).append(w)
+    return long_words, short
+
+
+def filter_match(words: list[str]) -> str | None:
+    """The FTS5 query for the indexed words: every one must match, each as a phrase whose last
+    token may be a prefix ("CASE-10" is the phrase case + 10*, so a ref matches exactly or by
+    prefix; "ERR_LOC" is err + loc*)."""
+    if not words:
+        return None
+    return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
+
+
+def _filters(f: PaneFilter, me: str, owner_col: str, text_cols: tuple[str, ...], fts: str | None = None,
+             probe: bool = True, qual: str = "") -> tuple[str, dict[str, Any]]:
+    """SQL terms (each starting with " AND ") and parameters for a pane filter.
+
+    Text: every whitespace-separated word must match the record. A word with 3+ letters or digits
+    matches when some word of the record's filter columns (ref, subject or title, asker or
+    customer, product, component) starts with it, case and accents ignored ("time" matches
+    "Timeout", "CASE-12" matches CASE-12 and CASE-123…); it is looked up in the pane's filter
+    table `fts`. A shorter word matches as a case-insensitive substring of one of those columns.
+    With probe, the rowids the filter table finds are a set each scanned row is tested against
+    (`+id` keeps the planner walking the pane's own index, in page order); without it the caller
+    joins on them; `qual` ("c.") qualifies the record's columns for such a join."""
     where: list[str] = []
+    owner_col = qual + owner_col
+    text_cols = tuple(qual + c for c in text_cols)
     params: dict[str, Any] = {}
     if f.mine:
         where.append(f"{owner_col} = :me")
@@ -85,16 +126,25 @@ def _filters(f: PaneFilter, me: str, owner_col: str, text_cols: tuple[str, ...])
     if f.unclaimed:
         where.append(f"{owner_col} IS NULL")
     if f.product:
-        where.append("product = :product")
+        where.append(f"{qual}product = :product")
         params["product"] = f.product
-    if f.text and f.text.strip():
-        params["pat"] = like_pattern(f.text.strip())
-        where.append("(" + " OR ".join(f"{c} LIKE :pat ESCAPE '\\'" for c in text_cols) + ")")
+    long_words, short = filter_words(f.text)
+    if fts is None:  # plain substring match of every word (no filter table)
+        short, long_words = short + long_words, []
+    q = filter_match(long_words)
+    if q is not None:
+        params["fq"] = q
+        if probe:
+            where.append(f"+{qual}id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH :fq)")
+    for i, w in enumerate(short):
+        params[f"pat{i}"] = like_pattern(w)
+        where.append("(" + " OR ".join(f"{c} LIKE :pat{i} ESCAPE '\\'" for c in text_cols) + ")")
     return "".join(f" AND {w}" for w in where), params
 
 
 # -- help queue ------------------------------------------------------------------------------
 
+HELP_TEXT = ("subject", "asker", "ref", "product", "component")
 HELP_COLS = (
     "id, ref, subject, asker, product, component, priority, status, owner, created_at, "
     "ola_due_at, first_response_at, case_id, article_id"
@@ -105,7 +155,7 @@ HELP_ORDER = "(first_response_at IS NOT NULL), ola_due_at, priority, created_at,
 
 
 def help_queue(conn: sqlite3.Connection, f: PaneFilter, me: str, offset: int = 0, limit: int = 100) -> list[dict]:
-    extra, params = _filters(f, me, "owner", ("subject", "asker", "ref", "product", "component"))
+    extra, params = _filters(f, me, "owner", HELP_TEXT, "help_requests_filter")
     sql = (
         f"SELECT {HELP_COLS} FROM help_requests WHERE {OPEN_HELP}{extra} "
         f"ORDER BY {HELP_ORDER} LIMIT :limit OFFSET :offset"
@@ -114,8 +164,15 @@ def help_queue(conn: sqlite3.Connection, f: PaneFilter, me: str, offset: int = 0
 
 
 def help_queue_count(conn: sqlite3.Connection, f: PaneFilter, me: str) -> int:
-    extra, params = _filters(f, me, "owner", ("subject", "asker", "ref", "product", "component"))
-    return _count(conn, f"SELECT COUNT(*) AS n FROM help_requests WHERE {OPEN_HELP}{extra}", params)
+    """With an indexed filter word: one lookup per match in ix_hr_open_id (schema v6), not a pass
+    over every open request."""
+    if not filter_words(f.text)[0]:
+        extra, params = _filters(f, me, "owner", HELP_TEXT, "help_requests_filter")
+        return _count(conn, f"SELECT COUNT(*) AS n FROM help_requests WHERE {OPEN_HELP}{extra}", params)
+    extra, params = _filters(f, me, "owner", HELP_TEXT, "help_requests_filter", probe=False)
+    return _count(conn, "SELECT COUNT(*) AS n FROM help_requests INDEXED BY ix_hr_open_id "
+                  "WHERE id IN (SELECT rowid FROM help_requests_filter WHERE help_requests_filter MATCH :fq) "
+                  f"AND {OPEN_HELP}{extra}", params)
 
 
 # -- stale cases ------------------------------------------------------------------------------
@@ -126,15 +183,20 @@ CASE_COLS = (
 )
 
 
+CASE_TEXT = ("subject", "customer", "ref", "product", "component")
+# a case waits on us whatever its idle time when reopened reopen_threshold (>= 1) times or updated
+# by the customer after our last activity; ix_cases_attention holds the few open cases where either
+# may hold, and a query must repeat its WHERE term verbatim for SQLite to use it
+ATTENTION = "(reopen_count >= 1 OR last_customer_update_at > last_activity_at)"
+WAITING = "(reopen_count >= :reopen OR last_customer_update_at > last_activity_at)"
+
+
 def _stale_where(f: PaneFilter, me: str, config: Config, now: datetime, severity: str, n: int = 0) -> tuple[str, dict]:
     """The stale condition for one severity; parameters of severity `n` carry the suffix n so the
     four streams can share one statement."""
-    extra, params = _filters(f, me, "owner", ("subject", "customer", "ref", "product", "component"))
+    extra, params = _filters(f, me, "owner", CASE_TEXT, case_filter_table(severity))
     cutoff = to_ts(now - timedelta(days=config.stale.days(severity)))
-    where = (
-        f"{OPEN_CASE} AND severity = :sev{n} AND (last_activity_at <= :cutoff{n} OR reopen_count >= :reopen "
-        f"OR last_customer_update_at > last_activity_at){extra}"
-    )
+    where = f"{OPEN_CASE} AND severity = :sev{n} AND (last_activity_at <= :cutoff{n} OR {WAITING}){extra}"
     return where, params | {f"sev{n}": severity, f"cutoff{n}": cutoff, "reopen": config.stale.reopen_threshold}
 
 
@@ -143,7 +205,9 @@ def stale_cases(
 ) -> list[dict]:
     """Merge of one index-ordered stream per severity: within a severity, older activity means a
     higher idle ÷ threshold ratio, so the first offset+limit rows of each stream hold the page.
-    The merge runs inside SQLite, so only the page itself reaches Python."""
+    Each stream walks ix_cases_stale in (last_activity_at, id) order, the pane's own order, so equal
+    activity times cannot swap across a page boundary. The merge runs inside SQLite, so only the
+    page itself reaches Python."""
     now_s = int(now.timestamp())
     params: dict[str, Any] = {"need": offset + limit, "limit": limit, "offset": offset, "now_s": now_s}
     idle = "(:now_s - CAST(strftime('%s', last_activity_at) AS INTEGER))"
@@ -153,25 +217,69 @@ def stale_cases(
         params |= p | {f"thr{n}": config.stale.days(sev) * 86400}
         streams.append(
             f"SELECT * FROM (SELECT {CASE_COLS}, {idle} AS idle_seconds, MAX({idle}, 0) * 1.0 / :thr{n} AS ratio "
-            f"FROM cases WHERE {where} ORDER BY last_activity_at LIMIT :need)"
+            f"FROM cases INDEXED BY ix_cases_stale WHERE {where} ORDER BY last_activity_at, id LIMIT :need)"
         )
     sql = " UNION ALL ".join(streams) + " ORDER BY ratio DESC, id LIMIT :limit OFFSET :offset"
     return conn.execute(sql, params).fetchall()
 
 
-def stale_cases_count(conn: sqlite3.Connection, f: PaneFilter, me: str, config: Config, now: datetime) -> int:
-    params: dict[str, Any] = {}
+def _stale_matched_count_sql(f: PaneFilter, me: str, config: Config, now: datetime) -> tuple[str, dict[str, Any]]:
+    """The count of stale cases under a text filter: per severity, the filter table's matches
+    joined to ix_cases_open_id (alias c), one seek each, so the cost follows the matches."""
     parts = []
+    params: dict[str, Any] = {"reopen": config.stale.reopen_threshold}
     for n, sev in enumerate(SEVERITIES):
-        where, p = _stale_where(f, me, config, now, sev, n)
-        params |= p
-        parts.append(f"(SELECT COUNT(*) FROM cases WHERE {where})")
-    return _count(conn, f"SELECT {' + '.join(parts)} AS n", params)
+        fts = case_filter_table(sev)
+        extra, p = _filters(f, me, "owner", CASE_TEXT, fts, probe=False, qual="c.")
+        parts.append(
+            f"(SELECT COUNT(*) FROM {fts} JOIN cases c INDEXED BY ix_cases_open_id ON c.id = {fts}.rowid "
+            f"WHERE {fts} MATCH :fq AND c.{OPEN_CASE} AND c.severity = :sev{n} "
+            f"AND (c.last_activity_at <= :cutoff{n} OR c.reopen_count >= :reopen "
+            f"OR c.last_customer_update_at > c.last_activity_at){extra})"
+        )
+        params |= p | {f"sev{n}": sev, f"cutoff{n}": to_ts(now - timedelta(days=config.stale.days(sev)))}
+    return f"SELECT {' + '.join(parts)} AS n", params
+
+
+def stale_cases_count(conn: sqlite3.Connection, f: PaneFilter, me: str, config: Config, now: datetime) -> int:
+    """Three shapes, by what the filter allows:
+    - no text: per severity, the cases idle past the cutoff (a range of ix_cases_idle) plus the
+      recently active ones that wait on us (a range of the small ix_cases_attention);
+    - an indexed text word: the open cases the filter table finds, each looked up by id in
+      ix_cases_open_id (cost follows the matches, not the open cases);
+    - only short words: one pass per severity over the covering ix_cases_stale."""
+    long_words, short = filter_words(f.text)
+    reopen = config.stale.reopen_threshold
+    cutoffs = {f"cutoff{n}": to_ts(now - timedelta(days=config.stale.days(sev))) for n, sev in enumerate(SEVERITIES)}
+    sevs = {f"sev{n}": sev for n, sev in enumerate(SEVERITIES)}
+    if long_words:
+        return _count(conn, *_stale_matched_count_sql(f, me, config, now))
+    if short:
+        params: dict[str, Any] = {}
+        parts = []
+        for n, sev in enumerate(SEVERITIES):
+            where, p = _stale_where(f, me, config, now, sev, n)
+            params |= p
+            parts.append(f"(SELECT COUNT(*) FROM cases INDEXED BY ix_cases_stale WHERE {where})")
+        return _count(conn, f"SELECT {' + '.join(parts)} AS n", params)
+    extra, params = _filters(f, me, "owner", CASE_TEXT)  # no text here
+    parts = []
+    for n in range(len(SEVERITIES)):
+        parts.append(
+            f"(SELECT COUNT(*) FROM cases INDEXED BY ix_cases_idle WHERE {OPEN_CASE} AND severity = :sev{n} "
+            f"AND last_activity_at <= :cutoff{n}{extra})"
+        )
+        parts.append(
+            f"(SELECT COUNT(*) FROM cases INDEXED BY ix_cases_attention WHERE {OPEN_CASE} AND {ATTENTION} "
+            f"AND severity = :sev{n} AND last_activity_at > :cutoff{n} AND {WAITING}{extra})"
+        )
+    return _count(conn, f"SELECT {' + '.join(parts)} AS n", params | cutoffs | sevs | {"reopen": reopen})
 
 
 
 # -- sustaining bugs ------------------------------------------------------------------------------
 
+BUG_TEXT = ("title", "ref", "product", "component")
 BUG_COLS = (
     "id, ref, title, product, component, severity, status, eng_owner, created_at, target_at, "
     "priority_override, fix_version, impact_score, case_count, customer_count"
@@ -179,7 +287,7 @@ BUG_COLS = (
 
 
 def sustaining_bugs(conn: sqlite3.Connection, f: PaneFilter, me: str, offset: int = 0, limit: int = 100) -> list[dict]:
-    extra, params = _filters(f, me, "eng_owner", ("title", "ref", "product", "component"))
+    extra, params = _filters(f, me, "eng_owner", BUG_TEXT, "bugs_filter")
     sql = (
         f"SELECT {BUG_COLS} FROM bugs WHERE {OPEN_BUG}{extra} "
         f"ORDER BY impact_score DESC, created_at, id LIMIT :limit OFFSET :offset"
@@ -188,23 +296,28 @@ def sustaining_bugs(conn: sqlite3.Connection, f: PaneFilter, me: str, offset: in
 
 
 def sustaining_bugs_count(conn: sqlite3.Connection, f: PaneFilter, me: str) -> int:
-    extra, params = _filters(f, me, "eng_owner", ("title", "ref", "product", "component"))
+    extra, params = _filters(f, me, "eng_owner", BUG_TEXT, "bugs_filter")
     return _count(conn, f"SELECT COUNT(*) AS n FROM bugs WHERE {OPEN_BUG}{extra}", params)
 
 
 # -- KB review ------------------------------------------------------------------------------------
 
+ARTICLE_TEXT = ("title", "ref", "product", "component")
 ARTICLE_COLS = (
     "id, ref, title, state, owner, product, component, created_at, updated_at, last_reviewed_at, "
     "review_due_at, open_flags, reuse_count, last_reused_at"
 )
 
 
-def _kb_where(f: PaneFilter, me: str, config: Config, now: datetime) -> tuple[str, dict]:
-    extra, params = _filters(f, me, "owner", ("title", "ref", "product", "component"))
+def _kb_where(f: PaneFilter, me: str, config: Config, now: datetime, driven: bool = False) -> tuple[str, dict]:
+    """The KB pane's condition. With `driven` and an indexed filter word, the rows come from the
+    filter table's matches, each looked up in ix_articles_live_id (FROM _KB_DRIVEN)."""
+    driven = driven and bool(filter_words(f.text)[0])
+    extra, params = _filters(f, me, "owner", ARTICLE_TEXT, "articles_filter", probe=not driven)
     cutoff = to_ts(now - timedelta(days=config.kb.archive_after_days))
     where = (
-        "state != 'archived' AND (open_flags > 0 OR review_due_at <= :now OR state IN ('wip','not_validated') "
+        ("id IN (SELECT rowid FROM articles_filter WHERE articles_filter MATCH :fq) AND " if driven else "")
+        + "state != 'archived' AND (open_flags > 0 OR review_due_at <= :now OR state IN ('wip','not_validated') "
         "OR (state = 'validated' AND COALESCE(last_reused_at, created_at) <= :cutoff))" + extra
     )
     return where, params | {"now": to_ts(now), "cutoff": cutoff}
@@ -242,12 +355,14 @@ def kb_review(
     conn: sqlite3.Connection, f: PaneFilter, me: str, config: Config, now: datetime, offset: int = 0, limit: int = 100
 ) -> list[dict]:
     if f.text and f.text.strip():
-        # a text filter keeps few rows: one pass over the table and a small sort beats four
-        # index walks that each fetch rows in random order until they find offset+limit matches
-        where, params = _kb_where(f, me, config, now)
-        sql = f"SELECT {ARTICLE_COLS} FROM articles WHERE {where} ORDER BY {KB_ORDER} LIMIT :limit OFFSET :offset"
+        # a text filter keeps few rows: the filter table's matches (or, for short words only, one
+        # pass over the live articles) and a small sort beat four index walks that each fetch
+        # rows in random order until they find offset+limit matches
+        where, params = _kb_where(f, me, config, now, driven=True)
+        sql = (f"SELECT {ARTICLE_COLS} FROM {_kb_from(f)} WHERE {where} ORDER BY {KB_ORDER} "
+               "LIMIT :limit OFFSET :offset")
         return conn.execute(sql, params | {"limit": limit, "offset": offset}).fetchall()
-    extra, params = _filters(f, me, "owner", ("title", "ref", "product", "component"))
+    extra, params = _filters(f, me, "owner", ARTICLE_TEXT, "articles_filter")
     params |= {"now": to_ts(now), "cutoff": to_ts(now - timedelta(days=config.kb.archive_after_days)),
                "need": offset + limit, "limit": limit, "offset": offset}
     streams = [
@@ -263,9 +378,14 @@ def kb_review(
 
 
 def kb_review_count(conn: sqlite3.Connection, f: PaneFilter, me: str, config: Config, now: datetime) -> int:
-    """One pass over the covering index of live articles (schema v5)."""
-    where, params = _kb_where(f, me, config, now)
-    return _count(conn, f"SELECT COUNT(*) AS n FROM articles WHERE {where}", params)
+    """One pass over the covering index of live articles (schema v5), or with an indexed filter
+    word one lookup per match in ix_articles_live_id (schema v6)."""
+    where, params = _kb_where(f, me, config, now, driven=True)
+    return _count(conn, f"SELECT COUNT(*) AS n FROM {_kb_from(f)} WHERE {where}", params)
+
+
+def _kb_from(f: PaneFilter) -> str:
+    return "articles INDEXED BY ix_articles_live_id" if filter_words(f.text)[0] else "articles"
 
 
 # -- global search (FTS5) -------------------------------------------------------------------------
@@ -294,27 +414,71 @@ def fts_query(text: str) -> str | None:
 PREFIX_MIN = 3
 
 
-SEARCH_WINDOW = 100
+SEARCH_WINDOW = 30
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _tokens(text: str) -> list[str]:
+    """Words as the unicode61 tokenizer (remove_diacritics 2) sees them: runs of letters and
+    digits, case folded, accents dropped."""
+    if not text.isascii():
+        text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return _WORD.findall(text.casefold())
+
+
+def _query_words(text: str) -> list[tuple[list[str], bool]]:
+    """Each query word as (its tokens, whether the last one is a prefix), as fts_query reads it."""
+    words = [w for w in text.replace('"', " ").split() if w]
+    out = []
+    for n, w in enumerate(words):
+        toks = _tokens(w)
+        if toks:
+            out.append((toks, n == len(words) - 1 and len(w) >= PREFIX_MIN))
+    return out
+
+
+def _title_matches(title: str, words: list[tuple[list[str], bool]]) -> bool:
+    """Whether every query word is in the title: its tokens in a row, the last maybe a prefix."""
+    have = _tokens(title)
+    for want, prefix in words:
+        k = len(want)
+        if not any(
+            have[i : i + k - 1] == want[:-1]
+            and (have[i + k - 1] == want[-1] or (prefix and have[i + k - 1].startswith(want[-1])))
+            for i in range(len(have) - k + 1)
+        ):
+            return False
+    return True
 
 
 def search(conn: sqlite3.Connection, text: str, limit: int = 30, window: int = SEARCH_WINDOW) -> list[dict]:
-    """The best `limit` hits by bm25 rank. A common word matches most of a big replica, and ranking
-    every match costs a full pass over its postings (140 ms for "timeout" at a million cases), so
-    each kind ranks only its `window` newest matches (bm25 costs 4–60 µs a row, the most for
-    phrases: "ERR_LOCKED" is the phrase "err locked"): FTS5 walks those in rowid order and stops."""
+    """The best `limit` hits. Each kind takes its `window` newest matches (FTS5 walks the postings
+    in rowid order and stops); among them a hit whose subject or title holds the whole query ranks
+    before one found only in the body, then newer before older, the kinds interleaved.
+    bm25 is not used: its weights need the number of rows matching each phrase, a full pass over
+    the postings whatever the window ("Replication ERR_LOCKED" — ERR_LOCKED is the phrase
+    "err locked" — took ~18 ms of its ~25 ms at a million cases for that)."""
     q = fts_query(text)
     if q is None:
         return []
     hits: list[dict] = []
+    words = _query_words(text)
     for kind, table, fts, title in SEARCH_SOURCES:
         sql = (
-            f"SELECT '{kind}' AS kind, t.id, t.ref, t.{title} AS title, f.rank AS rank "
-            f"FROM (SELECT rowid, rank FROM {fts} WHERE {fts} MATCH ? ORDER BY rowid DESC LIMIT ?) f "
-            f"JOIN {table} t ON t.id = f.rowid ORDER BY f.rank LIMIT ?"
+            f"SELECT '{kind}' AS kind, t.id, t.ref, t.{title} AS title "
+            f"FROM (SELECT rowid FROM {fts} WHERE {fts} MATCH ? ORDER BY rowid DESC LIMIT ?) f "
+            f"JOIN {table} t ON t.id = f.rowid ORDER BY t.id DESC"
         )
         try:
-            hits += conn.execute(sql, (q, window, limit)).fetchall()
+            rows = conn.execute(sql, (q, window)).fetchall()
         except sqlite3.OperationalError:
             return []
-    hits.sort(key=lambda h: h["rank"])
+        ranked = sorted(((0 if _title_matches(r["title"] or "", words) else 1, pos), r) for pos, r in enumerate(rows))
+        for rank, r in ranked[:limit]:
+            r["rank"] = rank
+            hits.append(r)
+    kinds = {k: n for n, (k, *_) in enumerate(SEARCH_SOURCES)}
+    hits.sort(key=lambda h: (*h["rank"], kinds[h["kind"]]))
     return hits[:limit]

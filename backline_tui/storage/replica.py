@@ -199,7 +199,10 @@ def bulk_load(conn: sqlite3.Connection) -> Iterator[None]:
     """Inside a transaction: pause the FTS triggers and drop the secondary indexes of the record
     tables for a bulk load, then rebuild each once at the end (a sorted build and one FTS
     rebuild are several times cheaper than maintaining them row by row)."""
-    from backline_tui.storage.schema import FTS_TABLES, fts_drop_triggers_sql, fts_triggers_sql
+    from backline_tui.storage.schema import (
+        FILTER_TABLES, FTS_TABLES, filter_create_statements, filter_drop_statements, fts_drop_triggers_sql,
+        fts_triggers_sql,
+    )
 
     tables = tuple(FTS_TABLES) + ("messages", "case_bugs", "article_links")
     marks = ",".join("?" * len(tables))
@@ -212,7 +215,13 @@ def bulk_load(conn: sqlite3.Connection) -> Iterator[None]:
             conn.execute(stmt)
     for ix in indexes:
         conn.execute(f"DROP INDEX {ix['name']}")
+    for table in FILTER_TABLES:
+        for stmt in filter_drop_statements(table):
+            conn.execute(stmt)
     yield
+    for table in FILTER_TABLES:
+        for stmt in filter_create_statements(table):
+            conn.execute(stmt)
     for ix in indexes:
         conn.execute(ix["sql"])
     for table, (fts, _) in FTS_TABLES.items():
