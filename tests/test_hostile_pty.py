@@ -101,7 +101,11 @@ def test_hostile_records_reach_the_terminal_inert(hostile_db):
 
         # click on the would-be action link in the list: nothing but a row selection happens
         y, x = term.find("press me")
-        term.click(y, x + 2)  # moves the cursor to that cell's row (already there): no selection
+        term.click(y, x + 2)  # that row is under the cursor: the click opens it, and nothing else
+        term.wait_for("Help request HOST-H1")
+        assert term.alive
+        term.press("escape")
+        term.wait_for("Help queue ·")
         term.press("2")
         term.wait_for("Stale cases ·")
         term.press("1")

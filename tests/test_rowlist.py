@@ -56,19 +56,22 @@ async def test_keys_move_the_cursor_and_keep_it_on_screen():
         assert app.highlighted[-1] == 0
 
 
-async def test_a_click_selects_the_row_under_it_and_the_header_is_not_a_row():
+async def test_a_click_moves_the_cursor_a_second_click_selects_and_the_header_is_not_a_row():
     app = ListApp(5)
     async with app.run_test(size=(40, 12)) as pilot:
         lst = app.query_one(RowList)
         await pilot.click(RowList, offset=(3, 0))  # the header
         await pilot.pause()
         assert app.selected == []
-        await pilot.click(RowList, offset=(3, 3))  # the third row
+        await pilot.click(RowList, offset=(3, 3))  # the third row: the cursor goes there
         await pilot.pause()
-        assert lst.cursor_row == 2 and app.selected == [2]
-        await pilot.click(RowList, offset=(3, 9))  # below the last row
+        assert lst.cursor_row == 2 and app.selected == []
+        await pilot.click(RowList, offset=(3, 3))  # again: it is selected
         await pilot.pause()
         assert app.selected == [2]
+        await pilot.click(RowList, offset=(3, 9))  # below the last row
+        await pilot.pause()
+        assert app.selected == [2] and lst.cursor_row == 2
 
 
 async def test_cells_are_cut_to_their_columns_on_screen():

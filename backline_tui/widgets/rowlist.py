@@ -5,7 +5,8 @@ Only the lines on screen are rendered, each once until it changes; nothing measu
 for 1,000. Cells are rich Text made by widgets.format from sanitised strings: never markup.
 
 The header stays on the first line; the rows scroll under it. Keys: up/down (and j/k from the
-screen), page up/down, home/end; enter or a click selects the row under the cursor.
+screen), page up/down, home/end; enter selects the row under the cursor; a click moves the
+cursor to a row, and a second click on it selects it.
 """
 
 from __future__ import annotations
@@ -202,8 +203,10 @@ class RowList(ScrollView, can_focus=True):
         if row >= len(self._rows):
             return
         event.stop()
-        self.move_cursor(row, scroll=False)
-        self.post_message(self.RowSelected(self, row))
+        if row == self._cursor:  # a click on the highlighted row opens it; elsewhere it moves there
+            self.post_message(self.RowSelected(self, row))
+        else:
+            self.move_cursor(row, scroll=False)
 
     def _scroll_to_cursor(self) -> None:
         visible = self._page()
