@@ -124,7 +124,7 @@ HELP_SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
         ("q", "quit"),
     ]),
     ("Finding things", [
-        ("/", "filter as you type (enter keeps, esc clears)"),
+        ("/", "filter as you type (word starts)"),
         ("M", "mine only (on/off)"),
         ("F", "free (unclaimed) only (on/off)"),
         ("P", "one product"),

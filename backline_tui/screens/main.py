@@ -136,6 +136,9 @@ class MainScreen(RecordActions, Screen):
             if self.empty_db:
                 self._show_empty_db()
                 self.loaded = True
+                await self._drawn()
+                self.app.settle_heap()
+                await app.ensure_config()
                 return
         pane = self.pane
         if pane == "insights":
@@ -162,10 +165,12 @@ class MainScreen(RecordActions, Screen):
     async def _after_page(self, pane: str) -> None:
         app, wb, f = self.app, self.app.workbench, self.filters[pane]
         self.loaded = True
+        if not self._warmed:
+            await self._drawn()  # the first page is on screen: now what can wait
+            self._warm_up()
         if not app.config_applied:
             # the config is validated once the first page is drawn (the models take ~100 ms
             # to build); if it changed the OLA targets, the page is read again
-            await self._drawn()
             if await app.ensure_config():
                 await self._load_page()
                 return
@@ -230,7 +235,6 @@ class MainScreen(RecordActions, Screen):
             switcher.current = "empty"
         self._show_info()
         self._refresh_keys()
-        self._warm_up()
 
     def _warm_up(self) -> None:
         """After the first page is on screen, import what the first detail, dialog and the
@@ -238,7 +242,7 @@ class MainScreen(RecordActions, Screen):
         if self._warmed:
             return
         self._warmed = True
-        self.call_after_refresh(self._filter_field)
+        self.call_after_refresh(self._prepare_filter_field)
         self.app.settle_heap()
         self.run_worker(self._warm_up_imports, thread=True, group="warm-up", exit_on_error=False)
 
@@ -378,6 +382,10 @@ class MainScreen(RecordActions, Screen):
             filt.display = False
             self._set_filter(text=None)
             self.query_one(PaneTable).focus()
+
+    def _prepare_filter_field(self) -> None:
+        if self.is_mounted and self.is_attached and self.app.return_code is None:  # not while quitting
+            self._filter_field()
 
     def _filter_field(self) -> Input:
         """The text filter's field, mounted the first time it is needed (or after the first
