@@ -28,10 +28,8 @@ from backline_tui.widgets.search import SearchProvider
 from backline_tui.workbench import ActionError, PaneFilter, Workbench
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
     from backline_tui.config import Config
-    from backline_tui.startup import FirstPage, Startup
+    from backline_tui.startup import Startup
 
 # editor(text, suffix) -> edited text, or None when the user gave up
 Editor = Callable[[str, str], "str | None"]
@@ -70,13 +68,11 @@ class BacklineApp(App):
     sync_progress: reactive[str] = reactive("")
 
     def __init__(self, workbench: Workbench, editor: Editor | None = None, keymap: dict[str, str] | None = None,
-                 theme: str | None = None, executor: ThreadPoolExecutor | None = None,
-                 first_page: Future[FirstPage | None] | None = None) -> None:
+                 theme: str | None = None) -> None:
         super().__init__()
         self.workbench = workbench
         self._editor = editor
-        self._db = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="backline-db")
-        self._first_page = first_page  # the help queue's first page, read while the app started
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backline-db")
         self._undo: tuple[str, Callable[[], Any]] | None = None
         self._syncing = False
         # keys typed while a compose screen is on its way (see RecordActions.swallow_key)
@@ -113,19 +109,6 @@ class BacklineApp(App):
         return wb.config_refreshed
 
     # ------------------------------------------------------------------ plumbing
-
-    def take_first_page(self) -> Future[FirstPage | None] | None:
-        """The first page read at start-up, once (None after that, or if there was none)."""
-        page, self._first_page = self._first_page, None
-        return page
-
-    def first_page_if_ready(self) -> FirstPage | None:
-        """The first page read at start-up if it is there already (and taken, once)."""
-        page = self._first_page
-        if page is None or not page.done() or page.cancelled() or page.exception() is not None:
-            return None
-        self._first_page = None
-        return page.result()
 
     def settle_heap(self) -> None:
         """Move every object alive now (modules, styles, widgets: they live as long as the app)
@@ -326,7 +309,7 @@ def run_app(startup: Startup) -> int:
     """Run the workbench that `startup` is opening (see backline_tui.startup)."""
     wb = startup.workbench()
     try:
-        app = BacklineApp(wb, theme=startup.theme, executor=startup.executor, first_page=startup.first_page)
+        app = BacklineApp(wb, theme=startup.theme)
         app.run()
     finally:
         wb.close()

@@ -89,24 +89,20 @@ def test_a_file_that_is_not_toml_stops_before_the_screen(demo_db, tmp_path):
         Startup(demo_db, cfg)
 
 
-async def test_the_first_page_read_at_start_up_is_the_one_shown(demo_db, clock, tmp_path, monkeypatch):
+async def test_startup_opens_the_replica_and_leaves_the_config_for_later(demo_db, tmp_path):
     cfg = tmp_path / "config.toml"
-    cfg.write_text('me = "alice"\n')
+    cfg.write_text('me = "alice"\ntheme = "textual-light"\n')
     startup = Startup(demo_db, cfg)
+    assert startup.theme == "textual-light"  # read from the file for the first frame
     wb = startup.workbench()
-    rows, _cells, _lines = startup.first_page.result()
     assert not wb.config_loaded
-    app = BacklineApp(wb, executor=startup.executor, first_page=startup.first_page)
+    app = BacklineApp(wb, theme=startup.theme)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert [r["ref"] for r in app.screen.rows] == [r["ref"] for r in rows]
-        assert app.take_first_page() is None  # used once
-        assert wb.config_loaded and app.screen.counts["stale"] == wb.pane_count("stale")
-        await pilot.press("2")
-        await settle(pilot)
-        await pilot.press("1")
-        await settle(pilot)
         assert [r["ref"] for r in app.screen.rows] == [r["ref"] for r in wb.pane("help", limit=PAGE)]
+        assert wb.config_loaded and wb.me == "alice"
+        assert app.screen.counts["stale"] == wb.pane_count("stale")
+        assert "me: alice" in app.status_text
     wb.close()
 
 

@@ -12,8 +12,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Input, Static, TextArea
 
-from backline_tui.widgets.keybar import KeyBar
 from backline_tui.text import clean, one_line
+from backline_tui.widgets.keybar import KeyBar
 from backline_tui.widgets.status import StatusLine
 
 

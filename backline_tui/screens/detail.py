@@ -11,11 +11,11 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from backline_tui.widgets.keybar import KeyBar
 from backline_tui.screens.actions import ACTION_BINDINGS, RecordActions
 from backline_tui.text import clean, one_line
 from backline_tui.widgets.format import (BREACHED, DIM, GOOD, NOTE, OFFER, WARN, block, capped, duration, local_time, ola_sentence,
                                          more_note, priority_cell, target_cell)
+from backline_tui.widgets.keybar import KeyBar
 from backline_tui.widgets.status import StatusLine
 
 KIND_NAME = {"help_request": "Help request", "case": "Case", "bug": "Bug", "article": "Article"}

@@ -19,10 +19,10 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Static
 
-from backline_tui.widgets.keybar import KeyBar
 from backline_tui.screens.actions import ACTION_BINDINGS, COMPOSING, RecordActions
 from backline_tui.text import one_line
 from backline_tui.widgets.format import COLUMNS, page_cells
+from backline_tui.widgets.keybar import KeyBar
 from backline_tui.widgets.rowlist import RowList
 from backline_tui.widgets.status import PaneBar, StatusLine
 from backline_tui.workbench import PAGE, PaneFilter
@@ -93,14 +93,7 @@ class MainScreen(RecordActions, Screen):
         self._show_bar()
         self.query_one("#paneinfo", Static).update(Text(f"{TITLES[self.pane]} · loading…", style="bold"))
         self.query_one(PaneTable).focus()
-        ready = self.app.first_page_if_ready()
-        if ready is not None:
-            # read while the app started: in the very first frame, before anything else
-            self.empty_db = False
-            self._show_rows("help", *ready)
-            self.run_worker(partial(self._after_page, "help"), group="pane", exclusive=True)
-        else:
-            self.reload()
+        self.reload()
 
     def on_screen_suspend(self) -> None:
         self._suspended = True
@@ -125,12 +118,6 @@ class MainScreen(RecordActions, Screen):
     async def _load_page(self) -> None:
         app = self.app
         wb = app.workbench
-        first = app.take_first_page()
-        if first is not None and (page := await asyncio.wrap_future(first)) is not None:
-            self.empty_db = False
-            if self.pane == "help" and self.offsets["help"] == 0 and self.filters["help"] == PaneFilter():
-                await self._show_page("help", *page)
-                return
         if self.empty_db is None or self.empty_db:
             self.empty_db = await app.call_db(wb.is_empty)
             if self.empty_db:

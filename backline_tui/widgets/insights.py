@@ -22,8 +22,8 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
-from backline_tui.widgets.keybar import KeyBar
 from backline_tui.text import one_line
+from backline_tui.widgets.keybar import KeyBar
 
 LEVEL_NAMES = {"product": "product", "component": "product / component", "version": "product / version"}
 LEVELS = ("component", "product", "version")

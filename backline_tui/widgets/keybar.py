@@ -7,10 +7,12 @@ click on a key presses it. Keys show as the app displays them, remapped keys inc
 
 from __future__ import annotations
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.screen import Screen
+from textual.strip import Strip
 from textual.widget import Widget
 
 
@@ -41,6 +43,8 @@ class KeyBar(Widget):
         self._hits: list[tuple[int, int, str, bool]] = []  # start, end, key, enabled
         self._styles: tuple[Style, Style] | None = None  # key, description (worked out once per theme)
         self._shown: list | None = None  # the keys the text was made for
+        self._strip: Strip | None = None
+        self._strip_for: tuple | None = None
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -58,6 +62,7 @@ class KeyBar(Widget):
         super().notify_style_update()
         self._text = None
         self._styles = None
+        self._strip = None
 
     def keys(self) -> list[tuple[str, str, str, bool]]:
         """(key, key as shown, description, enabled) for each key on the bar, in order; the
@@ -76,10 +81,23 @@ class KeyBar(Widget):
             out.append((binding.key, self.app.get_key_display(binding), binding.description, enabled))
         return out
 
-    def render(self) -> Text:
+    def render_line(self, y: int) -> Strip:
+        # one line, drawn straight from its segments (the generic path through a Visual cost
+        # ~5 ms a redraw, a sixth of the first frame)
+        width = self.size.width
+        base = self.rich_style
+        if y != 0:
+            return Strip.blank(width, base)
         if self._text is None:
             self._build(self.keys())
-        return self._text
+            self._strip = None
+        if self._strip is None or self._strip_for != (width, base):
+            text = self._text.copy()
+            text.truncate(width, overflow="ellipsis")
+            segments = Segment.apply_style(text.render(self.app.console, end=""), style=base)
+            self._strip = Strip(segments).extend_cell_length(width, base)
+            self._strip_for = (width, base)
+        return self._strip
 
     def _build(self, keys: list[tuple[str, str, str, bool]]) -> None:
         if self._styles is None:
