@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scales", default=",".join(str(s) for s in SCALES), help="comma-separated case counts")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--only", default=",".join(GROUPS), help=f"comma-separated groups of {', '.join(GROUPS)}")
-    ap.add_argument("--runs", type=int, default=9, help="start-up launches per program (interleaved)")
+    ap.add_argument("--runs", type=int, default=15, help="start-up launches per program (interleaved)")
     ap.add_argument("--ui-runs", type=int, default=3, help="runs of the in-app probe")
     ap.add_argument("--rounds", type=int, default=40, help="timed calls per query figure")
     ap.add_argument("--out", default=str(RESULTS / "latest.json"))
