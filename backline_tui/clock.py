@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime, timezone
 
 
@@ -49,5 +50,15 @@ def parse_ts(value: str | datetime) -> datetime:
     return dt.astimezone(timezone.utc)
 
 
+_CANONICAL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
+
+
 def norm_ts(value: str | datetime | None) -> str | None:
-    return None if value is None or value == "" else to_ts(parse_ts(value))
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and _CANONICAL.match(value):
+        # already the storage form (nearly every timestamp an import or a sync sees): only
+        # check that it is a real date and time, without the parse-convert-format round trip
+        datetime.fromisoformat(value)
+        return value
+    return to_ts(parse_ts(value))

@@ -137,3 +137,23 @@ def test_config_rejects_missing_weights():
     with pytest.raises(ValueError):
         ImpactConfig(severity_weights={"S1": 8})
     assert Config(me="x").impact.tier_weights["enterprise"] == 3
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("2026-11-23T09:00:00Z", "2026-11-23T09:00:00Z"),  # the storage form, kept as it is
+    ("2026-11-23T10:00:00+01:00", "2026-11-23T09:00:00Z"),
+    ("2026-11-23 09:00:00", "2026-11-23T09:00:00Z"),
+    ("2026-11-23T09:00:00.900Z", "2026-11-23T09:00:00Z"),
+])
+def test_timestamps_are_stored_in_one_form(text, expected):
+    from backline_tui.clock import norm_ts
+
+    assert norm_ts(text) == expected
+
+
+@pytest.mark.parametrize("text", ["2026-13-01T09:00:00Z", "2026-02-30T09:00:00Z", "2026-11-23T24:00:00Z"])
+def test_a_timestamp_in_the_storage_form_must_still_be_a_real_time(text):
+    from backline_tui.clock import norm_ts
+
+    with pytest.raises(ValueError):
+        norm_ts(text)
