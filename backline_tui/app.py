@@ -82,10 +82,10 @@ class BacklineApp(App):
         self.config_applied = workbench.config_loaded
         if keymap:
             self.set_keymap(keymap)
-        if theme is None and workbench.config_loaded:
-            theme = workbench.config.theme
         if theme in self.available_themes:
             self.theme = theme
+        if workbench.config_loaded:
+            self._use_config(workbench.config)
 
     async def ensure_config(self) -> bool:
         """Validate the config on the database thread if the workbench started without it, then
@@ -101,12 +101,16 @@ class BacklineApp(App):
             self.config_error = str(exc)
             self.exit(return_code=1)
             return False
+        self._use_config(config)
+        self.refresh_status()
+        return wb.config_refreshed
+
+    def _use_config(self, config: Config) -> None:
+        """The config's remapped keys and theme."""
         if config.keys:
             self.set_keymap(dict(config.keys))
         if config.theme in self.available_themes and config.theme != self.theme:
             self.theme = config.theme
-        self.refresh_status()
-        return wb.config_refreshed
 
     # ------------------------------------------------------------------ plumbing
 
@@ -298,11 +302,6 @@ class BacklineApp(App):
             for sentence in getattr(result, "errors", None) or []:
                 self.say(str(sentence), title="sync error", severity="error", timeout=15)
         self.reload_screens()
-
-
-def make_app(wb: Workbench, config: Config) -> BacklineApp:
-    """The app as `backline` starts it, with the config's remapped keys."""
-    return BacklineApp(wb, keymap=dict(config.keys) or None)
 
 
 def run_app(startup: Startup) -> int:

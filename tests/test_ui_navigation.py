@@ -443,14 +443,13 @@ async def test_moving_the_cursor_keeps_the_footer_keys_of_the_record_kind(wb):
 
 
 async def test_keys_remapped_in_the_config_drive_the_app(demo_db, clock):
-    from backline_tui.app import make_app
     from backline_tui.config import Config
     from backline_tui.workbench import Workbench
 
     config = Config(me="alice", keys={"claim": "C"})
     wb = Workbench.open(demo_db, config, clock)
     target = next(r for r in wb.pane("help", limit=PAGE) if r["owner"] is None)
-    app = make_app(wb, config)
+    app = BacklineApp(wb)  # the keys of a config given up front apply at once
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         row = next(i for i, r in enumerate(app.screen.rows) if r["ref"] == target["ref"])

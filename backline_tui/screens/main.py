@@ -141,15 +141,12 @@ class MainScreen(RecordActions, Screen):
             rows = await app.call_db(app.pane_page, pane, f, 0, PAGE)
         # the cells (sanitised, styled Text) are built off the event loop too
         row_cells, lines = await app.call_db(page_cells, pane, rows)
-        await self._show_page(pane, rows, row_cells, lines)
-
-    async def _show_page(self, pane: str, rows: list[dict], row_cells: list[list], lines: list) -> None:
-        """Show a page read from the database, then what depends on it: the config (once),
-        the pane's total and every pane's count."""
         self._show_rows(pane, rows, row_cells, lines)
         await self._after_page(pane)
 
     async def _after_page(self, pane: str) -> None:
+        """What depends on a page shown: the warm-up and the config (once, after the first page
+        is drawn), the pane's total and every pane's count."""
         app, wb, f = self.app, self.app.workbench, self.filters[pane]
         self.loaded = True
         if not self._warmed:
@@ -196,16 +193,13 @@ class MainScreen(RecordActions, Screen):
         self.refresh_bindings()
         self._keys_for = None
 
-    def _show_rows(self, pane: str, rows: list[dict], row_cells: list[list] | None = None,
-                   lines: list | None = None) -> None:
+    def _show_rows(self, pane: str, rows: list[dict], row_cells: list[list], lines: list) -> None:
         table = self.query_one(PaneTable)
         switcher = self.query_one(ContentSwitcher)
         keep_ref = self._current_ref() if self.rows_pane == pane else self.cursor_ref.get(pane)
         keep_row = table.cursor_row if self.rows_pane == pane else 0
         if self.rows_pane != pane:
             table.set_columns(COLUMNS[pane])
-        if row_cells is None:
-            row_cells, lines = page_cells(pane, rows)
         self.rows = rows
         self.rows_pane = pane
         index = next((i for i, r in enumerate(rows) if r["ref"] == keep_ref), min(keep_row, len(rows) - 1))
