@@ -8,13 +8,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from backline_tui.domain.vocabulary import Priority, RecordKind, Severity  # noqa: F401 — re-exported
 from backline_tui.config_file import (  # noqa: F401 — re-exported: the config's one import place
     APP_NAME, PRIORITIES, SECRET_KEYS, SEVERITIES, TIERS, ConfigError, default_config_path, default_db_path,
     read_config,
 )
 
-Priority = Literal["P1", "P2", "P3", "P4"]
-Severity = Literal["S1", "S2", "S3", "S4"]
 
 
 class _Strict(BaseModel):
@@ -86,8 +85,19 @@ class KBConfig(_Strict):
 
 class SourceConfig(_Strict):
     name: str
-    kind: Literal["demo", "jsonl", "rt"]
+    kind: Literal["demo", "jsonl", "rt", "jira"]
     url: str | None = None
+    #: Jira: "cloud" (REST v3, email + API token) or "datacenter" (REST v2, personal access token);
+    #: None: detected from serverInfo
+    deployment: Literal["cloud", "datacenter"] | None = None
+    #: Jira Cloud: the account's email (the API token is the secret)
+    email: str | None = None
+    #: requests in flight at once (polite by default)
+    concurrency: int = Field(4, ge=1, le=32)
+    #: which upstream records are which kind, and how their fields map: validated by
+    #: sync/mapping.py (parse_mapping); for RT, None means the project's own layout (the queue
+    #: names below)
+    mapping: dict[RecordKind, dict[str, Any]] | None = None
     path: str | None = None
     user: str | None = None
     # name of the environment variable that holds the password or token; else the keyring

@@ -1,7 +1,7 @@
 """The config file before validation: where it is, reading it as TOML, and the checks that need
 no schema (UTF-8, TOML syntax, a secret in a file others can read). No pydantic here: the
 workbench reads this much before its first screen and validates the models (config.py) after.
-Also the vocabulary every layer shares (priorities, severities, tiers)."""
+The vocabulary is re-exported from domain/vocabulary.py, where it is defined."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from backline_tui.domain.vocabulary import PRIORITIES, SEVERITIES, TIERS  # noqa: F401 — re-exported
+
 APP_NAME = "backline"
-PRIORITIES: tuple[str, ...] = ("P1", "P2", "P3", "P4")
-SEVERITIES: tuple[str, ...] = ("S1", "S2", "S3", "S4")
-TIERS: tuple[str, ...] = ("enterprise", "business", "standard")
 SECRET_KEYS = {"password", "token", "secret", "api_key", "apikey"}
 
 

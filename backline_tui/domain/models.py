@@ -13,14 +13,10 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
 from backline_tui.clock import norm_ts
+from backline_tui.domain.vocabulary import (  # noqa: F401 — re-exported
+    BugStatus, CaseStatus, HelpStatus, KCSState, Priority, Severity, Tier,
+)
 
-Priority = Literal["P1", "P2", "P3", "P4"]
-Severity = Literal["S1", "S2", "S3", "S4"]
-Tier = Literal["enterprise", "business", "standard"]
-HelpStatus = Literal["new", "claimed", "answered", "resolved"]
-CaseStatus = Literal["open", "pending", "on_hold", "solved", "closed"]
-BugStatus = Literal["open", "in_progress", "fixed", "closed"]
-KCSState = Literal["wip", "not_validated", "validated", "archived"]
 MessageKind = Literal["question", "reply", "note", "customer", "agent", "offer"]
 ParentType = Literal["help_request", "case"]
 LinkKind = Literal["case_bug", "article_case", "article_request"]

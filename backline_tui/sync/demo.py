@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from backline_tui.config import Config
+from backline_tui.domain.vocabulary import KCS_STATES, PRIORITIES, SEVERITIES, TIERS
 from backline_tui.storage import Replica
 from backline_tui.storage import records as rec
 from backline_tui.storage.replica import bulk_load, rollback_journal
@@ -115,7 +116,7 @@ def generate(
         name = f"{COMPANY_A[i % len(COMPANY_A)]} {COMPANY_B[(i // len(COMPANY_A)) % len(COMPANY_B)]}"
         if i >= len(COMPANY_A) * len(COMPANY_B):
             name += f" {i}"
-        tier = rnd.choices(["enterprise", "business", "standard"], weights=[15, 35, 50])[0]
+        tier = rnd.choices(TIERS, weights=[15, 35, 50])[0]
         customers.append((name, tier))
     askers = [f"{f}.{l}".lower() for f in FIRST for l in LAST[:3]][: max(20, min(72, cases // 50))]
     say = progress or (lambda what, done, total: None)
@@ -190,7 +191,7 @@ def generate(
             bug_rows.append({
                 "ref": f"PROJ-{101 + i}", "source": "demo", "title": _fmt(rnd, BUG_TITLES, p, c),
                 "body": f"Seen in {p} {rnd.choice(VERSIONS)}. Steps attached to the linked cases.",
-                "product": p, "component": c, "severity": rnd.choices(["S1", "S2", "S3", "S4"], weights=[8, 27, 45, 20])[0],
+                "product": p, "component": c, "severity": rnd.choices(SEVERITIES, weights=[8, 27, 45, 20])[0],
                 "status": status, "eng_owner": rnd.choice(ENGINEERS) if rnd.random() < 0.8 else None,
                 "created_at": _tsd(created), "updated_at": _tsd(created + timedelta(days=rnd.random() * 10)),
                 "target_at": target, "priority_override": override,
@@ -221,7 +222,7 @@ def generate(
         for i in range(n_articles):
             p, c = _pick_product(rnd)
             created = now - timedelta(seconds=rnd.random() ** 0.8 * 700 * day)
-            state = rnd.choices(["wip", "not_validated", "validated", "archived"], weights=[8, 10, 64, 18])[0]
+            state = rnd.choices(KCS_STATES, weights=[8, 10, 64, 18])[0]
             reviewed = created + timedelta(seconds=rnd.random() * max((now - created).total_seconds(), 1))
             due = reviewed + timedelta(days=config.kb.review_interval_days) if state == "validated" else None
             flags = []
@@ -275,7 +276,7 @@ def generate(
             p, c = _pick_product(rnd)
             age = rnd.random() ** 2.2 * 365 * day
             created = now - timedelta(seconds=age)
-            priority = rnd.choices(["P1", "P2", "P3", "P4"], weights=[6, 20, 44, 30])[0]
+            priority = rnd.choices(PRIORITIES, weights=[6, 20, 44, 30])[0]
             ola_s = config.ola.minutes(priority) * 60
             ref = f"HELP-{1001 + i}"
             asker = rnd.choice(askers)
