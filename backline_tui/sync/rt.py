@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator
@@ -26,7 +25,9 @@ from pydantic import ValidationError
 from backline_tui.clock import to_ts
 from backline_tui.config import Config, SourceConfig
 from backline_tui.domain.models import RECORD_ADAPTER
+from backline_tui.domain.vocabulary import KCS_STATES, PRIORITIES, SEVERITIES, TIERS
 from backline_tui.sync.base import Batch, PushResult, SourceError
+from backline_tui.sync.secrets import resolve_secret
 from backline_tui.sync.rt_client import (
     RTAuthError,
     RTClient,
@@ -42,7 +43,7 @@ from backline_tui.sync.rt_client import (
     rt_datetime,
 )
 
-__all__ = ["RTConnector", "resolve_secret", "OFFER_SUBJECT"]
+__all__ = ["RTConnector", "OFFER_SUBJECT"]
 
 OFFER_SUBJECT = "Backline: offer of help"
 NOBODY = "Nobody"
@@ -58,33 +59,6 @@ MESSAGE_TYPES = ("Create", "Correspond", "Comment")
 HELP_STATUS_DONE = ("resolved", "rejected", "deleted")
 CASE_STATUS = {"new": "open", "open": "open", "stalled": "on_hold", "resolved": "solved",
                "rejected": "closed", "deleted": "closed"}
-PRIORITIES = ("P1", "P2", "P3", "P4")
-SEVERITIES = ("S1", "S2", "S3", "S4")
-TIERS = ("enterprise", "business", "standard")
-KCS = ("wip", "not_validated", "validated", "archived")
-
-
-def resolve_secret(src: SourceConfig) -> tuple[str | None, str | None]:
-    """(password, token) for a source: the environment variables named in the config, else the
-    system keyring (service "backline", the source name), else the 0600 config file."""
-    if src.token_env and os.environ.get(src.token_env):
-        return None, os.environ[src.token_env]
-    if src.password_env and os.environ.get(src.password_env):
-        return os.environ[src.password_env], None
-    try:
-        import keyring
-
-        stored = keyring.get_password("backline", src.name)
-    except Exception:  # noqa: BLE001 — no keyring backend here: fall through
-        stored = None
-    if stored:
-        return stored, None
-    if src.token is not None:
-        return None, src.token.get_secret_value()
-    if src.password is not None:
-        return src.password.get_secret_value(), None
-    where = f"set the environment variable {src.password_env}" if src.password_env else "set password_env in the config"
-    raise SourceError(f"no password for source {src.name}: {where}, or store it with 'keyring set backline {src.name}'")
 
 
 def _q(text: str) -> str:
@@ -436,7 +410,7 @@ class RTConnector:
             if isinstance(f, dict) and f.get("who") and f.get("reason") and f.get("at"):
                 flags.append({"who": str(f["who"]), "reason": str(f["reason"]), "at": f["at"],
                               "resolved_at": f.get("resolved_at")})
-        state = _one(cfs, "KCSState", KCS, "wip")
+        state = _one(cfs, "KCSState", KCS_STATES, "wip")
         if str(art.get("Disabled") or "0") == "1":
             state = "archived"
         return {
