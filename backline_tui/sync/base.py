@@ -51,3 +51,31 @@ class Connector(Protocol):
 
     def close(self) -> None:
         ...
+
+
+@dataclass
+class CheckLine:
+    #: "ok": found as mapped; "info": a default or a note; "warn": usable but worth a look
+    #: (values with no map entry); "problem": the mapping is not usable as it stands
+    level: Literal["ok", "info", "warn", "problem"]
+    text: str
+
+
+@dataclass
+class CheckReport:
+    """What `backline sources check` says of one source. Built by a connector's ``check()``,
+    which only reads upstream and never writes."""
+
+    source: str
+    lines: list[CheckLine] = field(default_factory=list)
+
+    def add(self, level: Literal["ok", "info", "warn", "problem"], text: str) -> None:
+        self.lines.append(CheckLine(level, text))
+
+    @property
+    def ok(self) -> bool:
+        return not any(line.level == "problem" for line in self.lines)
+
+    @property
+    def problems(self) -> list[str]:
+        return [line.text for line in self.lines if line.level == "problem"]
