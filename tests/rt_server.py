@@ -145,7 +145,7 @@ class RTServer:
 
     def client(self, user: str = "alice", password: str | None = None, **kwargs):
         """An RTClient for one of the seeded users (or any user with ``password``)."""
-        from backline_tui.sync.rt_client import RTClient
+        from backline_tui.sync.rt.client import RTClient
 
         if password is None:
             password = self.credentials(user).password

@@ -1,4 +1,4 @@
-"""backline_tui.sync.rt_client against a real RT 5 (fixtures from tests/rt_server.py)."""
+"""backline_tui.sync.rt.client against a real RT 5 (fixtures from tests/rt_server.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from backline_tui.sync.rt_client import (
+from backline_tui.sync.rt.client import (
     RTAuthError,
     RTClient,
     RTConflict,

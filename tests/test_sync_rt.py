@@ -23,7 +23,7 @@ import pytest
 from backline_tui.clock import Clock
 from backline_tui.config import Config, SourceConfig
 from backline_tui.storage import Replica
-from backline_tui.sync.rt_client import custom_fields
+from backline_tui.sync.rt.client import custom_fields
 from backline_tui.workbench import Workbench
 from tests.conftest import NOW
 from tests.rt_server import RTServer

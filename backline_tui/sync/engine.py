@@ -63,7 +63,7 @@ def connector_for(src: SourceConfig, config: Config) -> Connector:
 
         return JsonlConnector(src, config)
     if src.kind == "rt":
-        from backline_tui.sync.rt import RTConnector
+        from backline_tui.sync.rt.connector import RTConnector
 
         return RTConnector(src, config)
     raise ConfigError(f"source {src.name}: unknown kind {src.kind!r}")

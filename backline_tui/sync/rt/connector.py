@@ -1,4 +1,4 @@
-"""The Request Tracker 5 connector (REST2), on top of rt_client.
+"""The Request Tracker 5 connector, on top of client.py (REST2) and mapping.py.
 
 Layout in RT (scripts/rt-seed.initialdata): help requests, cases and bugs are tickets in three
 queues (names from the SourceConfig), their fields are ticket custom fields, case → bug is a
@@ -22,13 +22,15 @@ from typing import Any, Iterator
 
 from pydantic import ValidationError
 
-from backline_tui.clock import to_ts
 from backline_tui.config import Config, SourceConfig
 from backline_tui.domain.models import RECORD_ADAPTER
 from backline_tui.domain.vocabulary import KCS_STATES, PRIORITIES, SEVERITIES, TIERS
 from backline_tui.sync.base import Batch, PushResult, SourceError
 from backline_tui.sync.secrets import resolve_secret
-from backline_tui.sync.rt_client import (
+from backline_tui.sync.rt.mapping import (
+    CASE_STATUS, HELP_STATUS_DONE, NOBODY, _article_id, _one, _q, _ticket_id, _ts, _ts_any, _who,
+)
+from backline_tui.sync.rt.client import (
     RTAuthError,
     RTClient,
     RTConflict,
@@ -39,14 +41,12 @@ from backline_tui.sync.rt_client import (
     RTServerError,
     RTUnavailable,
     custom_fields,
-    parse_rt_datetime,
     rt_datetime,
 )
 
 __all__ = ["RTConnector", "OFFER_SUBJECT"]
 
 OFFER_SUBJECT = "Backline: offer of help"
-NOBODY = "Nobody"
 CHUNK = 100
 PARALLEL_CHUNK = 25  # records per request when several requests run at once
 WORKERS = 4  # concurrent requests to RT (the standalone server runs 4 workers by default)
@@ -55,53 +55,6 @@ ATT_FIELDS = "TransactionId,ContentType,Subject,Content,Created,Creator"
 TICKET_FIELDS = "Subject,Status,Owner,Creator,Created,LastUpdated,Due,Resolved,Requestor,CustomFields"
 ARTICLE_FIELDS = "Name,Summary,Class,Created,LastUpdated,Creator,LastUpdatedBy,Disabled,CustomFields"
 MESSAGE_TYPES = ("Create", "Correspond", "Comment")
-
-HELP_STATUS_DONE = ("resolved", "rejected", "deleted")
-CASE_STATUS = {"new": "open", "open": "open", "stalled": "on_hold", "resolved": "solved",
-               "rejected": "closed", "deleted": "closed"}
-
-
-def _q(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("'", "\\'")
-
-
-def _ts(value: str | None) -> str | None:
-    try:
-        dt = parse_rt_datetime(value) if value else None
-    except ValueError:
-        return None
-    return to_ts(dt) if dt else None
-
-
-def _who(value: Any) -> str | None:
-    if isinstance(value, dict):
-        value = value.get("id")
-    if value in (None, "", NOBODY):
-        return None
-    return str(value)
-
-
-def _one(cfs: dict[str, list[str]], name: str, allowed: tuple[str, ...] | None = None, default: str | None = None):
-    values = [v for v in cfs.get(name, []) if v not in (None, "")]
-    if not values:
-        return default
-    value = str(values[0])
-    if allowed is not None and value not in allowed:
-        return default
-    return value
-
-
-def _ticket_id(ref: str) -> int:
-    if ref.startswith("RT#") and ref[3:].isdigit():
-        return int(ref[3:])
-    raise ValueError(f"{ref} is not an RT ticket")
-
-
-def _article_id(ref: str) -> int:
-    if ref.startswith("KB#") and ref[3:].isdigit():
-        return int(ref[3:])
-    raise ValueError(f"{ref} is not an RT article")
-
 
 def _valid(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
@@ -702,13 +655,3 @@ class RTConnector:
         return self._change_flags(op, resolve)
 
 
-def _ts_any(value: str | None) -> str | None:
-    """Dates kept in freeform custom fields: ours are ISO-8601; anything else is ignored."""
-    if not value:
-        return None
-    from backline_tui.clock import norm_ts
-
-    try:
-        return norm_ts(value)
-    except ValueError:
-        return _ts(value)
