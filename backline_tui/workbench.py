@@ -282,7 +282,16 @@ class Workbench:
 
     # ---------------------------------------------------------------- outbox
 
+    def _refusal(self, op: str, record: dict, payload: dict | None = None) -> str | None:
+        """Why the record's source cannot take this op through its mapping (sync/mapping.py)."""
+        from backline_tui.sync.mapping import write_refusal
+
+        return write_refusal(self.config, record["source"], op, payload)
+
     def _enqueue(self, conn, op: str, kind: str, record: dict, payload: dict | None = None) -> int:
+        reason = self._refusal(op, record, payload)
+        if reason:  # refused before anything is queued: the transaction rolls the change back
+            raise ActionError(reason)
         now = to_ts(self.now())
         cur = conn.execute(
             "INSERT INTO outbox(created_at, updated_at, op, record_type, record_ref, source, base_version, payload) "
@@ -381,7 +390,7 @@ class Workbench:
             if hr["status"] == "resolved":
                 raise ActionError(f"{hr['ref']} is resolved; add an internal note instead")
             self._check_mine_or_free(hr, "answer")
-            if hr["owner"] is None:
+            if hr["owner"] is None and not self._refusal("claim", hr):
                 self._enqueue(conn, "claim", "help_request", hr)
             msg_id = self._add_message(conn, "help_request", hr, body, "reply")
             now = to_ts(self.now())

@@ -24,6 +24,7 @@ the connector's business; this module only turns values one way and the other.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -37,6 +38,8 @@ class FieldMap(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     source: str = Field(alias="from", min_length=1)
+    #: another upstream field read when the first one is empty (e.g. an RT link, then a CF)
+    fallback: str | None = None
     #: upstream value → our value (compared case-insensitively on read)
     map: dict[str, str] = {}
     #: numeric upstream values: [lower bound, our value], the highest bound ≤ the value wins
@@ -152,3 +155,69 @@ def parse_mapping(source_name: str, raw: dict[str, Any]) -> Mapping:
             place = f"sources.{source_name}.mapping.{kind}" + (f".{where}" if where else "")
             raise ConfigError(f"config {place}: {msg}") from None
     return out  # type: ignore[return-value]
+
+
+#: what each outbox op writes: (kind whose mapping holds the field, our field or None for the
+#: kind as a whole, the words the user reads: "<words> is not mapped for source rt")
+OP_WRITES: dict[str, tuple[str, str | None, str]] = {
+    "claim": ("help_request", "owner", "claim"),
+    "unclaim": ("help_request", "owner", "claim"),
+    "resolve": ("help_request", "status", "resolve"),
+    "bug_priority": ("bug", "priority_override", "priority override"),
+    "bug_target": ("bug", "target_at", "target"),
+    "link": ("case", "bugs", "case-bug link"),
+    "document": ("article", None, "KB article"),
+    "validate": ("article", "state", "KCS state"),
+    "archive": ("article", "state", "KCS state"),
+    "review": ("article", "review_due_at", "review date"),
+    "flag": ("article", "flags", "article flags"),
+    "unflag": ("article", "flags", "article flags"),
+    "edit_article": ("article", "body", "article body"),
+}
+
+
+def effective_mapping(src: Any) -> Mapping | None:
+    """A source's mapping: its config's; for RT without one, the project's own layout; None for
+    sources that take our records as they are (demo, jsonl)."""
+    return _effective(src.model_dump_json())
+
+
+@functools.lru_cache(maxsize=32)
+def _effective(dumped: str) -> Mapping | None:
+    from backline_tui.config import SourceConfig
+
+    src = SourceConfig.model_validate_json(dumped)
+    if src.kind == "rt":
+        from backline_tui.sync.rt.mapping import mapping_of
+
+        return mapping_of(src)
+    if src.mapping is not None:
+        return parse_mapping(src.name, src.mapping)
+    return None
+
+
+def write_refusal(config: Any, source: str, op: str, payload: dict[str, Any] | None = None) -> str | None:
+    """Why an action that queues ``op`` for a record of ``source`` cannot reach that source
+    through its mapping (one line), or None when it can. Called by the workbench before it
+    queues the op, so the action is refused at once rather than failing at sync time."""
+    if op not in OP_WRITES:
+        return None
+    src = next((s for s in config.sources if s.name == source), None)
+    if src is None:
+        return None
+    mapping = effective_mapping(src)
+    if mapping is None:
+        return None
+    kind, field, words = OP_WRITES[op]
+    km = mapping.get(kind)  # type: ignore[call-overload]
+    if km is None:
+        return f"{words} is not mapped for source {source} (it maps no {kind.replace('_', ' ')}s)"
+    if field is None:
+        return None
+    fm = km.field(field)
+    if fm is None or not fm.write:
+        return f"{words} is not mapped for source {source}"
+    value = (payload or {}).get("priority") if op == "bug_priority" else None
+    if value and fm.upstream_value(value) is None:
+        return f"{words} {value} has no value in the map of source {source}"
+    return None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator
 
@@ -24,11 +24,12 @@ from pydantic import ValidationError
 
 from backline_tui.config import Config, SourceConfig
 from backline_tui.domain.models import RECORD_ADAPTER
-from backline_tui.domain.vocabulary import KCS_STATES, PRIORITIES, SEVERITIES, TIERS
 from backline_tui.sync.base import Batch, PushResult, SourceError
+from backline_tui.sync.mapping import FieldMap
 from backline_tui.sync.secrets import resolve_secret
 from backline_tui.sync.rt.mapping import (
-    CASE_STATUS, HELP_STATUS_DONE, NOBODY, _article_id, _one, _q, _ticket_id, _ts, _ts_any, _who,
+    DATE_FIELDS, LINK_FIELDS, OP_WRITES, _article_id, _ticket_id, _ts, _ts_any, _who, mapping_of, raw_values,
+    read_field, ticket_ref, ticket_sql,
 )
 from backline_tui.sync.rt.client import (
     RTAuthError,
@@ -40,7 +41,6 @@ from backline_tui.sync.rt.client import (
     RTRefused,
     RTServerError,
     RTUnavailable,
-    custom_fields,
     rt_datetime,
 )
 
@@ -52,7 +52,8 @@ PARALLEL_CHUNK = 25  # records per request when several requests run at once
 WORKERS = 4  # concurrent requests to RT (the standalone server runs 4 workers by default)
 TXN_FIELDS = "Type,ObjectId,Field,OldValue,NewValue,Created,Creator"
 ATT_FIELDS = "TransactionId,ContentType,Subject,Content,Created,Creator"
-TICKET_FIELDS = "Subject,Status,Owner,Creator,Created,LastUpdated,Due,Resolved,Requestor,CustomFields"
+TICKET_FIELDS = ("Subject,Status,Owner,Creator,Created,LastUpdated,Due,Resolved,Requestor,Priority,Starts,Started,Told,"
+                 "CustomFields,_hyperlinks")
 ARTICLE_FIELDS = "Name,Summary,Class,Created,LastUpdated,Creator,LastUpdatedBy,Disabled,CustomFields"
 MESSAGE_TYPES = ("Create", "Correspond", "Comment")
 
@@ -72,12 +73,15 @@ class RTConnector:
             raise SourceError(f"source {src.name} (rt) needs a url")
         self.name = src.name
         self.src = src
+        self.config = config
         self.url = src.url
         self.user = src.user or config.me
+        self.mapping = mapping_of(src)
         password, token = resolve_secret(src)
         self.client = RTClient(src.url, user=self.user, password=password, token=token, timeout=src.timeout)
-        self.queues = {"bug": src.bug_queue, "case": src.case_queue, "help_request": src.help_queue}
         self._class_id: int | None = None
+        #: (kind, field) -> upstream values read that had no map entry (for `sources check`)
+        self.unknown: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
         self._parallel = ThreadPoolExecutor(WORKERS, thread_name_prefix=f"rt-{src.name}")
 
     def close(self) -> None:
@@ -98,30 +102,49 @@ class RTConnector:
     @property
     def class_id(self) -> int:
         if self._class_id is None:
-            self._class_id = self.client.class_id(self.src.kb_class)
+            name = self.mapping["article"].queue or ""
+            try:
+                self._class_id = self.client.class_id(name)
+            except RTNotFound:
+                raise SourceError(f"RT at {self.url} has no article class {name!r} (see: backline sources check {self.name})") from None
         return self._class_id
+
+    def stream(self, kind: str) -> str:
+        """The cursor's name for one mapped kind: each kind has its own, even when two read one queue."""
+        km = self.mapping[kind]
+        return f"{kind}:queue:{km.queue}" if km.queue else f"{kind}:query:{km.query}"
+
+    def _cursor(self, kind: str, cursors: dict[str, str | None]) -> int:
+        value = cursors.get(self.stream(kind))
+        if value is None and self.mapping[kind].queue:  # a replica synced before streams were per kind
+            old = f"class:{self.mapping[kind].queue}" if kind == "article" else f"queue:{self.mapping[kind].queue}"
+            value = cursors.get(old)
+        return int(value or 0)
 
     # ------------------------------------------------------------------------------ pull
 
     def pull(self, cursors: dict[str, str | None]) -> Iterator[Batch]:
         # order matters: cases link bugs, help requests link cases and articles
         with self._source_errors():
-            for kind in ("bug", "case"):
-                yield from self._pull_tickets(kind, cursors)
-            yield from self._pull_articles(cursors)
-            yield from self._pull_tickets("help_request", cursors)
+            kinds = [k for k in ("bug", "case", "help_request") if k in self.mapping]
+            starts = {k: self._cursor(k, cursors) for k in kinds}
+            feed = list(self.client.transactions(
+                f"ObjectType = 'RT::Ticket' AND id > {min(starts.values())}", fields=TXN_FIELDS)) if kinds else []
+            for kind in kinds:
+                if kind == "help_request" and "article" in self.mapping:
+                    yield from self._pull_articles(cursors)
+                yield from self._pull_tickets(kind, starts[kind], feed)
+            if "article" in self.mapping and "help_request" not in self.mapping:
+                yield from self._pull_articles(cursors)
 
-    def _pull_tickets(self, kind: str, cursors: dict[str, str | None]) -> Iterator[Batch]:
-        queue = self.queues[kind]
-        stream = f"queue:{queue}"
-        cursor = int(cursors.get(stream) or 0)
-        feed = list(self.client.transactions(
-            f"ObjectType = 'RT::Ticket' AND TicketQueue = '{_q(queue)}' AND id > {cursor}", fields=TXN_FIELDS))
-        if not feed:
+    def _pull_tickets(self, kind: str, cursor: int, feed: list[dict]) -> Iterator[Batch]:
+        stream = self.stream(kind)
+        mine = [t for t in feed if int(t["id"]) > cursor]
+        if not mine:
             return
         last_txn: dict[int, int] = {}
         history: dict[int, list[dict]] = defaultdict(list)
-        for t in feed:
+        for t in mine:
             tid, txn = int(t["ObjectId"]), int(t["id"])
             last_txn[tid] = max(last_txn.get(tid, 0), txn)
             history[tid].append(t)
@@ -130,7 +153,7 @@ class RTConnector:
             chunk = ordered[i : i + CHUNK]
             records = self._tickets(kind, chunk, history if cursor == 0 else None)
             yield Batch(stream, records, str(last_txn[chunk[-1]]))
-        top = max(int(t["id"]) for t in feed)
+        top = max(int(t["id"]) for t in mine)
         if top > last_txn[ordered[-1]]:
             yield Batch(stream, [], str(top))
 
@@ -162,19 +185,24 @@ class RTConnector:
                     out[txn] = a
         return out
 
+    def search(self, kind: str, ids: list[int], fields: str = TICKET_FIELDS) -> list[dict[str, Any]]:
+        """Those of the tickets ``ids`` that are of ``kind`` (match its queue or query), in parallel:
+        RT spends ~15 ms per ticket serialising custom fields and links."""
+        sql = ticket_sql(self.mapping[kind])
+        parts = [ids[i : i + PARALLEL_CHUNK] for i in range(0, len(ids), PARALLEL_CHUNK)]
+        return [t for part in self._parallel.map(
+            lambda part: list(self.client.search_tickets(
+                f"({sql}) AND ({' OR '.join(f'id = {t}' for t in part)})", fields=fields, per_page=100)), parts)
+            for t in part]
+
     def _tickets(self, kind: str, ids: list[int], history: dict[int, list[dict]] | None) -> list[dict[str, Any]]:
         if not ids:
             return []
         if history is None:
             history = self._histories(ids)
-        fields = TICKET_FIELDS + (",_hyperlinks" if kind in ("case", "help_request") else "")
         txn_ids = [int(t["id"]) for tid in ids for t in history.get(tid, []) if t.get("Type") in MESSAGE_TYPES]
-        # RT spends ~15 ms per ticket serialising custom fields and links: ask its workers in parallel
         texts_future = self._parallel.submit(self._attachments, txn_ids)
-        parts = [ids[i : i + PARALLEL_CHUNK] for i in range(0, len(ids), PARALLEL_CHUNK)]
-        tickets = [t for part in self._parallel.map(
-            lambda part: list(self.client.search_tickets(" OR ".join(f"id = {t}" for t in part), fields=fields,
-                                                         per_page=100)), parts) for t in part]
+        tickets = self.search(kind, ids)
         texts = texts_future.result()
         records: list[dict[str, Any]] = []
         for ticket in tickets:
@@ -184,6 +212,34 @@ class RTConnector:
                 continue
             records += getattr(self, f"_map_{kind}")(ticket, txns, texts)
         return _valid(records)
+
+    def reader(self, kind: str, record: dict[str, Any]):
+        """get(field) -> our value of ``field`` in ``record`` through the mapping; values with no
+        map entry are counted in ``self.unknown``."""
+        km = self.mapping[kind]
+
+        def get(field: str) -> Any:
+            value, unknown = read_field(km, kind, field, record)
+            if unknown is not None:
+                self.unknown[(kind, field)][unknown] += 1
+            return value
+
+        return get
+
+    def _refs(self, kind: str, field: str, record: dict[str, Any]) -> list[str]:
+        """Ticket refs (RT#n) in a link-like field: an RT link type, or a CF holding ids or RT#n
+        (several values, or one text separated by commas or spaces); then its fallback."""
+        fm = self.mapping[kind].field(field)
+        if fm is None:
+            return []
+        for name in (fm.source, fm.fallback):
+            if not name:
+                continue
+            values = [p for v in raw_values(record, name) for p in v.replace(",", " ").split()]
+            refs = [r for r in (ticket_ref(v) for v in values) if r]
+            if refs:
+                return refs
+        return []
 
     def _common(self, ticket: dict, txns: list[dict]) -> dict[str, Any]:
         tid = int(ticket["id"])
@@ -217,25 +273,19 @@ class RTConnector:
             })
         return out
 
-    @staticmethod
-    def _links(ticket: dict, ref: str) -> list[tuple[str, str]]:
-        """(link ref, target) from _hyperlinks: tickets as RT#n, articles as KB#n."""
-        out = []
-        for link in ticket.get("_hyperlinks") or []:
-            if link.get("ref") not in ("refers-to", "depends-on"):
-                continue
-            if link.get("type") == "ticket" and link.get("id") is not None:
-                out.append((link["ref"], f"RT#{link['id']}"))
-            elif link.get("type") == "article" and link.get("id") is not None:
-                out.append((link["ref"], f"KB#{link['id']}"))
-        return out
-
     def _map_help_request(self, ticket: dict, txns: list[dict], texts: dict[int, dict]) -> list[dict]:
-        cfs = custom_fields(ticket)
-        owner = _who(ticket.get("Owner"))
-        status = ticket.get("Status") or "new"
-        replies = [t for t in txns if t.get("Type") == "Correspond"]
-        if status in HELP_STATUS_DONE:
+        get = self.reader("help_request", ticket)
+        owner = get("owner")
+        requestors = raw_values(ticket, "Requestor")
+        asker = get("asker") or next(iter(requestors), None) or _who(ticket.get("Creator")) or "unknown"
+        askers = set(requestors) | {asker}
+
+        def by_asker(t: dict) -> bool:
+            return (_who(t.get("Creator")) or "") in askers
+
+        # a reply is a response only when someone other than the asker wrote it
+        replies = [t for t in txns if t.get("Type") == "Correspond" and not by_asker(t)]
+        if get("status") == "resolved":
             ours = "resolved"
         elif owner and any(_who(t.get("Creator")) == owner for t in replies):
             ours = "answered"
@@ -243,34 +293,33 @@ class RTConnector:
             ours = "claimed"
         else:
             ours = "answered" if replies else "new"
-        requestors = [_who(r) for r in ticket.get("Requestor") or []]
-        asker = _one(cfs, "Asker") or next((r for r in requestors if r), None) or _who(ticket.get("Creator")) or "unknown"
-        linked = _one(cfs, "LinkedCase")
-        case_ref = None
-        if linked:
-            linked = linked.strip()
-            case_ref = linked if linked.startswith("RT#") else (f"RT#{linked}" if linked.isdigit() else None)
+        cases = self._refs("help_request", "case_ref", ticket)
         ref = f"RT#{ticket['id']}"
-        articles = [target for _, target in self._links(ticket, ref) if target.startswith("KB#")]
+        articles = [v for v in raw_values(ticket, "RefersTo") if v.startswith("KB#")]
         rec = {
             "type": "help_request", **self._common(ticket, txns), "subject": ticket.get("Subject") or "",
-            "body": self._create_text(txns, texts), "asker": asker, "case_ref": case_ref,
-            "product": _one(cfs, "Product", default=""), "component": _one(cfs, "Component", default=""),
-            "priority": _one(cfs, "HelpPriority", PRIORITIES, "P3"), "status": ours, "owner": owner,
+            "body": self._create_text(txns, texts), "asker": asker, "case_ref": cases[0] if cases else None,
+            "product": get("product") or "", "component": get("component") or "",
+            "priority": get("priority"), "status": ours, "owner": owner,
             "first_response_at": _ts(replies[0].get("Created")) if replies else None,
             "resolved_at": _ts(ticket.get("Resolved")) if ours == "resolved" else None,
             "article_ref": articles[0] if articles else None,
         }
         out = [rec]
-        out += self._messages("help_request", ticket, txns, texts,
-                              lambda t, a: "reply" if t.get("Type") == "Correspond" else "note")
+
+        def kind_of(t: dict, a: dict) -> str:
+            if t.get("Type") == "Comment":
+                return "note"
+            return "question" if by_asker(t) else "reply"
+
+        out += self._messages("help_request", ticket, txns, texts, kind_of)
         out += [{"type": "link", "kind": "article_request", "from_ref": a, "to_ref": ref, "created_at": None}
                 for a in articles]
         return out
 
     def _map_case(self, ticket: dict, txns: list[dict], texts: dict[int, dict]) -> list[dict]:
-        cfs = custom_fields(ticket)
-        requestors = {_who(r) for r in ticket.get("Requestor") or []} - {None}
+        get = self.reader("case", ticket)
+        requestors = set(raw_values(ticket, "Requestor"))
         creator = _who(ticket.get("Creator"))
 
         def by_customer(t: dict) -> bool:
@@ -280,19 +329,18 @@ class RTConnector:
         activity = [t for t in txns if t.get("Type") in MESSAGE_TYPES]
         customer_txns = [t for t in txns if t.get("Type") in ("Create", "Correspond") and by_customer(t)]
         reopens = sum(1 for t in txns if t.get("Type") == "Status" and t.get("OldValue") == "resolved")
-        reopen_cf = _one(cfs, "ReopenCount")
+        reopen_cf = get("reopen_count")
         ref = f"RT#{ticket['id']}"
         rec = {
             "type": "case", **self._common(ticket, txns), "subject": ticket.get("Subject") or "",
             "body": self._create_text(txns, texts),
-            "customer": _one(cfs, "Customer") or next(iter(sorted(requestors)), None) or creator or "unknown",
-            "tier": _one(cfs, "CustomerTier", TIERS, "standard"), "product": _one(cfs, "Product", default=""),
-            "component": _one(cfs, "Component", default=""), "version": _one(cfs, "Version", default=""),
-            "severity": _one(cfs, "Severity", SEVERITIES, "S3"),
-            "status": CASE_STATUS.get(ticket.get("Status") or "open", "open"), "owner": _who(ticket.get("Owner")),
+            "customer": get("customer") or next(iter(sorted(requestors)), None) or creator or "unknown",
+            "tier": get("tier"), "product": get("product") or "", "component": get("component") or "",
+            "version": get("version") or "", "severity": get("severity"), "status": get("status"),
+            "owner": get("owner"),
             "last_activity_at": _ts(activity[-1].get("Created")) if activity else _ts(ticket.get("Created")),
             "last_customer_update_at": _ts(customer_txns[-1].get("Created")) if customer_txns else None,
-            "reopen_count": int(reopen_cf) if reopen_cf and reopen_cf.isdigit() else reopens,
+            "reopen_count": int(reopen_cf) if reopen_cf and str(reopen_cf).isdigit() else reopens,
         }
         out = [rec]
 
@@ -303,29 +351,28 @@ class RTConnector:
 
         out += self._messages("case", ticket, txns, texts, kind_of)
         out += [{"type": "link", "kind": "case_bug", "from_ref": ref, "to_ref": target, "created_at": None}
-                for _, target in self._links(ticket, ref) if target.startswith("RT#")]
+                for target in self._refs("case", "bugs", ticket)]
         return out
 
     def _map_bug(self, ticket: dict, txns: list[dict], texts: dict[int, dict]) -> list[dict]:
-        cfs = custom_fields(ticket)
-        owner = _who(ticket.get("Owner"))
-        status = ticket.get("Status") or "new"
-        ours = {"resolved": "fixed", "rejected": "closed", "deleted": "closed"}.get(status)
-        if ours is None:
-            ours = "in_progress" if status == "open" and owner else "open"
+        get = self.reader("bug", ticket)
+        owner = get("eng_owner")
+        ours = get("status")
+        if ours == "open" and owner and ticket.get("Status") == "open":
+            ours = "in_progress"
         return [{
             "type": "bug", **self._common(ticket, txns), "title": ticket.get("Subject") or "",
-            "body": self._create_text(txns, texts), "product": _one(cfs, "Product", default=""),
-            "component": _one(cfs, "Component", default=""), "severity": _one(cfs, "Severity", SEVERITIES, "S3"),
-            "status": ours, "eng_owner": owner, "target_at": _ts(ticket.get("Due")),
-            "priority_override": _one(cfs, "PriorityOverride", PRIORITIES), "fix_version": _one(cfs, "FixVersion"),
+            "body": self._create_text(txns, texts), "product": get("product") or "",
+            "component": get("component") or "", "severity": get("severity"),
+            "status": ours, "eng_owner": owner, "target_at": _ts_any(get("target_at")),
+            "priority_override": get("priority_override"), "fix_version": get("fix_version"),
         }]
 
     # articles
 
     def _pull_articles(self, cursors: dict[str, str | None]) -> Iterator[Batch]:
-        stream = f"class:{self.src.kb_class}"
-        cursor = int(cursors.get(stream) or 0)
+        stream = self.stream("article")
+        cursor = self._cursor("article", cursors)
         feed = list(self.client.transactions(f"ObjectType = 'RT::Article' AND id > {cursor}",
                                              fields="Type,ObjectId,Created"))
         if not feed:
@@ -352,27 +399,27 @@ class RTConnector:
                                        json_body=query))
 
     def _map_article(self, art: dict, etag: str | None) -> dict[str, Any]:
-        cfs = custom_fields(art)
+        get = self.reader("article", art)
         aid = int(art["id"])
         flags = []
         try:
-            raw = json.loads(_one(cfs, "Flags") or "[]")
+            raw = json.loads(get("flags") or "[]")
         except ValueError:
             raw = []
         for f in raw if isinstance(raw, list) else []:
             if isinstance(f, dict) and f.get("who") and f.get("reason") and f.get("at"):
                 flags.append({"who": str(f["who"]), "reason": str(f["reason"]), "at": f["at"],
                               "resolved_at": f.get("resolved_at")})
-        state = _one(cfs, "KCSState", KCS_STATES, "wip")
+        state = get("state")
         if str(art.get("Disabled") or "0") == "1":
             state = "archived"
         return {
             "type": "article", "ref": f"KB#{aid}", "source": self.name, "remote_id": str(aid),
             "remote_version": (etag or "").strip('"') or None, "title": art.get("Name") or "",
-            "body": _one(cfs, "Content", default=""), "state": state,
-            "owner": _one(cfs, "ArticleOwner") or _who(art.get("Creator")),
+            "body": get("body") or "", "state": state,
+            "owner": get("owner") or _who(art.get("Creator")),
             "created_at": _ts(art.get("Created")), "updated_at": _ts(art.get("LastUpdated")),
-            "last_reviewed_at": _ts_any(_one(cfs, "LastReviewed")), "review_due_at": _ts_any(_one(cfs, "ReviewDue")),
+            "last_reviewed_at": _ts_any(get("last_reviewed_at")), "review_due_at": _ts_any(get("review_due_at")),
             "flags": flags,
         }
 
@@ -429,9 +476,38 @@ class RTConnector:
         ticket, _ = self.client.get_ticket(tid)
         return _who(ticket.get("Owner"))
 
+    def writable(self, op_name: str, field: str | None = None) -> FieldMap:
+        """The field an op writes, through the mapping; ValueError (said to the user) when the
+        mapping does not write it. The workbench refuses such actions before they are queued
+        (sync/mapping.py write_refusal); this is for ops queued before the mapping changed."""
+        kind, default_field, words = OP_WRITES[op_name]
+        km = self.mapping.get(kind)
+        fm = km.field(field or default_field or "") if km else None
+        if fm is None or not fm.write:
+            raise ValueError(f"{words} is not mapped for source {self.name}")
+        return fm
+
+    def _set_ticket(self, tid: int, fm: FieldMap, value: str) -> None:
+        """Write one mapped field of a ticket, then read it back: RT drops a custom field it does
+        not know, or a value its select does not offer, and still answers 200."""
+        name = fm.source
+        if name in LINK_FIELDS:
+            raise ValueError(f"{name} is a link type, not a field RT can set to {value!r}")
+        body = {"CustomFields": {name[3:]: value}} if name.startswith("CF.") else {name: value}
+        self.client.update_ticket(tid, body)
+        ticket, _ = self.client.get_ticket(tid)
+        if name.startswith("CF.") and name[3:] not in {cf.get("name") for cf in ticket.get("CustomFields") or []}:
+            raise ValueError(f"custom field {name[3:]!r} does not exist in RT for RT#{tid} (source {self.name})")
+        if value and value not in raw_values(ticket, name) and name not in DATE_FIELDS:
+            raise ValueError(f"RT did not keep {value!r} in {name} of RT#{tid} (not one of its values?)")
+
     def _push_claim(self, op: dict[str, Any], resend: bool) -> PushResult:
         ref = op["record_ref"]
         tid = _ticket_id(ref)
+        fm = self.writable("claim")
+        if fm.source != "Owner":
+            self._set_ticket(tid, fm, self.user)
+            return self._done(op)
         try:
             try:
                 self.client.take(tid, if_match=op.get("base_version") or None)
@@ -452,6 +528,10 @@ class RTConnector:
     def _push_unclaim(self, op: dict[str, Any], resend: bool) -> PushResult:
         ref = op["record_ref"]
         tid = _ticket_id(ref)
+        fm = self.writable("unclaim")
+        if fm.source != "Owner":
+            self._set_ticket(tid, fm, "")
+            return self._done(op)
         owner = self._owner(tid)
         if owner == self.user:
             self.client.untake(tid)
@@ -509,34 +589,66 @@ class RTConnector:
 
     def _push_resolve(self, op: dict[str, Any], resend: bool) -> PushResult:
         tid = _ticket_id(op["record_ref"])
+        fm = self.writable("resolve")
+        value = fm.upstream_value("resolved")
+        if not value:
+            raise ValueError(f"the status map of source {self.name} has no upstream value for resolved")
         ticket, _ = self.client.get_ticket(tid)
-        if ticket.get("Status") != "resolved":
-            self.client.update_ticket(tid, {"Status": "resolved"})
+        if value not in raw_values(ticket, fm.source):
+            self._set_ticket(tid, fm, value)
         return self._done(op)
 
     def _push_bug_priority(self, op: dict[str, Any], resend: bool) -> PushResult:
         tid = _ticket_id(op["record_ref"])
-        self.client.update_ticket(tid, {"CustomFields": {"PriorityOverride": op["payload"].get("priority") or ""}})
+        fm = self.writable("bug_priority")
+        priority = op["payload"].get("priority")
+        value = fm.upstream_value(priority) if priority else ""
+        if value is None:
+            raise ValueError(f"priority override {priority} has no upstream value in the map of source {self.name}")
+        self._set_ticket(tid, fm, value)
         return self._done(op)
 
     def _push_bug_target(self, op: dict[str, Any], resend: bool) -> PushResult:
         tid = _ticket_id(op["record_ref"])
+        fm = self.writable("bug_target")
         target = op["payload"].get("target_at")
-        self.client.update_ticket(tid, {"Due": rt_datetime(target) if target else ""})
+        self._set_ticket(tid, fm, rt_datetime(target) if target else "")
         return self._done(op)
+
+    def link_target(self, source: str | None, ref: str, remote_id: str | None) -> int | str:
+        """How RT holds a link to a record: a ticket id in this RT, else the record's URL."""
+        if source in (None, self.name):
+            return int(remote_id) if str(remote_id or "").isdigit() else _ticket_id(ref)
+        other = next((s for s in self.config.sources if s.name == source), None)
+        if other is None or not other.url:
+            raise ValueError(f"{ref} comes from source {source}, which has no URL in the config; the link cannot reach RT")
+        base = other.url.rstrip("/")
+        if other.kind == "rt":
+            return f"{base}/Ticket/Display.html?id={int(remote_id) if str(remote_id or '').isdigit() else _ticket_id(ref)}"
+        if other.kind == "jira":
+            return f"{base}/browse/{ref}"
+        raise ValueError(f"{ref} comes from source {source} ({other.kind}), which has no web address for RT to link to")
 
     def _push_link(self, op: dict[str, Any], resend: bool) -> PushResult:
         tid = _ticket_id(op["record_ref"])
         p = op["payload"]
-        if p.get("bug_source") not in (None, self.name):
-            return PushResult("error", f"{op['record_ref']} and {p.get('bug_ref')} live in different systems; link them there")
-        bug = int(p["bug_remote_id"]) if str(p.get("bug_remote_id") or "").isdigit() else _ticket_id(p["bug_ref"])
-        self.client.add_link(tid, "RefersTo", bug)
+        fm = self.writable("link")
+        target = self.link_target(p.get("bug_source"), p["bug_ref"], p.get("bug_remote_id"))
+        if fm.source in LINK_FIELDS:
+            self.client.add_link(tid, fm.source, target)
+        else:
+            ticket, _ = self.client.get_ticket(tid)
+            have = raw_values(ticket, fm.source)
+            text = target if isinstance(target, str) else f"RT#{target}"
+            if text not in have:
+                self._set_ticket(tid, fm, ", ".join([*have, text]) if have else text)
         return self._done(op)
 
     def _push_document(self, op: dict[str, Any], resend: bool) -> PushResult:
         ref = op["record_ref"]
         tid = _ticket_id(ref)
+        if "article" not in self.mapping:
+            raise ValueError(f"KB article is not mapped for source {self.name}")
         p = op["payload"]
         title, body, draft = p["title"], p.get("body") or "", p["article_ref"]
         names = (title, f"{title} ({ref})")
@@ -544,12 +656,15 @@ class RTConnector:
         if resend:
             aid = self._article_named(names)
         if aid is None:
-            cfs = {"KCSState": "wip", "ArticleOwner": self.user}
+            cfs = self._article_cfs({"state": "wip", "owner": self.user}, required=())
             try:
                 aid = self.client.create_article(self.class_id, title, "", body, cfs)
             except RTError as exc:
                 if exc.status != 400:
                     raise
+                if self._article_named((title,)) is None:
+                    raise ValueError(f"RT refused the article for {ref}: {exc.message} "
+                                     f"(check its custom fields with: backline sources check {self.name})") from None
                 aid = self.client.create_article(self.class_id, names[1], "", body, cfs)  # name taken
         art, _ = self.client.get_article(aid)
         uri = art.get("URI")
@@ -570,17 +685,39 @@ class RTConnector:
 
     # article ops: custom fields, guarded by If-Match
 
-    def _article_op(self, op: dict[str, Any], cfs: dict[str, Any], extra: dict[str, Any] | None = None) -> PushResult:
+    def _article_cfs(self, values: dict[str, Any], required: tuple[str, ...]) -> dict[str, Any]:
+        """Our article fields -> RT custom fields, through the mapping. A field in ``required``
+        that is not mapped to a CF refuses the op; the others are left out when not mapped."""
+        km = self.mapping.get("article")
+        out: dict[str, Any] = {}
+        for field, value in values.items():
+            fm = km.field(field) if km else None
+            if fm is None or not fm.write or not fm.source.startswith("CF."):
+                if field in required:
+                    raise ValueError(f"article {field.replace('_', ' ')} is not mapped for source {self.name}")
+                continue
+            if value and field == "state":
+                value = fm.upstream_value(value) or value
+            out[fm.source[3:]] = value
+        return out
+
+    def _article_op(self, op: dict[str, Any], values: dict[str, Any], required: tuple[str, ...],
+                    extra: dict[str, Any] | None = None) -> PushResult:
         aid = _article_id(op["record_ref"])
+        cfs = self._article_cfs(values, required)
         fields = {"CustomFields": cfs, **(extra or {})}
         self.client.update_article(aid, fields, if_match=op.get("base_version") or None)
-        _, records, _ = self._fresh_article(aid)
+        art, records, _ = self._fresh_article(aid)
+        have = {cf.get("name") for cf in art.get("CustomFields") or []}
+        missing = sorted(set(cfs) - have)
+        if missing:
+            raise ValueError(f"custom field {missing[0]!r} does not exist in RT for {op['record_ref']} (source {self.name})")
         return PushResult("done", records=records)
 
     def _push_validate(self, op: dict[str, Any], resend: bool) -> PushResult:
         p = op["payload"]
-        return self._article_op(op, {"KCSState": "validated", "LastReviewed": p.get("last_reviewed_at") or "",
-                                     "ReviewDue": p.get("review_due_at") or ""})
+        return self._article_op(op, {"state": "validated", "last_reviewed_at": p.get("last_reviewed_at") or "",
+                                     "review_due_at": p.get("review_due_at") or ""}, ("state",))
 
     def _push_archive(self, op: dict[str, Any], resend: bool) -> PushResult:
         aid = _article_id(op["record_ref"])
@@ -588,7 +725,7 @@ class RTConnector:
         flags = self._flags(art)
         for f in flags:
             f["resolved_at"] = f.get("resolved_at") or op["created_at"]
-        return self._article_op(op, {"KCSState": "archived", "Flags": json.dumps(flags, ensure_ascii=False)})
+        return self._article_op(op, {"state": "archived", "flags": json.dumps(flags, ensure_ascii=False)}, ("state",))
 
     def _push_review(self, op: dict[str, Any], resend: bool) -> PushResult:
         p = op["payload"]
@@ -597,18 +734,18 @@ class RTConnector:
         flags = self._flags(art)
         for f in flags:
             f["resolved_at"] = f.get("resolved_at") or op["created_at"]
-        return self._article_op(op, {"LastReviewed": p.get("last_reviewed_at") or "",
-                                     "ReviewDue": p.get("review_due_at") or "",
-                                     "Flags": json.dumps(flags, ensure_ascii=False)})
+        return self._article_op(op, {"last_reviewed_at": p.get("last_reviewed_at") or "",
+                                     "review_due_at": p.get("review_due_at") or "",
+                                     "flags": json.dumps(flags, ensure_ascii=False)}, ("review_due_at",))
 
     def _push_edit_article(self, op: dict[str, Any], resend: bool) -> PushResult:
         p = op["payload"]
-        return self._article_op(op, {"Content": p.get("body") or ""}, {"Name": p.get("title")})
+        return self._article_op(op, {"body": p.get("body") or ""}, ("body",), {"Name": p.get("title")})
 
-    @staticmethod
-    def _flags(art: dict) -> list[dict[str, Any]]:
+    def _flags(self, art: dict) -> list[dict[str, Any]]:
+        fm = self.writable("flag")
         try:
-            raw = json.loads(_one(custom_fields(art), "Flags") or "[]")
+            raw = json.loads(next(iter(raw_values(art, fm.source)), "[]"))
         except ValueError:
             return []
         return [f for f in raw if isinstance(f, dict)] if isinstance(raw, list) else []
@@ -616,13 +753,14 @@ class RTConnector:
     def _change_flags(self, op: dict[str, Any], change) -> PushResult:
         """Read-modify-write of the Flags field, If-Match on what we read (one retry on 412)."""
         aid = _article_id(op["record_ref"])
+        name = self._article_cfs({"flags": ""}, ("flags",))
         for attempt in range(2):
             art, etag = self.client.get_article(aid)
             flags = self._flags(art)
             if not change(flags):
                 break
             try:
-                self.client.update_article(aid, {"CustomFields": {"Flags": json.dumps(flags, ensure_ascii=False)}},
+                self.client.update_article(aid, {"CustomFields": {k: json.dumps(flags, ensure_ascii=False) for k in name}},
                                            if_match=etag)
                 break
             except RTConflict:
