@@ -65,6 +65,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", help="who I am, pending outbox ops, last sync")
     _common(p)
+
+    p = sub.add_parser("sources", help="check a source's mapping upstream, or forget a source's records")
+    _common(p)
+    ssub = p.add_subparsers(dest="sources_command", metavar="ACTION", required=True)
+    s = ssub.add_parser("check", help="connect and say what the mapping finds upstream (reads only)")
+    _common(s)
+    s.add_argument("name", nargs="?", help="only this source (default: every configured one)")
+    s = ssub.add_parser("forget", help="remove a source's records from the replica (asks first)")
+    _common(s)
+    s.add_argument("name", help="the source whose records go")
+    s.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
     return parser
 
 
@@ -197,6 +208,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     return cli_report(args)
 
 
+def cmd_sources(args: argparse.Namespace) -> int:
+    from backline_tui.sync.sources import cli_sources
+
+    return cli_sources(args)
+
+
 COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     None: cmd_open,
     "demo": cmd_demo,
@@ -206,6 +223,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "schema": cmd_schema,
     "report": cmd_report,
     "status": cmd_status,
+    "sources": cmd_sources,
 }
 
 

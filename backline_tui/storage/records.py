@@ -502,3 +502,45 @@ def known_refs(conn: sqlite3.Connection, kind: str, refs: Iterable[str]) -> set[
         found.update(r["ref"] for r in conn.execute(
             f"SELECT ref FROM {table} WHERE ref IN ({','.join('?' * len(chunk))})", chunk))
     return found
+
+
+# -- a source's records as a whole (`backline sources forget`) --------------------------------------
+
+_SOURCE_KINDS = ("help_request", "case", "bug", "article")
+
+
+def source_counts(conn: sqlite3.Connection, source: str) -> dict[str, int]:
+    """How many records (by kind), messages and queued ops the replica holds for one source."""
+    out = {kind: conn.execute(f"SELECT COUNT(*) FROM {TABLE_OF[kind]} WHERE source = ?", (source,)).fetchone()[0]
+           for kind in _SOURCE_KINDS}
+    out["message"] = conn.execute("SELECT COUNT(*) FROM messages WHERE source = ?", (source,)).fetchone()[0]
+    out["op"] = conn.execute("SELECT COUNT(*) FROM outbox WHERE source = ? AND state != 'done'", (source,)).fetchone()[0]
+    return out
+
+
+def forget_source(conn: sqlite3.Connection, config: Config, source: str) -> dict[str, int]:
+    """Delete every record of one source, with its messages, links, queued ops and cursors, inside
+    the caller's transaction; records of other sources lose their links to them."""
+    counts = source_counts(conn, source)
+    for kind in ("help_request", "case"):
+        conn.execute(f"DELETE FROM messages WHERE parent_type = ? AND parent_id IN "
+                     f"(SELECT id FROM {TABLE_OF[kind]} WHERE source = ?)", (kind, source))
+        conn.execute(f"DELETE FROM article_links WHERE target_type = ? AND target_id IN "
+                     f"(SELECT id FROM {TABLE_OF[kind]} WHERE source = ?)", (kind, source))
+    conn.execute("DELETE FROM messages WHERE source = ?", (source,))
+    touched = [r[0] for r in conn.execute(
+        "SELECT DISTINCT cb.bug_id FROM case_bugs cb JOIN cases c ON c.id = cb.case_id "
+        "JOIN bugs b ON b.id = cb.bug_id WHERE c.source = ? AND b.source != ?", (source, source))]
+    articles = [r[0] for r in conn.execute(
+        "SELECT DISTINCT l.article_id FROM article_links l JOIN articles a ON a.id = l.article_id "
+        "WHERE a.source != ? AND l.target_type = 'case' AND l.target_id IN (SELECT id FROM cases WHERE source = ?)",
+        (source, source))]
+    for kind in _SOURCE_KINDS:
+        conn.execute(f"DELETE FROM {TABLE_OF[kind]} WHERE source = ?", (source,))
+    conn.execute("DELETE FROM outbox WHERE source = ?", (source,))
+    conn.execute("DELETE FROM sync_cursors WHERE source = ?", (source,))
+    if touched:
+        refresh_bug_impact(conn, config, touched)
+    if articles:
+        refresh_article_stats(conn, articles)
+    return counts
