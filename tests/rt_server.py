@@ -5,7 +5,9 @@ Load it from tests/conftest.py with ``pytest_plugins = ["tests.rt_server"]``.  I
 * ``rt_server`` (session scope): one RT for the whole run, seeded with Backline's layout
   (scripts/rt-seed.initialdata); tests that use it should be marked ``@pytest.mark.rt``;
 * ``rt_server_factory`` (function scope): ``rt_server_factory()`` starts an extra, fresh RT
-  (e.g. for a test that stops it); every server it made is stopped after the test.
+  (e.g. for a test that stops it); every server it made is stopped after the test;
+* ``stock_rt_factory`` (function scope): ``stock_rt_factory()`` starts a stock RT, as a new
+  team has one: no Backline seed, only RT's own "General" queue and the root user.
 
 The data directory is made by scripts/rt-server.sh.  ``rt-setup-database`` (init + seed, ~3 s)
 runs once per session into a template directory; every server then starts from a copy of that
@@ -37,6 +39,7 @@ START_TIMEOUT = 90  # seconds, for rt-server.sh as a whole
 
 # Files that make a data dir "initialised and seeded" for scripts/rt-server.sh.
 _TEMPLATE_FILES = ("rt5.sqlite", ".db-initialized", ".db-seeded", ".root-password")
+_STOCK_FILES = ("rt5.sqlite", ".db-initialized", ".root-password")
 
 
 @dataclass(frozen=True)
@@ -75,23 +78,25 @@ def rt_missing_reason() -> str | None:
     return None
 
 
-def _run_script(*args: str, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+def _run_script(*args: str, timeout: float | None = None, seed: bool = True) -> subprocess.CompletedProcess[str]:
+    env = None if seed else {**os.environ, "RT_SEED_FILE": ""}  # empty: rt-server.sh seeds nothing
     return subprocess.run(
         ["bash", str(SERVER_SCRIPT), *args],
         capture_output=True,
         text=True,
         timeout=START_TIMEOUT if timeout is None else timeout,
         stdin=subprocess.DEVNULL,
+        env=env,
     )
 
 
-def prepare_template(directory: Path) -> Path:
-    """Init + seed an RT database in ``directory`` (once); returns it."""
-    if all((directory / name).exists() for name in _TEMPLATE_FILES):
+def prepare_template(directory: Path, seed: bool = True) -> Path:
+    """Init (+ seed, unless ``seed`` is False) an RT database in ``directory`` (once); returns it."""
+    if all((directory / name).exists() for name in (_TEMPLATE_FILES if seed else _STOCK_FILES)):
         return directory
     directory.mkdir(parents=True, exist_ok=True)
     try:
-        proc = _run_script("init", str(directory))
+        proc = _run_script("init", str(directory), seed=seed)
     except subprocess.TimeoutExpired:
         raise RTServerError(
             f"rt-server.sh init took more than {START_TIMEOUT} s\n" + _tail(directory / "rt.log")
@@ -116,7 +121,9 @@ class RTServer:
     queues = ("Backline Help", "Backline Cases", "Backline Bugs")
     article_class = "Backline KB"
 
-    def __init__(self, data_dir: Path, port: int | None = None, template: Path | None = None):
+    def __init__(self, data_dir: Path, port: int | None = None, template: Path | None = None,
+                 seed: bool = True):
+        self.seed = seed
         self.data_dir = Path(data_dir)
         self.port = port or _free_port()
         self.template = template
@@ -156,7 +163,7 @@ class RTServer:
         if self.template is None or (self.data_dir / ".db-initialized").exists():
             return
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        for name in _TEMPLATE_FILES:
+        for name in _TEMPLATE_FILES if self.seed else _STOCK_FILES:
             shutil.copy2(self.template / name, self.data_dir / name)
 
     def start(self) -> RTServer:
@@ -168,7 +175,7 @@ class RTServer:
         attempts = 3
         for attempt in range(attempts):
             try:
-                proc = _run_script("start", str(self.data_dir), str(self.port))
+                proc = _run_script("start", str(self.data_dir), str(self.port), seed=self.seed)
             except subprocess.TimeoutExpired:
                 raise RTServerError(
                     f"rt-server.sh start took more than {START_TIMEOUT} s\n"
@@ -257,8 +264,8 @@ def rt_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     raise AssertionError("unreachable")
 
 
-def _start(data_dir: Path, template: Path) -> RTServer:
-    server = RTServer(data_dir, template=template)
+def _start(data_dir: Path, template: Path, seed: bool = True) -> RTServer:
+    server = RTServer(data_dir, template=template, seed=seed)
     try:
         return server.start()
     except RTServerError as exc:
@@ -292,6 +299,39 @@ def rt_server_factory(
 
     def make() -> RTServer:
         server = _start(tmp_path_factory.mktemp("rt-extra"), rt_template)
+        started.append(server)
+        return server
+
+    try:
+        yield make
+    finally:
+        for server in started:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def rt_stock_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An initialised RT database with nothing of Backline's in it (RT's General queue, root)."""
+    reason = rt_missing_reason()
+    if reason:
+        _unavailable(reason)
+    try:
+        return prepare_template(tmp_path_factory.mktemp("rt-stock-template"), seed=False)
+    except RTServerError as exc:
+        error = str(exc)
+    _unavailable(error)
+    raise AssertionError("unreachable")
+
+
+@pytest.fixture
+def stock_rt_factory(
+    tmp_path_factory: pytest.TempPathFactory, rt_stock_template: Path
+) -> Iterator[Callable[[], RTServer]]:
+    """``stock_rt_factory()`` -> a new, running stock RT (stopped after the test)."""
+    started: list[RTServer] = []
+
+    def make() -> RTServer:
+        server = _start(tmp_path_factory.mktemp("rt-stock"), rt_stock_template, seed=False)
         started.append(server)
         return server
 
