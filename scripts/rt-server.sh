@@ -61,7 +61,7 @@ running_pid() {
     [ -s "$PID_FILE" ] || return 1
     pid=$(<"$PID_FILE")
     [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'rt-server' || return 1
+    tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q 'rt-server' || return 1
     echo "$pid"
 }
 
@@ -69,7 +69,7 @@ running_pid() {
 # True while $1 exists and is not a zombie.
 alive() {
     local fields
-    IFS= read -r fields <"/proc/$1/stat" 2>/dev/null || return 1
+    IFS= read -r fields 2>/dev/null <"/proc/$1/stat" || return 1
     fields=${fields##*) }
     [ "${fields:0:1}" != Z ]
 }
@@ -78,7 +78,7 @@ alive() {
 group_members() {
     local stat fields pid
     for stat in /proc/[0-9]*/stat; do
-        IFS= read -r fields <"$stat" 2>/dev/null || continue
+        IFS= read -r fields 2>/dev/null <"$stat" || continue
         pid=${stat#/proc/}; pid=${pid%/stat}
         fields=${fields##*) }            # after "pid (comm) ": state ppid pgrp ...
         set -- $fields
