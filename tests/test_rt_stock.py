@@ -17,7 +17,7 @@ from backline_tui.clock import Clock
 from backline_tui.config import load_config
 from backline_tui.workbench import ActionError, Workbench
 from tests.conftest import NOW
-from tests.rt_server import RTServer
+from tests.rt_server import RTServer, start_or_skip
 
 pytestmark = pytest.mark.rt
 
@@ -58,13 +58,7 @@ def config_text(url: str, mapping: str = MAPPING, password_env: str = PW_ENV) ->
 @pytest.fixture(scope="module")
 def stock(tmp_path_factory, rt_stock_template):
     os.environ[PW_ENV] = RTServer.root.password
-    server = RTServer(tmp_path_factory.mktemp("rt-stock"), template=rt_stock_template, seed=False)
-    try:
-        server.start()
-    except Exception as exc:  # noqa: BLE001
-        if os.environ.get("CI"):
-            pytest.fail(f"RT did not start: {exc}")
-        pytest.skip(f"RT did not start: {exc}")
+    server = start_or_skip(RTServer(tmp_path_factory.mktemp("rt-stock"), template=rt_stock_template, seed=False))
     with server.client("root") as rt:
         # what an RT admin does through REST2: two select CFs on the General queue
         impact = rt._create("/customfield", {"Name": "Impact", "Type": "Select", "MaxValues": 1,

@@ -26,7 +26,7 @@ from backline_tui.storage import Replica
 from backline_tui.sync.rt.client import custom_fields
 from backline_tui.workbench import Workbench
 from tests.conftest import NOW
-from tests.rt_server import RTServer
+from tests.rt_server import RTServer, start_or_skip
 
 pytest_plugins = ["tests.rt_server"]
 pytestmark = pytest.mark.rt
@@ -58,13 +58,7 @@ def write_config(path: Path, url: str, me: str = "alice", env: str | None = None
 def rt(tmp_path_factory, rt_template):
     os.environ[PW_ENV["alice"]] = RTServer.alice.password
     os.environ[PW_ENV["bob"]] = RTServer.bob.password
-    server = RTServer(tmp_path_factory.mktemp("rt-sync"), template=rt_template)
-    try:
-        server.start()
-    except Exception as exc:  # noqa: BLE001
-        if os.environ.get("CI"):
-            pytest.fail(f"RT did not start: {exc}")
-        pytest.skip(f"RT did not start: {exc}")
+    server = start_or_skip(RTServer(tmp_path_factory.mktemp("rt-sync"), template=rt_template))
     _quiet_notifications(server)
     yield server
     server.stop()

@@ -511,36 +511,85 @@ _SOURCE_KINDS = ("help_request", "case", "bug", "article")
 
 def source_counts(conn: sqlite3.Connection, source: str) -> dict[str, int]:
     """How many records (by kind), messages and queued ops the replica holds for one source."""
-    out = {kind: conn.execute(f"SELECT COUNT(*) FROM {TABLE_OF[kind]} WHERE source = ?", (source,)).fetchone()[0]
+    out = {kind: conn.execute(f"SELECT COUNT(*) AS n FROM {TABLE_OF[kind]} WHERE source = ?", (source,)).fetchone()["n"]
            for kind in _SOURCE_KINDS}
-    out["message"] = conn.execute("SELECT COUNT(*) FROM messages WHERE source = ?", (source,)).fetchone()[0]
-    out["op"] = conn.execute("SELECT COUNT(*) FROM outbox WHERE source = ? AND state != 'done'", (source,)).fetchone()[0]
+    out["message"] = conn.execute("SELECT COUNT(*) AS n FROM messages WHERE source = ?", (source,)).fetchone()["n"]
+    out["op"] = conn.execute("SELECT COUNT(*) AS n FROM outbox WHERE source = ? AND state != 'done'", (source,)).fetchone()["n"]
     return out
+
+
+def _delete(conn: sqlite3.Connection, config: Config, kind: str, where: str, params: tuple) -> int:
+    """Delete the records of one kind that match ``where`` (on the record table), with their
+    messages and links; what linked to them is refreshed."""
+    table = TABLE_OF[kind]
+    ids = [r["id"] for r in conn.execute(f"SELECT id FROM {table} WHERE {where}", params)]
+    if not ids:
+        return 0
+    bugs: set[int] = set()
+    articles: set[int] = set()
+    for i in range(0, len(ids), 500):
+        part = ids[i : i + 500]
+        marks = ",".join("?" * len(part))
+        if kind in ("help_request", "case"):
+            conn.execute(f"DELETE FROM messages WHERE parent_type = ? AND parent_id IN ({marks})", (kind, *part))
+            articles.update(r["article_id"] for r in conn.execute(
+                f"SELECT article_id FROM article_links WHERE target_type = ? AND target_id IN ({marks})", (kind, *part)))
+            conn.execute(f"DELETE FROM article_links WHERE target_type = ? AND target_id IN ({marks})", (kind, *part))
+        if kind == "case":
+            bugs.update(r["bug_id"] for r in conn.execute(f"SELECT bug_id FROM case_bugs WHERE case_id IN ({marks})", part))
+        conn.execute(f"DELETE FROM {table} WHERE id IN ({marks})", part)
+    bugs = {b for b in bugs if _exists(conn, "bugs", b)}
+    articles = {a for a in articles if _exists(conn, "articles", a)}
+    if bugs:
+        refresh_bug_impact(conn, config, bugs)
+    if articles:
+        refresh_article_stats(conn, articles)
+    return len(ids)
+
+
+def _exists(conn: sqlite3.Connection, table: str, row_id: int) -> bool:
+    return conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (row_id,)).fetchone() is not None
+
+
+def remove_records(conn: sqlite3.Connection, config: Config, gone: Iterable[tuple[str, str]], source: str,
+                   keep_local: set[str] | frozenset[str] = frozenset()) -> int:
+    """Records that left their kind upstream (moved, no longer matching, merged away)."""
+    removed = 0
+    for kind, ref in gone:
+        if ref not in keep_local:
+            removed += _delete(conn, config, kind, "ref = ? AND source = ?", (ref, source))
+    return removed
+
+
+def replace_case_links(conn: sqlite3.Connection, config: Config, source: str, case_refs: Iterable[str],
+                       links: Iterable[tuple[str, str]]) -> int:
+    """The case-bug links between records of ``source`` of these cases are exactly ``links``
+    (case ref, bug ref): the others were removed upstream. Links to records of other sources are
+    kept (they are held locally and upstream as URLs)."""
+    keep = set(links)
+    removed = 0
+    touched: set[int] = set()
+    for ref in case_refs:
+        for row in conn.execute(
+                "SELECT cb.case_id, cb.bug_id, b.ref FROM case_bugs cb JOIN cases c ON c.id = cb.case_id "
+                "JOIN bugs b ON b.id = cb.bug_id WHERE c.ref = ? AND c.source = ? AND b.source = ?",
+                (ref, source, source)).fetchall():
+            if (ref, row["ref"]) not in keep:
+                conn.execute("DELETE FROM case_bugs WHERE case_id = ? AND bug_id = ?", (row["case_id"], row["bug_id"]))
+                touched.add(row["bug_id"])
+                removed += 1
+    if touched:
+        refresh_bug_impact(conn, config, touched)
+    return removed
 
 
 def forget_source(conn: sqlite3.Connection, config: Config, source: str) -> dict[str, int]:
     """Delete every record of one source, with its messages, links, queued ops and cursors, inside
     the caller's transaction; records of other sources lose their links to them."""
     counts = source_counts(conn, source)
-    for kind in ("help_request", "case"):
-        conn.execute(f"DELETE FROM messages WHERE parent_type = ? AND parent_id IN "
-                     f"(SELECT id FROM {TABLE_OF[kind]} WHERE source = ?)", (kind, source))
-        conn.execute(f"DELETE FROM article_links WHERE target_type = ? AND target_id IN "
-                     f"(SELECT id FROM {TABLE_OF[kind]} WHERE source = ?)", (kind, source))
-    conn.execute("DELETE FROM messages WHERE source = ?", (source,))
-    touched = [r[0] for r in conn.execute(
-        "SELECT DISTINCT cb.bug_id FROM case_bugs cb JOIN cases c ON c.id = cb.case_id "
-        "JOIN bugs b ON b.id = cb.bug_id WHERE c.source = ? AND b.source != ?", (source, source))]
-    articles = [r[0] for r in conn.execute(
-        "SELECT DISTINCT l.article_id FROM article_links l JOIN articles a ON a.id = l.article_id "
-        "WHERE a.source != ? AND l.target_type = 'case' AND l.target_id IN (SELECT id FROM cases WHERE source = ?)",
-        (source, source))]
     for kind in _SOURCE_KINDS:
-        conn.execute(f"DELETE FROM {TABLE_OF[kind]} WHERE source = ?", (source,))
+        _delete(conn, config, kind, "source = ?", (source,))
+    conn.execute("DELETE FROM messages WHERE source = ?", (source,))
     conn.execute("DELETE FROM outbox WHERE source = ?", (source,))
     conn.execute("DELETE FROM sync_cursors WHERE source = ?", (source,))
-    if touched:
-        refresh_bug_impact(conn, config, touched)
-    if articles:
-        refresh_article_stats(conn, articles)
     return counts

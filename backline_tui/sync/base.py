@@ -22,6 +22,13 @@ class Batch:
     stream: str
     records: list[dict[str, Any]]
     cursor: str | None
+    #: (kind, ref) of records that left this stream upstream (moved to another queue, no longer
+    #: matching the query, merged into another): removed from the replica, unless changes of
+    #: ours to them are still queued
+    gone: list[tuple[str, str]] = field(default_factory=list)
+    #: the case-bug links of the cases in ``records`` are all there: a link between two records
+    #: of this source that is not among them was removed upstream, and goes here too
+    links_complete: bool = False
 
 
 @dataclass

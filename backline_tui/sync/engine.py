@@ -52,7 +52,11 @@ class SyncResult:
         return not self.errors
 
     def summary(self) -> str:
-        return f"pulled {self.pulled}, pushed {self.pushed}, conflicts {len(self.conflicts)}"
+        """What was done, and, when something failed, that the sync is incomplete."""
+        done = f"pulled {self.pulled}, pushed {self.pushed}, conflicts {len(self.conflicts)}"
+        if self.errors:
+            done += f"; incomplete: {len(self.errors)} failure{'s' * (len(self.errors) != 1)}"
+        return done
 
 
 def connector_for(src: SourceConfig, config: Config) -> Connector:
@@ -146,25 +150,28 @@ def _sync_source(replica: Replica, config: Config, name: str, connector: Connect
 
     with replica.transaction() as conn:
         log_id = ob.log_start(conn, name, now())
-    pushed = pulled = conflicts = 0
-    error: str | None = None
+    # counted as they happen, so a sync that fails half-way says what it did before
+    counts = {"pushed": 0, "conflicts": 0, "pulled": 0}
+    errors_before = len(result.errors)
     try:
-        pushed, conflicts = _push(replica, config, name, connector, now, progress, result)
-        pulled = _pull(replica, config, name, connector, now, progress)
+        _push(replica, config, name, connector, now, progress, result, counts)
+        _pull(replica, config, name, connector, now, progress, counts)
     except SourceError as exc:
-        error = str(exc)
-        result.errors.append(f"{name}: {error}")
+        result.errors.append(f"{name}: {exc}")
     finally:
-        result.pushed += pushed
-        result.pulled += pulled
+        result.pushed += counts["pushed"]
+        result.pulled += counts["pulled"]
+        failed = result.errors[errors_before:]
+        error = None
+        if failed:  # the log says the run failed, and why (the first failure, and how many)
+            error = failed[-1] if len(failed) == 1 else f"{len(failed)} failures; last: {failed[-1]}"
         with replica.transaction() as conn:
-            ob.log_finish(conn, log_id, now(), pulled, pushed, conflicts, error)
+            ob.log_finish(conn, log_id, now(), counts["pulled"], counts["pushed"], counts["conflicts"], error)
 
 
 def _push(replica: Replica, config: Config, name: str, connector: Connector, now: Callable[[], str],
-          progress: Progress | None, result: SyncResult) -> tuple[int, int]:
+          progress: Progress | None, result: SyncResult, counts: dict[str, int]) -> None:
     ops = ob.ops_to_push(replica.conn, [name])
-    pushed = conflicts = 0
     conflicted: dict[str, str] = {}
     waiting: set[str] = set()
     for i, op in enumerate(ops):
@@ -183,7 +190,7 @@ def _push(replica: Replica, config: Config, name: str, connector: Connector, now
             with replica.transaction() as conn:
                 ob.mark(conn, op["id"], "conflict", now(), sentence)
             result.conflicts.append(sentence)
-            conflicts += 1
+            counts["conflicts"] += 1
             continue
         resend = op["state"] == "sending"
         if not resend:
@@ -194,9 +201,9 @@ def _push(replica: Replica, config: Config, name: str, connector: Connector, now
         with replica.transaction() as conn:
             _apply_push(conn, config, name, op, res, now())
         if res.status == "done":
-            pushed += 1
+            counts["pushed"] += 1
         elif res.status == "conflict":
-            conflicts += 1
+            counts["conflicts"] += 1
             conflicted[ref] = res.message
             result.conflicts.append(res.message)
         else:
@@ -204,7 +211,6 @@ def _push(replica: Replica, config: Config, name: str, connector: Connector, now
             result.errors.append(f"{ref}: {res.message}")
     if progress and ops:
         progress("push", len(ops), len(ops))
-    return pushed, conflicts
 
 
 def _apply_push(conn, config: Config, source: str, op: dict[str, Any], res: PushResult, now: str) -> None:
@@ -236,23 +242,28 @@ def _apply_push(conn, config: Config, source: str, op: dict[str, Any], res: Push
 
 
 def _pull(replica: Replica, config: Config, name: str, connector: Connector, now: Callable[[], str],
-          progress: Progress | None) -> int:
+          progress: Progress | None, counts: dict[str, int]) -> None:
     cursors = ob.get_cursors(replica.conn, name)
-    pulled = 0
     for batch in connector.pull(cursors):
         with replica.transaction() as conn:
             keep = ob.refs_with_local_changes(conn, name)
-            records = _drop_known(conn, batch.records)
+            if batch.gone:
+                rec.remove_records(conn, config, batch.gone, name, keep)
+            fresh = batch.records
+            records = _drop_known(conn, fresh)
             stamp = now()
             for r in records:
                 if r.get("type") in _RECORD_TYPES:
                     r["synced_at"] = stamp
             rec.write_records(conn, config, records, strict=False, keep_local=keep)
+            if batch.links_complete:
+                cases = [r["ref"] for r in fresh if r.get("type") == "case" and r["ref"] not in keep]
+                links = [(r["from_ref"], r["to_ref"]) for r in fresh if r.get("type") == "link" and r["kind"] == "case_bug"]
+                rec.replace_case_links(conn, config, name, cases, links)
             ob.set_cursor(conn, name, batch.stream, batch.cursor, stamp)
-        pulled += sum(1 for r in records if r.get("type") in _RECORD_TYPES)
+        counts["pulled"] += sum(1 for r in records if r.get("type") in _RECORD_TYPES)
         if progress:
-            progress("pull", pulled, None)
-    return pulled
+            progress("pull", counts["pulled"], None)
 
 
 def _drop_known(conn, records: list[dict[str, Any]]) -> list[dict[str, Any]]:

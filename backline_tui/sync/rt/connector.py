@@ -28,7 +28,7 @@ from backline_tui.sync.base import Batch, CheckReport, PushResult, SourceError
 from backline_tui.sync.mapping import FieldMap
 from backline_tui.sync.secrets import resolve_secret
 from backline_tui.sync.rt.mapping import (
-    DATE_FIELDS, LINK_FIELDS, OP_WRITES, OUR_FIELDS, _article_id, check_from, _ticket_id, _ts, _ts_any, _who, mapping_of, raw_values,
+    DATE_FIELDS, LINK_FIELDS, OP_WRITES, OUR_FIELDS, _article_id, check_from, html_to_text, _ticket_id, _ts, _ts_any, _who, mapping_of, raw_values,
     read_field, ticket_ref, ticket_sql,
 )
 from backline_tui.sync.rt.client import (
@@ -104,6 +104,9 @@ class RTConnector:
             raise SourceError(f"RT at {self.url} is unreachable ({exc.message})") from None
         except RTServerError as exc:
             raise SourceError(f"RT at {self.url} failed with HTTP {exc.status} on {exc.method} {exc.path}") from None
+        except RTError as exc:  # e.g. a mapping's TicketSQL RT cannot read
+            raise SourceError(f"RT at {self.url} refused {exc.method} {exc.path}: {_rt_message(exc)} "
+                              f"(see: backline sources check {self.name})") from None
 
     @property
     def class_id(self) -> int:
@@ -155,10 +158,15 @@ class RTConnector:
             last_txn[tid] = max(last_txn.get(tid, 0), txn)
             history[tid].append(t)
         ordered = sorted(last_txn, key=last_txn.get)
+        links = kind == "case" and self.mapping["case"].field("bugs") is not None
         for i in range(0, len(ordered), CHUNK):
             chunk = ordered[i : i + CHUNK]
-            records = self._tickets(kind, chunk, history if cursor == 0 else None)
-            yield Batch(stream, records, str(last_txn[chunk[-1]]))
+            matched: set[int] = set()
+            records = self._tickets(kind, chunk, history if cursor == 0 else None, matched)
+            # a ticket with news that is no longer of this kind (moved to another queue, no longer
+            # matching the query, merged into another ticket) leaves the kind's pane
+            gone = [(kind, f"RT#{t}") for t in chunk if t not in matched] if cursor else []
+            yield Batch(stream, records, str(last_txn[chunk[-1]]), gone=gone, links_complete=links)
         top = max(int(t["id"]) for t in mine)
         if top > last_txn[ordered[-1]]:
             yield Batch(stream, [], str(top))
@@ -189,6 +197,9 @@ class RTConnector:
                 have = out.get(txn)
                 if have is None or (ctype == "text/plain" and (have.get("ContentType") or "").lower() != "text/plain"):
                     out[txn] = a
+        for txn, a in out.items():
+            if (a.get("ContentType") or "").lower().startswith("text/html"):  # an HTML-only message
+                out[txn] = {**a, "Content": html_to_text(a.get("Content") or "")}
         return out
 
     def search(self, kind: str, ids: list[int], fields: str = TICKET_FIELDS) -> list[dict[str, Any]]:
@@ -201,7 +212,9 @@ class RTConnector:
                 f"({sql}) AND ({' OR '.join(f'id = {t}' for t in part)})", fields=fields, per_page=100)), parts)
             for t in part]
 
-    def _tickets(self, kind: str, ids: list[int], history: dict[int, list[dict]] | None) -> list[dict[str, Any]]:
+    def _tickets(self, kind: str, ids: list[int], history: dict[int, list[dict]] | None,
+                 matched: set[int] | None = None) -> list[dict[str, Any]]:
+        """The records of those of ``ids`` that are of ``kind`` (their ids go into ``matched``)."""
         if not ids:
             return []
         if history is None:
@@ -213,6 +226,8 @@ class RTConnector:
         records: list[dict[str, Any]] = []
         for ticket in tickets:
             tid = int(ticket["id"])
+            if matched is not None:
+                matched.add(tid)
             txns = sorted(history.get(tid, []), key=lambda t: int(t["id"]))
             if not txns:
                 continue

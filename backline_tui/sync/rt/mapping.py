@@ -186,6 +186,16 @@ def read_field(km: KindMap, kind: str, field: str, record: dict[str, Any]) -> tu
     return value, None
 
 
+def html_to_text(html: str) -> str:
+    """Readable text of an HTML-only message (paragraphs, lists, entities), by inscriptis; scripts
+    and styles are dropped. The text is still untrusted: the UI shows it through text.py."""
+    if not html.strip():
+        return ""
+    from inscriptis import get_text
+
+    return "\n".join(line.rstrip() for line in get_text(html).strip("\n").splitlines())
+
+
 def ticket_ref(value: str | None) -> str | None:
     """RT#n from ``RT#n``, ``n`` or an RT ticket URL/URI; None otherwise."""
     if not value:

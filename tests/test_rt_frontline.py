@@ -1,0 +1,140 @@
+"""What a frontline team does to a real RT 5 with RT's own tools (the `rt` command-line client,
+REST2), and what Backline's replica must then hold (issue: "What RT actually holds, kept right").
+
+Backline syncs as bob with the default mapping (sync/rt/default-mapping.toml); alice plays the
+frontline engineer who asks.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from backline_tui.clock import Clock
+from backline_tui.config import Config, SourceConfig
+from backline_tui.workbench import Workbench
+from tests.conftest import NOW
+from tests.rt_server import RTServer, start_or_skip
+
+pytestmark = pytest.mark.rt
+
+PW_ENV = "BACKLINE_TEST_FRONTLINE_BOB"
+
+
+@pytest.fixture(scope="module")
+def rt(tmp_path_factory, rt_template):
+    os.environ[PW_ENV] = RTServer.bob.password
+    server = start_or_skip(RTServer(tmp_path_factory.mktemp("rt-frontline"), template=rt_template))
+    yield server
+    server.stop()
+
+
+def rt_cli(server: RTServer, *args: str, user: str = "alice") -> str:
+    """RT's own command-line client, as a frontline engineer runs it."""
+    env = {**os.environ, "RTSERVER": server.url, "RTUSER": user, "RTPASSWD": server.credentials(user).password,
+           "RTCONFIG": "/dev/null"}
+    proc = subprocess.run(["rt", *args], capture_output=True, text=True, env=env, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def rt_create(server: RTServer, queue: str, subject: str, *sets: str, user: str = "alice") -> int:
+    out = rt_cli(server, "create", "-t", "ticket", "set", f"queue={queue}", f"subject={subject}", *sets, user=user)
+    return int(out.split("Ticket ")[1].split()[0])
+
+
+def config(server: RTServer, mapping: dict | None = None) -> Config:
+    return Config(me="bob", sources=[SourceConfig(name="rt", kind="rt", url=server.url, user="bob",
+                                                  password_env=PW_ENV, mapping=mapping)])
+
+
+def open_wb(path: Path, server: RTServer, mapping: dict | None = None) -> Workbench:
+    return Workbench.open(path, config(server, mapping), Clock(NOW))
+
+
+def test_the_askers_own_follow_up_is_not_a_response(rt, tmp_path):
+    tid = rt_create(rt, "Backline Help", "Sync stuck at 99%", "requestor=alice")
+    rt_cli(rt, "correspond", "-m", "Any news? It is still stuck.", str(tid))  # the asker, again
+    wb = open_wb(tmp_path / "r.db", rt)
+    try:
+        assert wb.sync().errors == []
+        hr = wb.help_request(f"RT#{tid}")
+        assert (hr["status"], hr["owner"], hr["first_response_at"]) == ("new", None, None)
+        assert [(m["kind"], m["author"]) for m in hr["messages"]] == [("question", "alice")]
+        rt_cli(rt, "correspond", "-m", "Restart the agent, then it resumes.", str(tid), user="bob")
+        assert wb.sync().errors == []
+        hr = wb.help_request(f"RT#{tid}")
+        assert hr["status"] == "answered" and hr["first_response_at"] is not None
+    finally:
+        wb.close()
+
+
+def test_a_case_linked_the_rt_way_is_read_and_a_link_removed_in_rt_goes(rt, tmp_path):
+    case = rt_create(rt, "Backline Cases", "Customer cannot log in")
+    bug = rt_create(rt, "Backline Bugs", "Login token expires early")
+    help_ = rt_create(rt, "Backline Help", "Login loops back to the form", "requestor=alice")
+    rt_cli(rt, "link", str(help_), "refersto", str(case))
+    rt_cli(rt, "link", str(case), "refersto", str(bug))
+    wb = open_wb(tmp_path / "r.db", rt)
+    try:
+        assert wb.sync().errors == []
+        assert wb.help_request(f"RT#{help_}")["case"]["ref"] == f"RT#{case}"
+        assert [b["ref"] for b in wb.case(f"RT#{case}")["bugs"]] == [f"RT#{bug}"]
+        rt_cli(rt, "link", "-d", str(help_), "refersto", str(case))
+        rt_cli(rt, "link", "-d", str(case), "refersto", str(bug))
+        assert wb.sync().errors == []
+        assert wb.help_request(f"RT#{help_}")["case"] is None
+        assert wb.case(f"RT#{case}")["bugs"] == []
+        assert wb.bug(f"RT#{bug}")["linked_cases_total"] == 0
+    finally:
+        wb.close()
+
+
+def test_a_ticket_moved_to_another_queue_leaves_its_pane(rt, tmp_path):
+    tid = rt_create(rt, "Backline Help", "Customer sees error 500 on export")
+    wb = open_wb(tmp_path / "r.db", rt)
+    try:
+        assert wb.sync().errors == []
+        assert wb.help_request(f"RT#{tid}")["status"] == "new"
+        rt_cli(rt, "edit", f"ticket/{tid}", "set", "queue=Backline Cases")
+        assert wb.sync().errors == []
+        assert wb.replica.scalar("SELECT COUNT(*) FROM help_requests WHERE ref = ?", (f"RT#{tid}",)) == 0
+        assert wb.case(f"RT#{tid}")["subject"] == "Customer sees error 500 on export"
+    finally:
+        wb.close()
+
+
+def test_a_merged_ticket_folds_into_its_target(rt, tmp_path):
+    target = rt_create(rt, "Backline Help", "Exports time out", "requestor=alice")
+    dup = rt_create(rt, "Backline Help", "Exports time out (again)", "requestor=alice")
+    wb = open_wb(tmp_path / "r.db", rt)
+    try:
+        assert wb.sync().errors == []
+        rt_cli(rt, "merge", str(dup), str(target))
+        assert wb.sync().errors == []
+        refs = {r["ref"] for r in wb.replica.query("SELECT ref FROM help_requests")}
+        assert f"RT#{target}" in refs and f"RT#{dup}" not in refs
+        wb.respond(f"RT#{target}", "Fixed in 2.4.1.")
+        assert wb.sync().errors == []
+        assert wb.replica.scalar("SELECT COUNT(*) FROM messages WHERE body = 'Fixed in 2.4.1.'") == 1
+    finally:
+        wb.close()
+
+
+def test_html_only_message_is_stored_as_readable_text(rt, tmp_path):
+    tid = rt_create(rt, "Backline Help", "Formatting question")
+    with rt.client("alice") as alice:
+        alice.comment(tid, "<p>Try <b>Settings &gt; Sync</b>:</p><ul><li>pause</li><li>resume</li></ul>"
+                           "<script>alert('x')</script><p>\x1b[31m[b]not markup[/b]</p>", content_type="text/html")
+    wb = open_wb(tmp_path / "r.db", rt)
+    try:
+        assert wb.sync().errors == []
+        [note] = wb.help_request(f"RT#{tid}")["messages"]
+        assert "Try Settings > Sync:" in note["body"]
+        assert "* pause" in note["body"] and "* resume" in note["body"]
+        assert "<" not in note["body"] and "alert" not in note["body"]
+    finally:
+        wb.close()
