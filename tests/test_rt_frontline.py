@@ -138,3 +138,74 @@ def test_html_only_message_is_stored_as_readable_text(rt, tmp_path):
         assert "<" not in note["body"] and "alert" not in note["body"]
     finally:
         wb.close()
+
+
+def default_mapping() -> dict:
+    import tomllib
+
+    from backline_tui.sync.rt.mapping import DEFAULT_MAPPING_FILE
+
+    return tomllib.loads(DEFAULT_MAPPING_FILE.read_text(encoding="utf-8"))
+
+
+def test_each_kind_has_its_own_cursor_and_a_failed_sync_says_what_it_did(rt, tmp_path):
+    """Cases and help requests read from one queue (by two queries): a sync that fails on the
+    help requests keeps the cases it pulled, says it is incomplete, logs the failure; once the
+    mapping is fixed the help requests still arrive, from their own cursor."""
+    case = rt_create(rt, "Backline Help", "Escalated: data loss at ACME", "CF-Severity=S1")
+    question = rt_create(rt, "Backline Help", "How do I read the audit log?")
+    mapping = default_mapping()
+    mapping["case"]["query"] = "Queue = 'Backline Help' AND 'CF.{Severity}' = 'S1'"
+    del mapping["case"]["queue"]
+    mapping["help_request"]["query"] = "Queue = 'Backline Help' AND 'CF.{Severity}' IS NULL AND"  # broken
+    del mapping["help_request"]["queue"]
+    path = tmp_path / "r.db"
+    wb = open_wb(path, rt, mapping)
+    try:
+        result = wb.sync()
+        assert len(result.errors) == 1 and "refused GET /tickets" in result.errors[0]
+        assert result.pulled >= 1 and "incomplete: 1 failure" in result.summary()
+        assert wb.case(f"RT#{case}")["severity"] == "S1"
+        log = wb.replica.one("SELECT * FROM sync_log ORDER BY id DESC LIMIT 1")
+        assert log["error"] and log["pulled"] == result.pulled
+        streams = {r["stream"] for r in wb.replica.query("SELECT stream FROM sync_cursors")}
+        assert f"case:query:{mapping['case']['query']}" in streams
+        assert not any(s.startswith("help_request:") for s in streams)
+    finally:
+        wb.close()
+    mapping["help_request"]["query"] = "Queue = 'Backline Help' AND 'CF.{Severity}' IS NULL"  # fixed
+    wb = open_wb(path, rt, mapping)
+    try:
+        assert wb.sync().errors == []
+        assert wb.help_request(f"RT#{question}")["subject"] == "How do I read the audit log?"
+        assert wb.replica.scalar("SELECT COUNT(*) FROM help_requests WHERE ref = ?", (f"RT#{case}",)) == 0
+    finally:
+        wb.close()
+
+
+def test_pushes_to_a_field_rt_lacks_or_the_mapping_no_longer_writes_are_refused_with_the_reason(rt, tmp_path):
+    bug = rt_create(rt, "Backline Bugs", "Crash on empty export")
+    mapping = default_mapping()
+    mapping["bug"]["fields"]["priority_override"] = {"from": "CF.Urgency"}  # no such CF in this RT
+    path = tmp_path / "r.db"
+    wb = open_wb(path, rt, mapping)
+    try:
+        assert wb.sync().errors == []
+        wb.set_bug_priority(f"RT#{bug}", "P1")
+        result = wb.sync()
+        assert result.errors == [f"RT#{bug}: custom field 'Urgency' does not exist in RT for RT#{bug} (source rt)"]
+        assert [o["state"] for o in wb.outbox()] == ["error"]
+    finally:
+        wb.close()
+    # an override queued while the mapping wrote it, pushed after the mapping stopped writing it
+    del mapping["bug"]["fields"]["priority_override"]
+    wb = open_wb(path, rt, mapping)
+    try:
+        wb.replica.conn.execute("UPDATE outbox SET state = 'pending'")
+        result = wb.sync()
+        assert result.errors == [f"RT#{bug}: priority override is not mapped for source rt"]
+        with rt.client("bob") as bob:
+            ticket, _ = bob.get_ticket(bug)
+        assert not any(cf["name"] == "PriorityOverride" and cf["values"] for cf in ticket["CustomFields"])
+    finally:
+        wb.close()
