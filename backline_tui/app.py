@@ -177,7 +177,8 @@ class BacklineApp(App):
 
         last = local_time(st["last_sync"]) if st["last_sync"] else "never"
         parts.append(f"last sync: {last}" + (" (failed)" if st.get("last_sync_error") else ""))
-        parts.append("sources: " + (", ".join(st["sources"]) if st["sources"] else "none configured"))
+        parts.append("sources: " + (", ".join(source_state(name, st["source_status"][name], local_time)
+                                              for name in st["sources"]) if st["sources"] else "none configured"))
         if self.workbench.clock.fixed:
             parts.append(f"now pinned at {self.workbench.now().strftime('%Y-%m-%d %H:%M')}Z")
         self.status_text = " · ".join(one_line(p, 80) for p in parts)
@@ -315,3 +316,12 @@ def run_app(startup: Startup) -> int:
     if app.config_error:
         raise ConfigError(app.config_error)
     return 0
+
+
+def source_state(name: str, state: dict, when) -> str:
+    """One source on the status line: "east ok 10:02", "west failed 10:03", "north never synced"."""
+    if state.get("error"):
+        return f"{name} failed {when(state['failed_at'])}"
+    if state.get("ok_at"):
+        return f"{name} ok {when(state['ok_at'])}"
+    return f"{name} never synced"

@@ -159,11 +159,19 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from backline_tui.text import one_line  # errors quote server answers
+
     wb = _workbench(args)
     st = wb.status()
     print(f"me: {st['me']}")
     print(f"pending ops: {st['pending']}  conflicts: {st['conflicts']}")
     print(f"last sync: {st['last_sync'] or 'never'}")
+    for name, state in st["source_status"].items():
+        if state["error"]:
+            print(f"source {name}: failed at {state['failed_at']}: {one_line(state['error'])}"
+                  + (f" (last ok {state['ok_at']})" if state["ok_at"] else ""))
+        else:
+            print(f"source {name}: " + (f"ok at {state['ok_at']}" if state["ok_at"] else "never synced"))
     for name, n in wb.counts().items():
         print(f"{name}: {n}")
     return 0

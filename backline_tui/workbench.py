@@ -17,6 +17,7 @@ from backline_tui.clock import Clock, parse_ts, to_ts
 from backline_tui.config_file import PRIORITIES
 from backline_tui.domain import rules
 from backline_tui.storage import Replica
+from backline_tui.storage import outbox as ob
 from backline_tui.storage import panes as P
 from backline_tui.storage import records as rec
 from backline_tui.storage.panes import PaneFilter
@@ -159,8 +160,7 @@ class Workbench:
         ref = ref.strip()
         hits = []
         for kind in ("help_request", "case", "bug", "article"):
-            row = rec.get_record(self._conn, kind, ref) if ref else None
-            if row is not None:
+            for row in rec.find_records(self._conn, kind, ref) if ref else []:  # short or source:REF
                 hits.append({"kind": kind, "id": row["id"], "ref": row["ref"],
                              "title": row.get("subject") or row.get("title") or ""})
         return hits
@@ -224,6 +224,10 @@ class Workbench:
     def _get(self, kind: str, ref: str | int) -> dict:
         row = rec.get_record(self._conn, kind, ref)
         if row is None:
+            several = rec.find_records(self._conn, kind, ref) if isinstance(ref, str) else []
+            if several:
+                names = ", ".join(r["ref"] for r in several)
+                raise ActionError(f"{ref} names {len(several)} {kind.replace('_', ' ')}s ({names}); say which")
             raise ActionError(f"{kind.replace('_', ' ')} {ref} is not in the replica")
         return row
 
@@ -336,7 +340,15 @@ class Workbench:
             "last_sync": last["finished_at"] if last else None,
             "last_sync_error": last["error"] if last else None,
             "sources": [s.name for s in self.config.sources],
+            # per source: last good sync (ok_at), last failure (failed_at) and, if it is the
+            # latest, its error
+            "source_status": self._source_status(),
         }
+
+    def _source_status(self) -> dict[str, dict[str, Any]]:
+        known = ob.source_status(self._conn)
+        never = {"ok_at": None, "failed_at": None, "error": None}
+        return {s.name: known.get(s.name, never) for s in self.config.sources}
 
     # ---------------------------------------------------------------- help-request actions
 

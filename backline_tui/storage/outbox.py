@@ -117,6 +117,20 @@ def log_finish(conn: sqlite3.Connection, log_id: int, now: str, pulled: int, pus
     )
 
 
+def source_status(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+    """Per source: when its last good sync ended (ok_at), and, when its latest sync failed, when
+    and why (failed_at, error)."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in conn.execute(
+            "SELECT l.source, l.finished_at, l.error, (SELECT MAX(finished_at) FROM sync_log o WHERE o.source = l.source "
+            "AND o.error IS NULL AND o.finished_at IS NOT NULL) AS ok_at FROM sync_log l WHERE l.id IN "
+            "(SELECT MAX(id) FROM sync_log WHERE finished_at IS NOT NULL GROUP BY source)"):
+        failed = r["error"] is not None
+        out[r["source"]] = {"ok_at": r["ok_at"], "failed_at": r["finished_at"] if failed else None,
+                            "error": r["error"]}
+    return out
+
+
 def local_versions(conn: sqlite3.Connection, table: str, refs: list[str]) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     for i in range(0, len(refs), 500):

@@ -325,9 +325,109 @@ def refresh_derived(conn: sqlite3.Connection, config: Config, *, ola: bool = Tru
 
 
 def get_record(conn: sqlite3.Connection, kind: str, ref_or_id: str | int) -> dict[str, Any] | None:
+    """A record by id or ref; a short ref (RT#12) also finds the one record stored qualified
+    (support:RT#12) when two sources share it (None when it names several: see find_records)."""
     table = TABLE_OF[kind]
     col = "id" if isinstance(ref_or_id, int) else "ref"
-    return conn.execute(f"SELECT * FROM {table} WHERE {col} = ?", (ref_or_id,)).fetchone()
+    row = conn.execute(f"SELECT * FROM {table} WHERE {col} = ?", (ref_or_id,)).fetchone()
+    if row is None and isinstance(ref_or_id, str):
+        rows = find_records(conn, kind, ref_or_id)
+        row = rows[0] if len(rows) == 1 else None
+    return row
+
+
+def find_records(conn: sqlite3.Connection, kind: str, ref: str) -> list[dict[str, Any]]:
+    """Records of one kind a ref names: the exact ref, else every record stored as
+    ``<source>:<ref>`` (a short ref two sources share)."""
+    table = TABLE_OF[kind]
+    rows = conn.execute(f"SELECT * FROM {table} WHERE ref = ?", (ref,)).fetchall()
+    if rows or ":" in ref:
+        return rows
+    # qualified refs exist only where two sources collide: few rows, read on a miss only
+    return conn.execute(f"SELECT * FROM {table} WHERE ref = source || ':' || ? ORDER BY source", (ref,)).fetchall()
+
+
+# -- refs across sources ------------------------------------------------------------------------------
+
+#: where each record type keeps the refs of other records: field -> the table they name
+_REF_FIELDS = {"help_request": {"case_ref": "cases", "article_ref": "articles"},
+               "message": {}}
+_REF_TABLES = {**TABLE_OF, "message": "messages"}
+_LINK_TABLES = {"case_bug": ("cases", "bugs"), "article_case": ("articles", "cases"),
+                "article_request": ("articles", "help_requests")}
+
+
+def _ref_row(conn: sqlite3.Connection, table: str, ref: str) -> dict[str, Any] | None:
+    return conn.execute(f"SELECT id, source FROM {table} WHERE ref = ?", (ref,)).fetchone()
+
+
+def local_ref(conn: sqlite3.Connection, table: str, source: str, ref: str, *, claim: bool) -> str:
+    """The ref under which the replica holds (or will hold) ``source``'s record ``ref``: short
+    while no other source has that ref in the table, ``source:ref`` once one does. ``claim``:
+    the record is being written; if another source holds the short ref, that record is renamed
+    to its qualified ref first, so both show qualified."""
+    qualified = f"{source}:{ref}"
+    if _ref_row(conn, table, qualified) is not None:
+        return qualified
+    row = _ref_row(conn, table, ref)
+    if row is None:
+        shared = conn.execute(f"SELECT 1 FROM {table} WHERE ref = source || ':' || ? AND source != ? LIMIT 1",
+                              (ref, source)).fetchone()
+        return qualified if shared else ref
+    if row["source"] == source:
+        return ref
+    if claim:
+        other = f"{row['source']}:{ref}"
+        conn.execute(f"UPDATE {table} SET ref = ? WHERE id = ?", (other, row["id"]))
+        conn.execute("UPDATE outbox SET record_ref = ? WHERE record_ref = ? AND source = ?", (other, ref, row["source"]))
+    return qualified
+
+
+def _target(conn: sqlite3.Connection, table: str, source: str, ref: str, sources: set[str]) -> str:
+    """A reference to another record: ``other:REF`` names a record of another source."""
+    head, _, rest = ref.partition(":")
+    if rest and head in sources and head != source:
+        found = local_ref(conn, table, head, rest, claim=False)
+        row = _ref_row(conn, table, found)
+        # not (yet) in the replica: keep the qualified form, which names nothing, rather than
+        # bind to another source's record with the same short ref
+        return found if row is not None and row["source"] == head else ref
+    return local_ref(conn, table, source, ref, claim=False)
+
+
+def foreign_links(records: list[dict[str, Any]], sources: set[str], source: str) -> list[dict[str, Any]]:
+    """Links (as a connector made them) that name a record of another configured source."""
+    def foreign(ref: str) -> bool:
+        head, _, rest = ref.partition(":")
+        return bool(rest) and head in sources and head != source
+
+    return [dict(r) for r in records if r.get("type") == "link" and (foreign(r["from_ref"]) or foreign(r["to_ref"]))]
+
+
+def localize_refs(conn: sqlite3.Connection, source: str, records: list[dict[str, Any]],
+                  sources: set[str]) -> None:
+    """Give a source's records (as its connector made them, with its own refs) the refs the
+    replica holds them under, in place; ``sources``: the configured source names (a reference
+    written ``other:REF`` names a record of source ``other``)."""
+    if not conn.execute("SELECT 1 FROM sync_cursors WHERE source != ? LIMIT 1", (source,)).fetchone() and \
+            not any(conn.execute(f"SELECT 1 FROM {t} WHERE source != ? LIMIT 1", (source,)).fetchone()
+                    for t in ("cases", "help_requests", "bugs", "articles")):
+        return  # the only source: every ref is its own
+    for r in records:
+        table = _REF_TABLES.get(r.get("type") or "")
+        if table and r.get("ref"):
+            r["ref"] = local_ref(conn, table, source, r["ref"], claim=True)
+    for r in records:
+        kind = r.get("type")
+        for field, table in _REF_FIELDS.get(kind, {}).items():
+            if r.get(field):
+                r[field] = _target(conn, table, source, r[field], sources)
+        if kind == "message" and r.get("parent_ref"):
+            r["parent_ref"] = _target(conn, TABLE_OF[r["parent_type"]], source, r["parent_ref"], sources)
+        if kind == "link":
+            from_table, to_table = _LINK_TABLES[r["kind"]]
+            r["from_ref"] = _target(conn, from_table, source, r["from_ref"], sources)
+            r["to_ref"] = _target(conn, to_table, source, r["to_ref"], sources)
 
 
 

@@ -46,6 +46,9 @@ class SyncResult:
     conflicts: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: (source, link) naming a record of another source, written again once every source synced
+    #: (the other end may arrive later in the same sync)
+    cross_links: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -139,6 +142,11 @@ def _sync_all(
         finally:
             if given is None:
                 conn_obj.close()
+    if result.cross_links:
+        with replica.transaction() as conn:
+            for name, link in result.cross_links:
+                rec.localize_refs(conn, name, [link], set(configured))
+                rec.write_records(conn, config, [link], strict=False)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -151,7 +159,7 @@ def _sync_source(replica: Replica, config: Config, name: str, connector: Connect
     with replica.transaction() as conn:
         log_id = ob.log_start(conn, name, now())
     # counted as they happen, so a sync that fails half-way says what it did before
-    counts = {"pushed": 0, "conflicts": 0, "pulled": 0}
+    counts: dict[str, Any] = {"pushed": 0, "conflicts": 0, "pulled": 0, "cross": []}
     errors_before = len(result.errors)
     try:
         _push(replica, config, name, connector, now, progress, result, counts)
@@ -161,6 +169,7 @@ def _sync_source(replica: Replica, config: Config, name: str, connector: Connect
     finally:
         result.pushed += counts["pushed"]
         result.pulled += counts["pulled"]
+        result.cross_links += counts["cross"]
         failed = result.errors[errors_before:]
         error = None
         if failed:  # the log says the run failed, and why (the first failure, and how many)
@@ -170,7 +179,7 @@ def _sync_source(replica: Replica, config: Config, name: str, connector: Connect
 
 
 def _push(replica: Replica, config: Config, name: str, connector: Connector, now: Callable[[], str],
-          progress: Progress | None, result: SyncResult, counts: dict[str, int]) -> None:
+          progress: Progress | None, result: SyncResult, counts: dict[str, Any]) -> None:
     ops = ob.ops_to_push(replica.conn, [name])
     conflicted: dict[str, str] = {}
     waiting: set[str] = set()
@@ -196,7 +205,7 @@ def _push(replica: Replica, config: Config, name: str, connector: Connector, now
         if not resend:
             with replica.transaction() as conn:
                 ob.mark(conn, op["id"], "sending", now(), None, count_attempt=True)
-        res = connector.push(op, resend=resend)
+        res = connector.push(_upstream_refs(op, name), resend=resend)
         _crash_point("after_push")
         with replica.transaction() as conn:
             _apply_push(conn, config, name, op, res, now())
@@ -213,10 +222,25 @@ def _push(replica: Replica, config: Config, name: str, connector: Connector, now
         progress("push", len(ops), len(ops))
 
 
+def _upstream_refs(op: dict[str, Any], source: str) -> dict[str, Any]:
+    """The op as its connector knows it: a ref qualified in the replica (support:RT#12, where
+    two sources share RT#12) goes out as the source's own."""
+    prefix = f"{source}:"
+    if not op["record_ref"].startswith(prefix):
+        return op
+    return {**op, "record_ref": op["record_ref"][len(prefix):]}
+
+
 def _apply_push(conn, config: Config, source: str, op: dict[str, Any], res: PushResult, now: str) -> None:
     if res.status == "error":
         ob.mark(conn, op["id"], "error", now, res.message)
         return
+    sources = {s.name for s in config.sources}
+    rec.localize_refs(conn, source, res.records, sources)
+    res.renames = [(kind, old, rec.local_ref(conn, rec.TABLE_OF[kind], source, new, claim=True), rid)
+                   for kind, old, new, rid in res.renames]
+    res.message_refs = {mid: (rec.local_ref(conn, "messages", source, ref, claim=True), rid)
+                        for mid, (ref, rid) in res.message_refs.items()}
     ob.mark(conn, op["id"], "done" if res.status == "done" else "conflict",
             now, res.message if res.status == "conflict" else None)
     for kind, old, new, remote_id in res.renames:
@@ -242,14 +266,19 @@ def _apply_push(conn, config: Config, source: str, op: dict[str, Any], res: Push
 
 
 def _pull(replica: Replica, config: Config, name: str, connector: Connector, now: Callable[[], str],
-          progress: Progress | None, counts: dict[str, int]) -> None:
+          progress: Progress | None, counts: dict[str, Any]) -> None:
     cursors = ob.get_cursors(replica.conn, name)
     for batch in connector.pull(cursors):
         with replica.transaction() as conn:
             keep = ob.refs_with_local_changes(conn, name)
-            if batch.gone:
-                rec.remove_records(conn, config, batch.gone, name, keep)
             fresh = batch.records
+            sources = {s.name for s in config.sources}
+            counts["cross"] += [(name, link) for link in rec.foreign_links(fresh, sources, name)]
+            rec.localize_refs(conn, name, fresh, sources)
+            if batch.gone:
+                gone = [(kind, rec.local_ref(conn, rec.TABLE_OF[kind], name, ref, claim=False))
+                        for kind, ref in batch.gone]
+                rec.remove_records(conn, config, gone, name, keep)
             records = _drop_known(conn, fresh)
             stamp = now()
             for r in records:

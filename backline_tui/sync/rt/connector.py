@@ -257,10 +257,25 @@ class RTConnector:
             if not name:
                 continue
             values = [p for v in raw_values(record, name) for p in v.replace(",", " ").split()]
-            refs = [r for r in (ticket_ref(v) for v in values) if r]
+            refs = [r for r in (ticket_ref(v) or self._foreign_ref(v) for v in values) if r]
             if refs:
                 return refs
         return []
+
+    def _foreign_ref(self, url: str) -> str | None:
+        """``other:REF`` for a link to a record of another configured source (the URL a link
+        pushed from Backline holds: see link_target)."""
+        import re
+
+        for other in self.config.sources:
+            if other.name == self.name or not other.url:
+                continue
+            base = re.escape(other.url.rstrip("/"))
+            if other.kind == "rt" and (m := re.fullmatch(base + r"/Ticket/Display\.html\?id=(\d+)", url)):
+                return f"{other.name}:RT#{m[1]}"
+            if other.kind == "jira" and (m := re.fullmatch(base + r"/browse/([A-Z][A-Z0-9_]*-\d+)", url)):
+                return f"{other.name}:{m[1]}"
+        return None
 
     def _common(self, ticket: dict, txns: list[dict]) -> dict[str, Any]:
         tid = int(ticket["id"])
