@@ -473,8 +473,11 @@ class Workbench:
                              "VALUES (?, 'case', ?, ?)", (art_id, hr["case_id"], now))
             rec.refresh_article_stats(conn, [art_id])
             self._touch_help(conn, hr, article_id=art_id)
+            case = self._get("case", hr["case_id"]) if hr["case_id"] else None
             self._enqueue(conn, "document", "help_request", hr,
-                          {"article_ref": art_ref, "title": title.strip(), "body": body})
+                          {"article_ref": art_ref, "title": title.strip(), "body": body, "product": hr["product"],
+                           "component": hr["component"], "case_ref": case["ref"] if case else None,
+                           "case_source": case["source"] if case else None})
         return self.article(art_ref)
 
     # ---------------------------------------------------------------- cases

@@ -209,3 +209,29 @@ def test_pushes_to_a_field_rt_lacks_or_the_mapping_no_longer_writes_are_refused_
         assert not any(cf["name"] == "PriorityOverride" and cf["values"] for cf in ticket["CustomFields"])
     finally:
         wb.close()
+
+
+def test_a_kb_draft_keeps_its_case_link_product_and_component_for_a_teammate(rt, tmp_path):
+    case = rt_create(rt, "Backline Cases", "Gadget API returns 502")
+    question = rt_create(rt, "Backline Help", "API 502 after upgrade", "CF-Product=Gadget", "CF-Component=API",
+                         f"CF-LinkedCase={case}")
+    wb = open_wb(tmp_path / "mine.db", rt)
+    try:
+        assert wb.sync().errors == []
+        wb.respond(f"RT#{question}", "Raise the proxy timeout to 60 s.")
+        draft = wb.document(f"RT#{question}")
+        assert (draft["product"], draft["component"]) == ("Gadget", "API")
+        result = wb.sync()
+        assert result.errors == [], result.errors
+        [art] = wb.replica.query("SELECT ref FROM articles WHERE ref LIKE 'KB#%' AND title = ?", (draft["title"],))
+    finally:
+        wb.close()
+    teammate = open_wb(tmp_path / "teammate.db", rt)
+    try:
+        assert teammate.sync().errors == []
+        a = teammate.article(art["ref"])
+        assert (a["product"], a["component"], a["state"]) == ("Gadget", "API", "wip")
+        assert [c["ref"] for c in a["cases"]] == [f"RT#{case}"]
+        assert [h["ref"] for h in a["help_requests"]] == [f"RT#{question}"]
+    finally:
+        teammate.close()

@@ -422,8 +422,8 @@ class RTConnector:
             chunk = ordered[i : i + CHUNK]
             parts = [chunk[j : j + PARALLEL_CHUNK] for j in range(0, len(chunk), PARALLEL_CHUNK)]
             items = [a for part in self._parallel.map(self._articles_by_id, parts) for a in part]
-            records = [self._map_article(a, str(last_txn[int(a["id"])])) for a in items
-                       if str((a.get("Class") or {}).get("id")) == str(self.class_id)]
+            records = [r for a in items if str((a.get("Class") or {}).get("id")) == str(self.class_id)
+                       for r in self._map_article(a, str(last_txn[int(a["id"])]))]
             yield Batch(stream, _valid(records), str(last_txn[chunk[-1]]))
         top = max(int(t["id"]) for t in feed)
         if top > last_txn[ordered[-1]]:
@@ -434,7 +434,8 @@ class RTConnector:
         return list(self.client._paged("POST", "/articles", {"fields": ARTICLE_FIELDS, "per_page": 100},
                                        json_body=query))
 
-    def _map_article(self, art: dict, etag: str | None) -> dict[str, Any]:
+    def _map_article(self, art: dict, etag: str | None) -> list[dict[str, Any]]:
+        """The article and its case link (from the mapped field)."""
         get = self.reader("article", art)
         aid = int(art["id"])
         flags = []
@@ -449,20 +450,22 @@ class RTConnector:
         state = get("state")
         if str(art.get("Disabled") or "0") == "1":
             state = "archived"
-        return {
+        cases = self._refs("article", "case_ref", art)
+        return [{
             "type": "article", "ref": f"KB#{aid}", "source": self.name, "remote_id": str(aid),
             "remote_version": (etag or "").strip('"') or None, "title": art.get("Name") or "",
             "body": get("body") or "", "state": state,
             "owner": get("owner") or _who(art.get("Creator")),
             "created_at": _ts(art.get("Created")), "updated_at": _ts(art.get("LastUpdated")),
             "last_reviewed_at": _ts_any(get("last_reviewed_at")), "review_due_at": _ts_any(get("review_due_at")),
-            "flags": flags,
-        }
+            "flags": flags, "product": get("product") or "", "component": get("component") or "",
+        }] + [{"type": "link", "kind": "article_case", "from_ref": f"KB#{aid}", "to_ref": case, "created_at": None}
+              for case in cases]
 
     def _fresh_article(self, aid: int) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
         art, etag = self.client.get_article(aid)
         etag = (etag or "").strip('"') or None
-        return art, _valid([self._map_article(art, etag)]), etag
+        return art, _valid(self._map_article(art, etag)), etag
 
     # ------------------------------------------------------------------------------ push
 
@@ -692,7 +695,11 @@ class RTConnector:
         if resend:
             aid = self._article_named(names)
         if aid is None:
-            cfs = self._article_cfs({"state": "wip", "owner": self.user}, required=())
+            case = p.get("case_ref") if p.get("case_source") in (None, self.name) else None
+            if case and case.startswith(f"{self.name}:"):
+                case = case[len(self.name) + 1:]
+            cfs = self._article_cfs({"state": "wip", "owner": self.user, "product": p.get("product") or "",
+                                     "component": p.get("component") or "", "case_ref": case or ""}, required=())
             try:
                 aid = self.client.create_article(self.class_id, title, "", body, cfs)
             except RTError as exc:

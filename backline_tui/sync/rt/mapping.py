@@ -95,7 +95,9 @@ OUR_FIELDS: dict[str, dict[str, tuple[Any, tuple[str, ...] | None, str]]] = {
     "article": {
         "body": ("", None, "empty"), "state": ("wip", KCS_STATES, "wip; KCS state changes are refused"),
         "owner": (None, None, "the creator"), "last_reviewed_at": (None, None, "never"),
-        "review_due_at": (None, None, "none; review is refused"), "flags": (None, None, "none; flags are refused")},
+        "review_due_at": (None, None, "none; review is refused"), "flags": (None, None, "none; flags are refused"),
+        "product": ("", None, "empty"), "component": ("", None, "empty"),
+        "case_ref": (None, None, "no case link (a draft's case link stays local)")},
 }
 
 DEFAULT_MAPPING_FILE = Path(__file__).with_name("default-mapping.toml")
