@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from backline_tui.domain.vocabulary import Priority, RecordKind, Severity  # noqa: F401 — re-exported
 from backline_tui.config_file import (  # noqa: F401 — re-exported: the config's one import place
@@ -111,6 +111,16 @@ class SourceConfig(_Strict):
     bug_queue: str = "Backline Bugs"
     kb_class: str = "Backline KB"
     timeout: float = Field(20.0, gt=0)
+
+    @model_validator(mode="after")
+    def _mapping_parses(self) -> SourceConfig:
+        # a mapping that cannot be read is said when the config is loaded, in one line (ConfigError
+        # passes through pydantic), not when an action or a sync first needs it
+        if self.mapping is not None:
+            from backline_tui.sync.mapping import parse_mapping
+
+            parse_mapping(self.name, self.mapping)
+        return self
 
     @field_validator("url")
     @classmethod
