@@ -235,3 +235,17 @@ def test_a_kb_draft_keeps_its_case_link_product_and_component_for_a_teammate(rt,
         assert [h["ref"] for h in a["help_requests"]] == [f"RT#{question}"]
     finally:
         teammate.close()
+
+
+def test_sources_check_finds_every_field_of_the_default_mapping_in_the_seeded_rt(rt):
+    from backline_tui.sync.sources import check_source, report_lines
+
+    cfg = config(rt)
+    report = check_source(cfg.sources[0], cfg)
+    text = "\n".join(report_lines(report))
+    assert report.ok, text
+    assert "articles: class 'Backline KB' holds " in text
+    assert "  ok    articles state <- CF.KCSState" in text
+    assert "  ok    help requests case ref <- RefersTo" in text and "  ok    help requests case ref <- CF.LinkedCase" in text
+    assert "        claim: written to Owner (take/untake)" in text
+    assert "not found" not in text

@@ -840,7 +840,7 @@ class RTConnector:
 
 # ------------------------------------------------------------------------------ check
 
-SAMPLE = 200  # tickets per kind whose values `sources check` reads
+SAMPLE = 100  # the newest records per kind whose values `sources check` reads (one page)
 KIND_WORDS = {"help_request": "help requests", "case": "cases", "bug": "bugs", "article": "articles"}
 
 
@@ -922,17 +922,17 @@ class _Checker:
             else:
                 cf_names = set().union(*self.queue_cfs().values()) if self.queue_cfs() else set()
             sql = ticket_sql(km)
-            try:
-                data = self.client._get_json("/tickets", {"query": sql, "per_page": 1, "fields": "id"})
+            try:  # one page: the count, and the newest tickets as a sample of the values
+                data = self.client._get_json("/tickets", {"query": sql, "per_page": SAMPLE, "fields": TICKET_FIELDS,
+                                                          "orderby": "id", "order": "DESC"}) or {}
             except RTError as exc:
                 if exc.status == 400:
                     add("problem", f"{words}: TicketSQL {sql!r} is not valid: {_rt_message(exc)}")
                     return
                 raise
-            total = int((data or {}).get("total") or 0)
+            total = int(data.get("total") or 0)
             add("ok" if total else "warn", f"{words}: {sql} matches {total} ticket{'s' * (total != 1)}")
-            records = list(self.client.search_tickets(sql, fields=TICKET_FIELDS, per_page=100, order="DESC"))[:SAMPLE] \
-                if total else []
+            records = list(data.get("items") or [])
         self.fields(kind, km, cf_names, records)
         self.writes(kind, km)
 
@@ -949,9 +949,12 @@ class _Checker:
             add("problem", f"articles: class {name!r} not found in RT{_close(name, {n for n in names if n})}")
             return None, set()
         cf_names = {cf.get("name") for cf in cls.get("ArticleCustomFields") or [] if cf.get("name")}
-        items = list(self.client.search_articles(int(cls["id"]), fields=ARTICLE_FIELDS))
-        add("ok" if items else "warn", f"articles: class {name!r} holds {len(items)} article{'s' * (len(items) != 1)}")
-        items = items[-SAMPLE:]
+        data = self.client._body(self.client._request(  # one page: the count and the newest as a sample
+            "POST", "/articles", params={"fields": ARTICLE_FIELDS, "per_page": SAMPLE, "orderby": "id", "order": "DESC"},
+            json_body=[{"field": "Class", "value": str(cls["id"])}])) or {}
+        items = list(data.get("items") or [])
+        total = int(data.get("total") or len(items))
+        add("ok" if total else "warn", f"articles: class {name!r} holds {total} article{'s' * (total != 1)}")
         for a in items:
             cf_names |= {cf.get("name") for cf in a.get("CustomFields") or [] if cf.get("name")}
         return items, cf_names | {"Content"}
