@@ -172,6 +172,8 @@ def cmd_status(args: argparse.Namespace) -> int:
                   + (f" (last ok {state['ok_at']})" if state["ok_at"] else ""))
         else:
             print(f"source {name}: " + (f"ok at {state['ok_at']}" if state["ok_at"] else "never synced"))
+    for name in st["unconfigured_sources"]:
+        print(f"source {one_line(name)}: not in the config; its records stay until `backline sources forget {one_line(name)}`")
     for name, n in wb.counts().items():
         print(f"{name}: {n}")
     return 0

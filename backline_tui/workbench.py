@@ -343,6 +343,9 @@ class Workbench:
             # per source: last good sync (ok_at), last failure (failed_at) and, if it is the
             # latest, its error
             "source_status": self._source_status(),
+            # synced before, no longer in the config: their records stay until `sources forget`
+            "unconfigured_sources": sorted(set(ob.source_status(self._conn)) - {s.name for s in self.config.sources}
+                                           - {"demo", "local"}),
         }
 
     def _source_status(self) -> dict[str, dict[str, Any]]:
