@@ -58,3 +58,19 @@ def test_write_refusal_names_the_action_and_the_source():
     assert write_refusal(config, "support", "note") is None  # messages need no field
     assert write_refusal(config, "files", "claim") is None  # sources without a mapping take our records as they are
     assert write_refusal(config, "demo", "claim") is None
+
+
+def test_sources_check_lines_keep_hostile_upstream_text_inert():
+    """Queue names, CF names and values come from the server: each line is one sanitised line."""
+    from backline_tui.sync.base import CheckReport
+    from backline_tui.sync.sources import report_lines
+    from tests.hostile import CORPUS, INJECTIONS
+
+    report = CheckReport("support")
+    for name, text in CORPUS.items():
+        report.add("warn", f"cases severity: values with no map entry: {text!r} (1) -> read as 'S3'")
+        report.add("problem", f"cases: queue {text} not found in RT")
+    lines = report_lines(report)
+    assert len(lines) == 2 + 2 * len(CORPUS)
+    for line in lines:
+        assert "\n" not in line and not any(bad in line for bad in INJECTIONS), line
