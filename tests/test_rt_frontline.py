@@ -110,6 +110,7 @@ def test_a_ticket_moved_to_another_queue_leaves_its_pane(rt, tmp_path):
 def test_a_merged_ticket_folds_into_its_target(rt, tmp_path):
     target = rt_create(rt, "Backline Help", "Exports time out", "requestor=alice")
     dup = rt_create(rt, "Backline Help", "Exports time out (again)", "requestor=alice")
+    rt_cli(rt, "comment", "-m", "Seen at two customers.", str(dup), user="bob")
     wb = open_wb(tmp_path / "r.db", rt)
     try:
         assert wb.sync().errors == []
@@ -117,6 +118,8 @@ def test_a_merged_ticket_folds_into_its_target(rt, tmp_path):
         assert wb.sync().errors == []
         refs = {r["ref"] for r in wb.replica.query("SELECT ref FROM help_requests")}
         assert f"RT#{target}" in refs and f"RT#{dup}" not in refs
+        # the merged ticket's note now belongs to its target, once
+        assert [m["body"] for m in wb.help_request(f"RT#{target}")["messages"]] == ["Seen at two customers."]
         wb.respond(f"RT#{target}", "Fixed in 2.4.1.")
         assert wb.sync().errors == []
         assert wb.replica.scalar("SELECT COUNT(*) FROM messages WHERE body = 'Fixed in 2.4.1.'") == 1

@@ -171,13 +171,30 @@ class RTConnector:
         if top > last_txn[ordered[-1]]:
             yield Batch(stream, [], str(top))
 
-    def _histories(self, ids: list[int]) -> dict[int, list[dict]]:
-        out: dict[int, list[dict]] = defaultdict(list)
+    def _merged_into(self, ids: list[int]) -> dict[int, int]:
+        """Tickets merged into one of ``ids``: merged ticket -> target (RT keeps their history)."""
+        out: dict[int, int] = {}
         for i in range(0, len(ids), CHUNK):
-            chunk = ids[i : i + CHUNK]
+            cond = " OR ".join(f"NewValue LIKE '%/ticket/{t}'" for t in ids[i : i + CHUNK])
+            for t in self.client.transactions(f"ObjectType = 'RT::Ticket' AND Field = 'MergedInto' AND ({cond})",
+                                              fields="ObjectId,NewValue"):
+                target = str(t.get("NewValue") or "").rsplit("/", 1)[-1]
+                if target.isdigit() and int(target) != int(t["ObjectId"]):
+                    out[int(t["ObjectId"])] = int(target)
+        return out
+
+    def _histories(self, ids: list[int]) -> dict[int, list[dict]]:
+        """Each ticket's transactions, with those of the tickets merged into it (a merge folds the
+        merged ticket's messages into its target, as RT shows them)."""
+        merged = self._merged_into(ids)
+        out: dict[int, list[dict]] = defaultdict(list)
+        wanted = ids + sorted(merged)
+        for i in range(0, len(wanted), CHUNK):
+            chunk = wanted[i : i + CHUNK]
             cond = " OR ".join(f"ObjectId = {t}" for t in chunk)
             for t in self.client.transactions(f"ObjectType = 'RT::Ticket' AND ({cond})", fields=TXN_FIELDS):
-                out[int(t["ObjectId"])].append(t)
+                tid = int(t["ObjectId"])
+                out[merged.get(tid, tid)].append(t)
         return out
 
     def _attachments(self, txn_ids: list[int]) -> dict[int, dict]:
@@ -229,7 +246,7 @@ class RTConnector:
             matched.update(ids)
         if not ids:
             return []
-        if history is None:
+        if history is None or any(t.get("Field") == "MergedInto" for tid in ids for t in history.get(tid, [])):
             history = self._histories(ids)
         txn_ids = [int(t["id"]) for tid in ids for t in history.get(tid, []) if t.get("Type") in MESSAGE_TYPES]
         texts_future = self._parallel.submit(self._attachments, txn_ids)
