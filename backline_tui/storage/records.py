@@ -343,8 +343,17 @@ def find_records(conn: sqlite3.Connection, kind: str, ref: str) -> list[dict[str
     rows = conn.execute(f"SELECT * FROM {table} WHERE ref = ?", (ref,)).fetchall()
     if rows or ":" in ref:
         return rows
-    # qualified refs exist only where two sources collide: few rows, read on a miss only
-    return conn.execute(f"SELECT * FROM {table} WHERE ref = source || ':' || ? ORDER BY source", (ref,)).fetchall()
+    qualified = [f"{name}:{ref}" for name in sorted(source_names(conn))]
+    marks = ",".join("?" * len(qualified))
+    return [r for r in conn.execute(f"SELECT * FROM {table} WHERE ref IN ({marks}) ORDER BY ref", qualified)
+            if r["ref"] == f"{r['source']}:{ref}"]
+
+
+def source_names(conn: sqlite3.Connection) -> set[str]:
+    """Every source the replica has heard of (from its small sync tables), and the local ones."""
+    return {r["source"] for r in conn.execute(
+        "SELECT source FROM sync_cursors UNION SELECT source FROM sync_log UNION SELECT source FROM outbox "
+        "WHERE state != 'done'")} | {"demo", "local"}
 
 
 # -- refs across sources ------------------------------------------------------------------------------
@@ -361,7 +370,8 @@ def _ref_row(conn: sqlite3.Connection, table: str, ref: str) -> dict[str, Any] |
     return conn.execute(f"SELECT id, source FROM {table} WHERE ref = ?", (ref,)).fetchone()
 
 
-def local_ref(conn: sqlite3.Connection, table: str, source: str, ref: str, *, claim: bool) -> str:
+def local_ref(conn: sqlite3.Connection, table: str, source: str, ref: str, *, claim: bool,
+              names: set[str] | None = None) -> str:
     """The ref under which the replica holds (or will hold) ``source``'s record ``ref``: short
     while no other source has that ref in the table, ``source:ref`` once one does. ``claim``:
     the record is being written; if another source holds the short ref, that record is renamed
@@ -370,9 +380,10 @@ def local_ref(conn: sqlite3.Connection, table: str, source: str, ref: str, *, cl
     if _ref_row(conn, table, qualified) is not None:
         return qualified
     row = _ref_row(conn, table, ref)
-    if row is None:
-        shared = conn.execute(f"SELECT 1 FROM {table} WHERE ref = source || ':' || ? AND source != ? LIMIT 1",
-                              (ref, source)).fetchone()
+    if row is None:  # shared already (stored qualified for another source)?
+        others = [f"{name}:{ref}" for name in sorted((names or source_names(conn)) - {source})]
+        shared = others and conn.execute(f"SELECT 1 FROM {table} WHERE ref IN ({','.join('?' * len(others))}) LIMIT 1",
+                                         others).fetchone()
         return qualified if shared else ref
     if row["source"] == source:
         return ref
@@ -383,16 +394,16 @@ def local_ref(conn: sqlite3.Connection, table: str, source: str, ref: str, *, cl
     return qualified
 
 
-def _target(conn: sqlite3.Connection, table: str, source: str, ref: str, sources: set[str]) -> str:
+def _target(conn: sqlite3.Connection, table: str, source: str, ref: str, sources: set[str], names: set[str]) -> str:
     """A reference to another record: ``other:REF`` names a record of another source."""
     head, _, rest = ref.partition(":")
     if rest and head in sources and head != source:
-        found = local_ref(conn, table, head, rest, claim=False)
+        found = local_ref(conn, table, head, rest, claim=False, names=names)
         row = _ref_row(conn, table, found)
         # not (yet) in the replica: keep the qualified form, which names nothing, rather than
         # bind to another source's record with the same short ref
         return found if row is not None and row["source"] == head else ref
-    return local_ref(conn, table, source, ref, claim=False)
+    return local_ref(conn, table, source, ref, claim=False, names=names)
 
 
 def foreign_links(records: list[dict[str, Any]], sources: set[str], source: str) -> list[dict[str, Any]]:
@@ -409,26 +420,22 @@ def localize_refs(conn: sqlite3.Connection, source: str, records: list[dict[str,
     """Give a source's records (as its connector made them, with its own refs) the refs the
     replica holds them under, in place; ``sources``: the configured source names (a reference
     written ``other:REF`` names a record of source ``other``)."""
-    if not conn.execute("SELECT 1 FROM sync_cursors WHERE source != ? LIMIT 1", (source,)).fetchone() and \
-            not any(conn.execute(f"SELECT 1 FROM {t} WHERE source != ? LIMIT 1", (source,)).fetchone()
-                    for t in ("cases", "help_requests", "bugs", "articles")):
-        return  # the only source: every ref is its own
+    names = source_names(conn) | sources
     for r in records:
         table = _REF_TABLES.get(r.get("type") or "")
         if table and r.get("ref"):
-            r["ref"] = local_ref(conn, table, source, r["ref"], claim=True)
+            r["ref"] = local_ref(conn, table, source, r["ref"], claim=True, names=names)
     for r in records:
         kind = r.get("type")
         for field, table in _REF_FIELDS.get(kind, {}).items():
             if r.get(field):
-                r[field] = _target(conn, table, source, r[field], sources)
+                r[field] = _target(conn, table, source, r[field], sources, names)
         if kind == "message" and r.get("parent_ref"):
-            r["parent_ref"] = _target(conn, TABLE_OF[r["parent_type"]], source, r["parent_ref"], sources)
+            r["parent_ref"] = _target(conn, TABLE_OF[r["parent_type"]], source, r["parent_ref"], sources, names)
         if kind == "link":
             from_table, to_table = _LINK_TABLES[r["kind"]]
-            r["from_ref"] = _target(conn, from_table, source, r["from_ref"], sources)
-            r["to_ref"] = _target(conn, to_table, source, r["to_ref"], sources)
-
+            r["from_ref"] = _target(conn, from_table, source, r["from_ref"], sources, names)
+            r["to_ref"] = _target(conn, to_table, source, r["to_ref"], sources, names)
 
 
 # -- whole batches of interchange records (import and sync) ----------------------------------------
