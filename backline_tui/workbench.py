@@ -163,6 +163,9 @@ class Workbench:
             for row in rec.find_records(self._conn, kind, ref) if ref else []:  # short or source:REF
                 hits.append({"kind": kind, "id": row["id"], "ref": row["ref"],
                              "title": row.get("subject") or row.get("title") or ""})
+        head, colon, rest = ref.partition(":")
+        if not hits and colon and rest != rest.upper():  # "west:rt#2": the source as typed, the ref upper-cased
+            return self.find_ref(f"{head}:{rest.upper()}")
         return hits
 
     def is_empty(self) -> bool:

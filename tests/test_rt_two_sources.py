@@ -43,6 +43,7 @@ def test_two_rt_sources_with_colliding_refs(rt_server_factory, tmp_path, capsys)
         assert {r["ref"] for r in wb.replica.query("SELECT ref FROM bugs")} == {"RT#3"}
         assert sorted(h["ref"] for h in wb.find_ref("RT#1")) == ["east:RT#1", "west:RT#1"]
         assert [h["ref"] for h in wb.find_ref("west:RT#2")] == ["west:RT#2"]
+        assert [h["ref"] for h in wb.find_ref("west:rt#2")] == ["west:RT#2"]  # as typed in the search box
         with pytest.raises(ActionError, match=r"RT#2 names 2 help requests \(east:RT#2, west:RT#2\); say which"):
             wb.claim("RT#2")
         # a claim goes to the right server
