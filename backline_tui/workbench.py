@@ -17,6 +17,7 @@ from backline_tui.clock import Clock, parse_ts, to_ts
 from backline_tui.config_file import PRIORITIES
 from backline_tui.domain import rules
 from backline_tui.storage import Replica
+from backline_tui.storage import knowledge as K
 from backline_tui.storage import panes as P
 from backline_tui.storage import records as rec
 from backline_tui.storage.panes import PaneFilter
@@ -279,6 +280,26 @@ class Workbench:
             "SELECT h.id, h.ref, h.subject FROM article_links l JOIN help_requests h ON h.id = l.target_id "
             "WHERE l.article_id = ? AND l.target_type = 'help_request' ORDER BY l.created_at DESC LIMIT 50", (r["id"],))
         return r
+
+    # ---------------------------------------------------------------- knowledge
+
+    def related(self, kind: str, ref: str | int, articles: int = 5, answers: int = 3) -> dict:
+        """What may already answer a help request or case: {"articles": the live articles most
+        likely to (title, state, reuse count, excerpt), "answers": the closest answered help
+        requests with their latest reply}. Runs on the database thread."""
+        if kind not in ("help_request", "case"):
+            raise ActionError("related knowledge is for help requests and cases")
+        r = self._get(kind, ref)
+        text = f"{r['subject']}\n{r['body']}"
+        return {
+            "articles": K.related_articles(self._conn, text, r["product"], r["component"], articles, r["subject"]),
+            "answers": K.similar_answered(self._conn, text, r["product"], r["component"],
+                                          r["id"] if kind == "help_request" else None, answers, r["subject"]),
+        }
+
+    def pick(self, kind: str, text: str, limit: int = 20) -> list[dict]:
+        """Picker search: `kind` ("article", "bug", "case") by ref, number or words."""
+        return K.pick(self._conn, kind, text, limit)
 
     # ---------------------------------------------------------------- outbox
 

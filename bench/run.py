@@ -23,7 +23,7 @@ from common import (  # noqa: E402
     PY, RESULTS, SCALES, BENCH, Result, bench_env, bench_now, config_path, demo_db, limit_check, scratch_copy,
 )
 
-GROUPS = ("startup", "queries", "ui", "ingest", "memory")
+GROUPS = ("startup", "queries", "ui", "ingest", "memory", "knowledge")
 STALL_LIMIT_MS = 100.0
 CLAIM_LIMIT_MS = 50.0
 
@@ -181,6 +181,11 @@ def main(argv: list[str] | None = None) -> int:
 
             log("  pane queries …")
             measure("queries", scale, lambda: queries.run(db, scale, rounds=args.rounds, log=log))
+        if "knowledge" in groups:
+            import knowledge
+
+            log("  related knowledge and pickers …")
+            measure("knowledge", scale, lambda: knowledge.run(db, scale, args.seed, rounds=args.rounds, log=log))
         if "ui" in groups:
             log("  responsiveness and action latency (in-app probe) …")
             measure("in-app probe", scale, lambda: ui(db, scale, args.ui_runs, log))

@@ -269,8 +269,8 @@ def refresh_article_stats(conn: sqlite3.Connection, article_ids: Iterable[int] |
     sql = """
         UPDATE articles SET
           open_flags = (SELECT COUNT(*) FROM article_flags f WHERE f.article_id = articles.id AND f.resolved_at IS NULL),
-          reuse_count = (SELECT COUNT(*) FROM article_links l WHERE l.article_id = articles.id),
-          last_reused_at = (SELECT MAX(created_at) FROM article_links l WHERE l.article_id = articles.id)
+          reuse_count = (SELECT COUNT(*) FROM article_links l WHERE l.article_id = articles.id AND l.reuse),
+          last_reused_at = (SELECT MAX(created_at) FROM article_links l WHERE l.article_id = articles.id AND l.reuse)
     """
     if article_ids is None:
         conn.execute(sql)

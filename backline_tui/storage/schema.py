@@ -345,6 +345,14 @@ CREATE INDEX ix_articles_live_id ON articles(id, state, open_flags, review_due_a
     created_at, title, ref, owner, product, component, updated_at, last_reviewed_at) WHERE state != 'archived';
 """ + "".join(stmt + ";\n" for fts in FILTER_TABLES for stmt in filter_create_statements(fts))
 
+# v7 (knowledge in the flow of work): an article link says whether it is a reuse. The request a
+# draft was written from is its source, not a reuse (reuse 0); every other link, pulled or made
+# by linking an article as the answer, is one (reuse 1, the default, so existing links count).
+# Literal SQL: this step never changes with the code.
+V7 = """
+ALTER TABLE article_links ADD COLUMN reuse INTEGER NOT NULL DEFAULT 1;
+"""
+
 # index i holds the SQL that moves a database from version i to i+1
-MIGRATIONS: list[str] = [V1 + _fts_sql(), V2, V3, V4, V5, V6]
+MIGRATIONS: list[str] = [V1 + _fts_sql(), V2, V3, V4, V5, V6, V7]
 SCHEMA_VERSION = len(MIGRATIONS)
