@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from backline_tui.clock import Clock, parse_ts, to_ts
 from backline_tui.config_file import PRIORITIES
 from backline_tui.domain import rules
+from backline_tui.domain.vocabulary import SEVERITIES
 from backline_tui.storage import Replica
 from backline_tui.storage import knowledge as K
 from backline_tui.storage import panes as P
@@ -241,6 +242,7 @@ class Workbench:
         r["case"] = self.replica.one("SELECT id, ref, subject, customer, severity, status FROM cases WHERE id = ?", (r["case_id"],)) if r["case_id"] else None
         r["article"] = self.replica.one("SELECT id, ref, title, state FROM articles WHERE id = ?", (r["article_id"],)) if r["article_id"] else None
         r["bugs"] = self._bugs_of_case(r["case_id"]) if r["case_id"] else []
+        r["articles"] = K.articles_of(self._conn, "help_request", r["id"])
         return r
 
     def _bugs_of_case(self, case_id: int) -> list[dict]:
@@ -300,6 +302,109 @@ class Workbench:
     def pick(self, kind: str, text: str, limit: int = 20) -> list[dict]:
         """Picker search: `kind` ("article", "bug", "case") by ref, number or words."""
         return K.pick(self._conn, kind, text, limit)
+
+    def link_article(self, kind: str, ref: str, article_ref: str) -> dict:
+        """Link an article as the answer to a help request or case (KCS reuse): the reuse count
+        and last reuse move, a request not yet documented is documented in it, and the link is
+        queued for upstream. Returns the article."""
+        if kind not in ("help_request", "case"):
+            raise ActionError("articles are linked to help requests and cases")
+        with self.replica.transaction() as conn:
+            target = self._get(kind, ref)
+            art = self._get("article", article_ref)
+            if art["state"] == "archived":
+                raise ActionError(f"{art['ref']} is archived; link a live article")
+            now = to_ts(self.now())
+            if not K.link_article(conn, art["id"], kind, target["id"], now):
+                raise ActionError(f"{target['ref']} is already linked to {art['ref']}")
+            documented = kind == "help_request" and target["article_id"] is None
+            if documented:
+                K.set_request_article(conn, target["id"], art["id"], now)
+            rec.refresh_article_stats(conn, [art["id"]])
+            self._enqueue(conn, "link_article", kind, target, {
+                "article_ref": art["ref"], "article_source": art["source"], "article_remote_id": art["remote_id"],
+                "documented": documented})
+        return self.article(art["ref"])
+
+    def unlink_article(self, kind: str, ref: str, article_ref: str) -> dict:
+        """Remove an article link (the undo of link_article); queued for upstream."""
+        with self.replica.transaction() as conn:
+            target = self._get(kind, ref)
+            art = self._get("article", article_ref)
+            if not K.unlink_article(conn, art["id"], kind, target["id"]):
+                raise ActionError(f"{target['ref']} is not linked to {art['ref']}")
+            if kind == "help_request" and target["article_id"] == art["id"]:
+                K.set_request_article(conn, target["id"], None, to_ts(self.now()))
+            rec.refresh_article_stats(conn, [art["id"]])
+            self._enqueue(conn, "unlink_article", kind, target, {
+                "article_ref": art["ref"], "article_source": art["source"], "article_remote_id": art["remote_id"]})
+        return self.article(art["ref"])
+
+    def unlink_case_bug(self, case_ref: str, bug_ref: str) -> dict:
+        """Remove a case↔bug link (undo: link_case_bug); the bug's impact follows; queued."""
+        with self.replica.transaction() as conn:
+            case = self._get("case", case_ref)
+            bug = self._get("bug", bug_ref)
+            if K.unlink_case_bug(conn, case["id"], bug["id"]) is None:
+                raise ActionError(f"{case['ref']} is not linked to {bug['ref']}")
+            rec.refresh_bug_impact(conn, self.config, [bug["id"]])
+            self._enqueue(conn, "unlink", "case", case, {"bug_ref": bug["ref"], "bug_source": bug["source"],
+                                                         "bug_remote_id": bug["remote_id"]})
+        return self.bug(bug["ref"])
+
+    def lookalike_bugs(self, kind: str, ref: str, limit: int = 5) -> list[dict]:
+        """Open bugs that look like the problem of this case or help request."""
+        r = self._get(kind, ref)
+        return K.similar_open_bugs(self._conn, f"{r['subject']}\n{r['body']}", r["product"], r["component"],
+                                   limit, r["subject"])
+
+    def escalation_draft(self, kind: str, ref: str) -> dict:
+        """A bug for sustaining engineering drafted from a case or help request (a request's
+        case when it has one): title, product, component, version, severity, body (customer
+        impact, environment, steps and the thread, a link back), case_ref, source."""
+        if kind not in ("help_request", "case"):
+            raise ActionError("bugs are drafted from cases and help requests")
+        record = self._get(kind, ref)
+        case = self._get("case", record["case_id"]) if kind == "help_request" and record["case_id"] else \
+            (record if kind == "case" else None)
+        thread = self._messages(kind, record["id"])
+        if case is not None and case is not record:
+            thread = self._messages("case", case["id"]) + thread
+        return rules.escalation_draft(
+            record=record, kind=kind, case=case, thread=thread,
+            open_cases_of_customer=K.open_cases_of_customer(self._conn, case["customer"]) if case else 0,
+            bugs_of_case=len(self._bugs_of_case(case["id"])) if case else 0)
+
+    def escalate(self, kind: str, ref: str, title: str, body: str, product: str | None = None,
+                 component: str | None = None, severity: str | None = None) -> dict:
+        """Save an escalation draft as an open bug linked to the case (one outbox op, which
+        creates it upstream with its link). Returns the bug."""
+        if not title.strip():
+            raise ActionError("a bug needs a title")
+        draft = self.escalation_draft(kind, ref)
+        severity = severity or draft["severity"]
+        if severity not in SEVERITIES:
+            raise ActionError(f"severity must be one of {', '.join(SEVERITIES)}")
+        with self.replica.transaction() as conn:
+            record = self._get(kind, ref)
+            case = self._get("case", draft["case_ref"]) if draft["case_ref"] else None
+            now = to_ts(self.now())
+            bug_ref = K.next_local_bug_ref(conn)
+            bug_id = K.insert_bug(conn, {
+                "ref": bug_ref, "source": (case or record)["source"], "title": title.strip(), "body": body,
+                "product": draft["product"] if product is None else product,
+                "component": draft["component"] if component is None else component,
+                "severity": severity, "status": "open", "created_at": now, "updated_at": now})
+            if case is not None:
+                rec.add_link(conn, "case_bug", case["ref"], bug_ref, now)
+            rec.refresh_bug_impact(conn, self.config, [bug_id])
+            bug = self._get("bug", bug_ref)
+            self._enqueue(conn, "escalate", "bug", bug, {
+                "title": bug["title"], "body": body, "product": bug["product"], "component": bug["component"],
+                "severity": severity, "version": draft["version"], "from_ref": record["ref"],
+                "case_ref": case["ref"] if case else None, "case_source": case["source"] if case else None,
+                "case_remote_id": case["remote_id"] if case else None})
+        return self.bug(bug_ref)
 
     # ---------------------------------------------------------------- outbox
 
@@ -466,11 +571,10 @@ class Workbench:
                 (art_ref, hr["source"], title.strip(), body, self.me, hr["product"], hr["component"], now, now),
             )
             art_id = cur.lastrowid
-            conn.execute("INSERT INTO article_links(article_id, target_type, target_id, created_at) VALUES (?, 'help_request', ?, ?)",
-                         (art_id, hr["id"], now))
+            # the request (and its case) are the draft's source, not a reuse: its count starts at 0
+            K.link_article(conn, art_id, "help_request", hr["id"], now, reuse=False)
             if hr["case_id"]:
-                conn.execute("INSERT OR IGNORE INTO article_links(article_id, target_type, target_id, created_at) "
-                             "VALUES (?, 'case', ?, ?)", (art_id, hr["case_id"], now))
+                K.link_article(conn, art_id, "case", hr["case_id"], now, reuse=False)
             rec.refresh_article_stats(conn, [art_id])
             self._touch_help(conn, hr, article_id=art_id)
             self._enqueue(conn, "document", "help_request", hr,
@@ -558,6 +662,10 @@ class Workbench:
     def _reviewed_fields(self) -> dict[str, str]:
         now = self.now()
         return {"last_reviewed_at": to_ts(now), "review_due_at": to_ts(rules.next_review_due(now, self.config.kb))}
+
+    def placeholders(self, ref: str) -> list[str]:
+        """The KCS sections (Resolution, Cause) of an article still holding the draft's placeholder."""
+        return rules.kcs_placeholders(self._get("article", ref)["body"])
 
     def validate(self, ref: str) -> dict:
         with self.replica.transaction() as conn:

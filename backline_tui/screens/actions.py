@@ -8,6 +8,7 @@ from typing import Any
 
 from textual.binding import Binding
 
+from backline_tui.screens.knowledge_actions import KNOWLEDGE_ACTIONS_FOR, KNOWLEDGE_BINDINGS, KnowledgeActions
 from backline_tui.text import clean
 
 ACTION_BINDINGS = [
@@ -26,6 +27,7 @@ ACTION_BINDINGS = [
     Binding("a", "archive", "Archive", id="archive"),
     Binding("m", "review", "Reviewed", id="review"),
     Binding("e", "edit", "$EDITOR", id="edit"),
+    *KNOWLEDGE_BINDINGS,
 ]
 
 ACTIONS_FOR: dict[str, tuple[str, ...]] = {
@@ -34,12 +36,14 @@ ACTIONS_FOR: dict[str, tuple[str, ...]] = {
     "bug": ("priority", "target", "link"),
     "article": ("validate", "flag", "archive", "review", "edit"),
 }
+for _kind, _acts in KNOWLEDGE_ACTIONS_FOR.items():
+    ACTIONS_FOR[_kind] += tuple(a for a in _acts if a not in ACTIONS_FOR[_kind])
 RECORD_ACTIONS = frozenset(a for acts in ACTIONS_FOR.values() for a in acts)
 # actions that open a screen to type into: their keys are run in order (RecordActions.run_key_now)
-COMPOSING = frozenset({"respond", "note", "offer", "document", "flag", "target", "link"})
+COMPOSING = frozenset({"respond", "note", "offer", "document", "flag", "target", "link", "link_article", "escalate"})
 
 
-class RecordActions:
+class RecordActions(KnowledgeActions):
     """Mixed into a Screen. `target()` returns the record the keys act on (a pane row or a
     detail dict with at least kind and ref), or None."""
 
@@ -191,8 +195,6 @@ class RecordActions:
         self.app.run_worker(self._document(rec), group="action")
 
     async def _document(self, rec: dict) -> None:
-        from backline_tui.screens.compose import ArticleComposeScreen
-
         ref, wb = rec["ref"], self._wb()
         ok, current = await self.app.attempt(wb.help_request, ref)
         if not ok:
@@ -202,6 +204,14 @@ class RecordActions:
             self.app.typeahead = None
             self.app.say(f"{ref} is already documented in {current['article']['ref']}", severity="warning")
             return
+        # the articles that already cover the question first: link one, or go on to draft
+        if not await self.covered_first(rec, lambda: self._draft(rec)):
+            await self._draft(rec)
+
+    async def _draft(self, rec: dict) -> None:
+        from backline_tui.screens.compose import ArticleComposeScreen
+
+        ref, wb = rec["ref"], self._wb()
         ok, draft = await self.app.attempt(wb.draft_article, ref)
         if not ok:
             self.app.typeahead = None
@@ -318,29 +328,36 @@ class RecordActions:
     def action_link(self) -> None:
         if (rec := self._rec()) is None:
             return
-        from backline_tui.screens.dialogs import PromptScreen
-
-        ref, kind, wb = rec["ref"], rec["kind"], self._wb()
-        other = "case" if kind == "bug" else "bug"
-
-        def entered(value: str | None) -> None:
-            if not value or not value.strip():
-                return
-            value = value.strip()
-            case_ref, bug_ref = (value, ref) if kind == "bug" else (ref, value)
-            self.app.perform(lambda: wb.link_case_bug(case_ref, bug_ref), f"linked {case_ref} to {bug_ref}")
-
-        self.app.typeahead = []
-        self.app.push_screen(PromptScreen(f"Link {ref} to a {other}", f"{other} ref, e.g. "
-                                          + ("RT#1001" if other == "case" else "PROJ-42"), ""), entered)
+        if rec["kind"] == "help_request":  # on a request, l links the article that answers it
+            self.action_link_article()
+        else:
+            self.link_by_picker(rec)
 
     # -- articles --------------------------------------------------------------------------------
 
     def action_validate(self) -> None:
         if (rec := self._rec()) is None:
             return
+        self.app.run_worker(self._validate(rec), group="action")
+
+    async def _validate(self, rec: dict) -> None:
+        from backline_tui.screens.dialogs import ConfirmScreen
+
         ref, wb = rec["ref"], self._wb()
-        self.app.perform(lambda: wb.validate(ref), f"validated {ref}")
+        ok, left = await self.app.attempt(wb.placeholders, ref)
+        if not ok:
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.app.perform(lambda: wb.validate(ref), f"validated {ref}")
+
+        if left:
+            self.app.push_screen(ConfirmScreen(
+                f"{ref}: {' and '.join(left)} still {'hold' if len(left) > 1 else 'holds'} the draft's placeholder. "
+                "Validate anyway?", "", "Validate"), confirmed)
+        else:
+            confirmed(True)
 
     def action_flag(self) -> None:
         if (rec := self._rec()) is None:

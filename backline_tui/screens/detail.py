@@ -16,6 +16,7 @@ from backline_tui.text import clean, one_line
 from backline_tui.widgets.format import (BREACHED, DIM, GOOD, NOTE, OFFER, WARN, block, capped, duration, local_time, ola_sentence,
                                          more_note, priority_cell, target_cell)
 from backline_tui.widgets.keybar import KeyBar
+from backline_tui.widgets.related import RelatedKnowledge
 from backline_tui.widgets.status import StatusLine
 
 KIND_NAME = {"help_request": "Help request", "case": "Case", "bug": "Bug", "article": "Article"}
@@ -32,6 +33,7 @@ class DetailScreen(RecordActions, Screen):
         Binding("escape", "back", "Back", id="detail.back"),
         Binding("j", "scroll(1)", "Scroll down", id="detail.down", show=False),
         Binding("k", "scroll(-1)", "Scroll up", id="detail.up", show=False),
+        Binding("delete", "unlink", "Unlink", id="detail.unlink", show=False),
         *ACTION_BINDINGS,
     ]
 
@@ -49,7 +51,9 @@ class DetailScreen(RecordActions, Screen):
             yield Static(id="detail-facts")
             yield Static(id="detail-text")
             yield Static(id="detail-thread")
-        yield Static(Text("Links · enter follows · tab switches between text and links", style="dim"),
+        if self.kind in ("help_request", "case"):
+            yield RelatedKnowledge(id="detail-related")
+        yield Static(Text("Links · enter follows · delete unlinks · tab switches between text and links", style="dim"),
                      id="links-title")
         yield OptionList(id="links")
         yield StatusLine()
@@ -71,6 +75,16 @@ class DetailScreen(RecordActions, Screen):
         self.record = rec
         self._show_record(rec)
         self.refresh_bindings()
+        if self.kind in ("help_request", "case"):
+            self.run_worker(self._load_related, group="related", exclusive=True)
+
+    async def _load_related(self) -> None:
+        """Related knowledge, computed on the database thread; shown when it arrives."""
+        try:
+            related = await self.app.call_db(self.app.workbench.related, self.kind, self.ref)
+        except Exception:  # noqa: BLE001 — the record vanished or the database is busy: leave it out
+            return
+        self.query_one("#detail-related", RelatedKnowledge).show(related)
 
     def target(self) -> dict | None:
         return self.record
@@ -113,8 +127,7 @@ class DetailScreen(RecordActions, Screen):
             for b in r.get("bugs") or []:
                 links.append(("bug", b["ref"], self._link("bug", b["ref"], f"impact {b['impact_score']} · {b['status']}"
                                                           f" · {b['title']}")))
-            if r.get("article"):
-                a = r["article"]
+            for a in r.get("articles") or ([r["article"]] if r.get("article") else []):
                 links.append(("article", a["ref"], self._link("article", a["ref"], f"{a['state']} · {a['title']}")))
         elif self.kind == "case":
             head.append(f"{r['severity']} · {r['status']} · idle {duration(r['idle_seconds'])}")
@@ -257,6 +270,14 @@ class DetailScreen(RecordActions, Screen):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         kind, ref = self.links[event.option_index]
         self.app.open_record(kind, ref)
+
+    def action_unlink(self) -> None:
+        """delete on a link: unlink it from this record (undo: U)."""
+        ol = self.query_one("#links", OptionList)
+        if self.record is None or not self.links or ol.highlighted is None or not ol.has_focus:
+            return
+        kind, ref = self.links[ol.highlighted]
+        self.unlink(self.record, kind, ref)
 
     def action_back(self) -> None:
         self.app.pop_screen()
