@@ -67,7 +67,8 @@ def rebase(conn: sqlite3.Connection, source: str, ref: str, version: str | None)
 
 
 def rename_ref(conn: sqlite3.Connection, old_ref: str, new_ref: str) -> None:
-    """A local ref (DRAFT-3) became the upstream's (KB#12): ops not yet sent follow it."""
+    """A local ref (DRAFT-3, NEW-BUG-9) became the upstream's (KB#12, RT#40): ops not yet sent
+    follow it, and so do the article, bug and case refs their payloads name."""
     conn.execute("UPDATE outbox SET record_ref = ? WHERE record_ref = ?", (new_ref, old_ref))
     rows = conn.execute(
         "SELECT id, payload FROM outbox WHERE payload LIKE ? AND state IN ('pending','sending','error')",
@@ -75,8 +76,10 @@ def rename_ref(conn: sqlite3.Connection, old_ref: str, new_ref: str) -> None:
     ).fetchall()
     for r in rows:
         payload = json.loads(r["payload"])
-        if payload.get("article_ref") == old_ref:
-            payload["article_ref"] = new_ref
+        moved = [k for k in ("article_ref", "bug_ref", "case_ref") if payload.get(k) == old_ref]
+        for k in moved:
+            payload[k] = new_ref
+        if moved:
             conn.execute("UPDATE outbox SET payload = ? WHERE id = ?", (json.dumps(payload, ensure_ascii=False), r["id"]))
 
 

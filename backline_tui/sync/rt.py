@@ -27,6 +27,7 @@ from backline_tui.config import Config, SourceConfig
 from backline_tui.domain.models import RECORD_ADAPTER
 from backline_tui.domain.vocabulary import KCS_STATES, PRIORITIES, SEVERITIES, TIERS
 from backline_tui.sync.base import Batch, PushResult, SourceError
+from backline_tui.sync.rt_knowledge import KnowledgePush
 from backline_tui.sync.secrets import resolve_secret
 from backline_tui.sync.rt_client import (
     RTAuthError,
@@ -113,7 +114,7 @@ def _valid(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-class RTConnector:
+class RTConnector(KnowledgePush):
     def __init__(self, src: SourceConfig, config: Config) -> None:
         if not src.url:
             raise SourceError(f"source {src.name} (rt) needs a url")
