@@ -82,12 +82,15 @@ def match_plan(subject_words: list[str], counts: dict[str, int]) -> list[str]:
     return plans
 
 
-def _candidates(conn: sqlite3.Connection, fts: str, text: str, subject: str, want: int
+def _candidates(conn: sqlite3.Connection, fts: str, text: str, subject: str, want: int, itself: bool = False
                 ) -> tuple[list[int], dict[str, float]]:
     """Candidate rowids (newest matches of the first plans that find `want`), and each
-    question word's weight (its rarity)."""
+    question word's weight (its rarity). `itself`: the question is a row of `fts` (a help
+    request among help requests), so each word matches one row less that could answer it."""
     words = question_words(text)
     counts = _doc_counts(conn, fts, words)
+    if itself:
+        counts = {w: n - 1 for w, n in counts.items() if n > 1}
     if not counts:
         return [], {}
     rows = conn.execute(f"SELECT MAX(rowid) AS n FROM {fts}").fetchone()["n"] or 1
@@ -149,7 +152,8 @@ def similar_answered(conn: sqlite3.Connection, text: str, product: str = "", com
                      exclude_id: int | None = None, limit: int = 3, subject: str | None = None) -> list[dict[str, Any]]:
     """Answered (or resolved) help requests closest to `text`, each with its latest reply:
     id, ref, subject, status, product, component, article_id, answer, answered_by, score."""
-    ids, weights = _candidates(conn, "help_requests_fts", text, subject if subject is not None else text, limit * 4)
+    ids, weights = _candidates(conn, "help_requests_fts", text, subject if subject is not None else text, limit * 4,
+                               itself=exclude_id is not None)
     ids = [i for i in ids if i != exclude_id]
     if not ids:
         return []

@@ -1,0 +1,127 @@
+"""Knowledge in the flow of work through the facade, on a hand-made world (tests/knowledge_world):
+related knowledge, picker search, article links as reuse, unlinks, escalation, and Insights'
+document rate counting linked answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from backline_tui.workbench import ActionError
+from tests import knowledge_world
+
+
+@pytest.fixture
+def kw(empty_wb):
+    knowledge_world.build(empty_wb)
+    return empty_wb
+
+
+def refs(rows) -> list[str]:
+    return [r["ref"] for r in rows]
+
+
+def test_related_articles_prefer_validated_same_product_and_leave_archived_out(kw):
+    rel = kw.related("help_request", "HELP-1")
+    got = refs(rel["articles"])
+    assert got[:2] == ["KB-1", "KB-2"]  # validated before the draft at the same text match
+    assert "KB-3" not in got  # archived
+    assert got.index("KB-5") > got.index("KB-2") if "KB-5" in got else True  # another product comes after
+    kb1 = rel["articles"][0]
+    assert (kb1["state"], kb1["reuse_count"]) == ("validated", 0)
+    assert kb1["excerpt"] == "Raise search.timeout to 60 s and rebuild the index."
+    # and the closest answered request, with its answer
+    assert [(a["ref"], a["answer"]) for a in rel["answers"]] == [
+        ("HELP-2", "Raise search.timeout to 60 s, then rebuild the index.")]
+
+
+def test_related_knowledge_of_a_case_and_of_a_question_nothing_answers(kw):
+    assert refs(kw.related("case", "CASE-1")["articles"])[0] == "KB-1"
+    rel = kw.related("help_request", "HELP-3")
+    assert refs(rel["articles"]) == ["KB-4"] and rel["answers"] == []
+
+
+def test_picker_finds_refs_numbers_and_words_in_any_case(kw):
+    assert refs(kw.pick("bug", "proj-11"))[0] == "PROJ-11"
+    assert set(refs(kw.pick("bug", "proj-11"))) == {"PROJ-11", "PROJ-110"}
+    assert refs(kw.pick("bug", "1383")) == ["PROJ-1383"]
+    assert refs(kw.pick("bug", "EDITOR crash")) == ["PROJ-1383"]
+    assert refs(kw.pick("article", "kb-4")) == ["KB-4"]
+    assert "KB-3" not in refs(kw.pick("article", "timeout"))  # archived articles are not offered
+    assert refs(kw.pick("case", "acme")) == ["CASE-1"]
+    assert kw.pick("bug", '"[(') == []  # not a query FTS5 reads: nothing, no error
+
+
+def test_linking_an_article_is_a_reuse_documents_the_request_and_is_queued(kw):
+    art = kw.link_article("help_request", "HELP-1", "KB-1")
+    assert (art["reuse_count"], art["last_reused_at"]) == (1, "2026-11-23T09:00:00Z")
+    assert kw.help_request("HELP-1")["article"]["ref"] == "KB-1"
+    [op] = kw.outbox()
+    assert (op["op"], op["record_ref"], op["payload"]["article_ref"]) == ("link_article", "HELP-1", "KB-1")
+    with pytest.raises(ActionError, match="already linked"):
+        kw.link_article("help_request", "HELP-1", "KB-1")
+    with pytest.raises(ActionError, match="archived"):
+        kw.link_article("help_request", "HELP-3", "KB-3")
+    # the undo takes it back, and says so upstream
+    kw.unlink_article("help_request", "HELP-1", "KB-1")
+    assert kw.article("KB-1")["reuse_count"] == 0 and kw.help_request("HELP-1")["article"] is None
+    assert [o["op"] for o in kw.outbox()] == ["link_article", "unlink_article"]
+
+
+def test_a_draft_starts_at_no_reuse_and_its_placeholders_are_known(kw):
+    art = kw.document("HELP-2")
+    assert art["reuse_count"] == 0 and art["last_reused_at"] is None
+    assert kw.placeholders(art["ref"]) == ["Cause"]  # the answer filled the Resolution
+    assert kw.placeholders("KB-1") == []
+    kw.link_article("help_request", "HELP-1", art["ref"])
+    assert kw.article(art["ref"])["reuse_count"] == 1
+
+
+def test_escalation_drafts_a_bug_from_the_case_and_saves_it_linked_with_one_op(kw):
+    draft = kw.escalation_draft("help_request", "HELP-1")  # a request escalates its case
+    assert (draft["title"], draft["product"], draft["component"], draft["version"], draft["severity"]) == (
+        "Flux search timeout on a big customer", "Flux", "Search", "3.1", "S2")
+    assert draft["case_ref"] == "CASE-1"
+    body = draft["body"]
+    assert "- Customer: Acme (enterprise), case CASE-1 at S2, open" in body
+    assert "Steps: search for * and wait 30 s." in body and "Searches time out after 30 s at Acme." in body
+    assert "Escalated from HELP-1 (case CASE-1)" in body
+    assert refs(kw.lookalike_bugs("case", "CASE-1"))[0] == "PROJ-11"
+
+    bug = kw.escalate("help_request", "HELP-1", "Search times out for Acme", body + "\nmore")
+    assert bug["ref"].startswith("NEW-BUG-") and bug["status"] == "open"
+    assert (bug["product"], bug["component"], bug["severity"]) == ("Flux", "Search", "S2")
+    assert [c["ref"] for c in bug["cases"]] == ["CASE-1"]
+    assert bug["impact_score"] == 4 * 3 + 1  # S2 × enterprise + one customer
+    assert bug["ref"] in refs(kw.pane("bugs"))
+    [op] = kw.outbox()
+    assert (op["op"], op["record_type"], op["record_ref"]) == ("escalate", "bug", bug["ref"])
+    assert op["payload"]["case_ref"] == "CASE-1" and op["payload"]["body"].endswith("\nmore")
+    with pytest.raises(ActionError, match="title"):
+        kw.escalate("case", "CASE-1", "  ", "x")
+
+
+def test_unlink_case_bug_then_link_again(kw):
+    assert kw.bug("PROJ-11")["impact_score"] == 13
+    kw.unlink_case_bug("CASE-1", "PROJ-11")
+    assert kw.bug("PROJ-11")["cases"] == [] and kw.bug("PROJ-11")["impact_score"] == 0
+    with pytest.raises(ActionError, match="not linked"):
+        kw.unlink_case_bug("CASE-1", "PROJ-11")
+    kw.link_case_bug("CASE-1", "PROJ-11")
+    assert refs(kw.bug("PROJ-11")["cases"]) == ["CASE-1"]
+    assert [o["op"] for o in kw.outbox()] == ["unlink", "link"]
+
+
+def test_document_rate_counts_linked_answers(kw):
+    """Three answered requests: HELP-3 documented in a new article, HELP-2 answered by linking
+    KB-1, HELP-1 not documented. The rate goes 1/3 → 2/3 with the link."""
+    kw.respond("HELP-1", "Raise the timeout.")
+    kw.respond("HELP-3", "Disable the autosave plugins.")
+    kw.document("HELP-3")
+
+    def rate():
+        ins = kw.insights()
+        return ins.team(ins.window("2026-11-01")).overall.document_rate
+
+    assert rate() == pytest.approx(1 / 3)
+    kw.link_article("help_request", "HELP-2", "KB-1")
+    assert rate() == pytest.approx(2 / 3)
