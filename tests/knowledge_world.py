@@ -16,8 +16,9 @@ def build(wb: Workbench) -> None:
         articles=[
             F.article("KB-1", title="Flux Search: timeout on large indexes", state="validated", product="Flux",
                       component="Search", body="## Resolution\n\nRaise search.timeout to 60 s and rebuild the index.\n"),
-            F.article("KB-2", title="Flux Search timeout after upgrade", state="wip", product="Flux",
-                      component="Search", body="## Resolution\n\nRoll back the search index format.\n"),
+            # the same text as KB-1, but a draft: KB-1 must come first
+            F.article("KB-2", title="Flux Search: timeout on large indexes", state="wip", product="Flux",
+                      component="Search", body="## Resolution\n\nRaise search.timeout to 60 s and rebuild the index.\n"),
             F.article("KB-3", title="Flux Search timeout (old advice)", state="archived", product="Flux",
                       component="Search", body="## Resolution\n\nRestart everything.\n"),
             F.article("KB-4", title="Widget Editor crash on save", state="validated", product="Widget",
