@@ -42,6 +42,12 @@ def fresh(kw, config, clock):
         w.close()
 
 
+async def keys(pilot, *pressed: str) -> None:
+    """Press the keys, then wait for what they started."""
+    await pilot.press(*pressed)
+    await settle(pilot)
+
+
 def options(app) -> list[str]:
     ol = app.screen.query_one(OptionList)
     return [str(ol.get_option_at_index(i).prompt) for i in range(ol.option_count)]
@@ -73,12 +79,10 @@ async def test_l_links_a_prelisted_article_bumps_reuse_and_shows_documented_in_t
     async with app.run_test(size=SIZE) as pilot:
         await open_detail(pilot, "help_request", "HELP-1")
         assert "not yet (d drafts an article)" in screen_text(app)
-        await pilot.press("l")
-        await settle(pilot)
+        await keys(pilot, "l")
         assert isinstance(app.screen, PickerScreen)
         assert options(app)[0].startswith("KB-1") and "related to this question" in screen_text(app)
-        await pilot.press("enter")
-        await settle(pilot)
+        await keys(pilot, "enter")
         assert isinstance(app.screen, DetailScreen)
         assert "linked KB-1 to HELP-1 (reused 1×) · U to undo" in notes(app)
         db = fresh()
@@ -88,8 +92,7 @@ async def test_l_links_a_prelisted_article_bumps_reuse_and_shows_documented_in_t
         assert [(o["op"], o["payload"]["article_ref"]) for o in db.outbox()] == [("link_article", "KB-1")]
         assert "Documented in KB-1 (validated) Flux Search: timeout on large indexes" in screen_text(app)
 
-        await pilot.press("U")
-        await settle(pilot)
+        await keys(pilot, "U")
         db = fresh()
         assert db.article("KB-1")["reuse_count"] == 0 and db.help_request("HELP-1")["article"] is None
         assert [o["op"] for o in db.outbox()] == ["link_article", "unlink_article"]
@@ -99,14 +102,11 @@ async def test_ctrl_f_in_the_picker_links_and_flags_the_reused_article(kw, fresh
     app = BacklineApp(kw)
     async with app.run_test(size=SIZE) as pilot:
         await open_detail(pilot, "case", "CASE-1")
-        await pilot.press("L")
-        await settle(pilot)
-        await pilot.press("ctrl+f")
-        await settle(pilot)
+        await keys(pilot, "L")
+        await keys(pilot, "ctrl+f")
         assert isinstance(app.screen, PromptScreen)
         await pilot.press(*"stale")
-        await pilot.press("enter")
-        await settle(pilot)
+        await keys(pilot, "enter")
         db = fresh()
         art = db.article("KB-1")
         assert art["reuse_count"] == 1 and "CASE-1" in [c["ref"] for c in art["cases"]]
@@ -118,14 +118,12 @@ async def test_d_on_a_covered_question_offers_the_existing_article(kw, fresh):
     app = BacklineApp(kw)
     async with app.run_test(size=SIZE) as pilot:
         await open_detail(pilot, "help_request", "HELP-3")
-        await pilot.press("d")
-        await settle(pilot)
+        await keys(pilot, "d")
         assert isinstance(app.screen, PickerScreen)
         assert "Document HELP-3: do these articles already cover it?" in screen_text(app)
         assert options(app)[0] == "→ none of these: draft a new article"
         assert options(app)[1].startswith("KB-4")
-        await pilot.press("down", "enter")
-        await settle(pilot)
+        await keys(pilot, "down", "enter")
         db = fresh()
         assert db.help_request("HELP-3")["article"]["ref"] == "KB-4"
         assert db.article("KB-4")["reuse_count"] == 1
@@ -136,29 +134,23 @@ async def test_d_then_go_on_to_draft_and_validate_asks_while_a_placeholder_is_le
     app = BacklineApp(kw)
     async with app.run_test(size=SIZE) as pilot:
         await open_detail(pilot, "help_request", "HELP-2")
-        await pilot.press("d")
-        await settle(pilot)
+        await keys(pilot, "d")
         await pilot.press("enter")  # none of these: draft
         await settle(pilot)
         assert isinstance(app.screen, ArticleComposeScreen)
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await keys(pilot, "ctrl+s")
         db = fresh()
         ref = db.help_request("HELP-2")["article"]["ref"]
         assert db.article(ref)["reuse_count"] == 0  # its own request is its source, not a reuse
         app.open_record("article", ref)
         await settle(pilot)
-        await pilot.press("v")
-        await settle(pilot)
+        await keys(pilot, "v")
         assert isinstance(app.screen, ConfirmScreen)
         assert "Cause still holds the draft's placeholder." in screen_text(app)
-        await pilot.press("n")
-        await settle(pilot)
+        await keys(pilot, "n")
         assert fresh().article(ref)["state"] == "wip"
-        await pilot.press("v")
-        await settle(pilot)
-        await pilot.press("y")
-        await settle(pilot)
+        await keys(pilot, "v")
+        await keys(pilot, "y")
         assert fresh().article(ref)["state"] == "validated"
 
 
@@ -166,13 +158,11 @@ async def test_escalate_shows_lookalikes_then_drafts_a_linked_bug_with_one_op(kw
     app = BacklineApp(kw)
     async with app.run_test(size=SIZE) as pilot:
         await open_detail(pilot, "case", "CASE-1")
-        await pilot.press("B")
-        await settle(pilot)
+        await keys(pilot, "B")
         assert isinstance(app.screen, PickerScreen)
         assert options(app)[0] == "→ none of these: draft a new bug"
         assert options(app)[1].startswith("PROJ-11 ")
-        await pilot.press("enter")
-        await settle(pilot)
+        await keys(pilot, "enter")
         assert isinstance(app.screen, EscalateScreen)
         screen = app.screen
         assert screen.query_one("#compose-title", Input).value == "Flux search timeout for Acme"
@@ -181,8 +171,7 @@ async def test_escalate_shows_lookalikes_then_drafts_a_linked_bug_with_one_op(kw
         body = screen.query_one(TextArea).text
         assert "Customer: Acme (enterprise), case CASE-1 at S2, open" in body and "Escalated from CASE-1" in body
         screen.query_one("#compose-title", Input).value = "Search times out on large indexes at Acme"
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await keys(pilot, "ctrl+s")
         assert isinstance(app.screen, DetailScreen)
         db = fresh()
         bug = db.replica.one("SELECT * FROM bugs WHERE ref LIKE 'NEW-BUG-%'")
@@ -192,10 +181,8 @@ async def test_escalate_shows_lookalikes_then_drafts_a_linked_bug_with_one_op(kw
         assert [(o["op"], o["record_ref"]) for o in db.outbox()] == [("escalate", bug["ref"])]
         assert any(n.startswith(f"escalated CASE-1: {bug['ref']}") for n in notes(app))
         # at once in the Sustaining bugs pane
-        await pilot.press("escape")
-        await settle(pilot)
-        await pilot.press("3")
-        await settle(pilot)
+        await keys(pilot, "escape")
+        await keys(pilot, "3")
         assert bug["ref"] in [r["ref"] for r in app.screen.rows]
 
 
@@ -203,8 +190,7 @@ async def test_picker_finds_proj_11_and_1383_and_another_product_asks_first(kw, 
     app = BacklineApp(kw)
     async with app.run_test(size=SIZE) as pilot:
         await open_detail(pilot, "case", "CASE-1")
-        await pilot.press("l")
-        await settle(pilot)
+        await keys(pilot, "l")
         assert isinstance(app.screen, PickerScreen)
         field = app.screen.query_one(Input)
         field.value = "proj-11"
@@ -213,12 +199,10 @@ async def test_picker_finds_proj_11_and_1383_and_another_product_asks_first(kw, 
         field.value = "1383"
         await settle(pilot)
         assert [o.split()[0] for o in options(app)] == ["PROJ-1383"]
-        await pilot.press("enter")
-        await settle(pilot)
+        await keys(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen)  # a Widget bug on a Flux case
         assert "PROJ-1383 is a Widget bug and CASE-1 a Flux case." in screen_text(app)
-        await pilot.press("y")
-        await settle(pilot)
+        await keys(pilot, "y")
         assert "CASE-1" in [c["ref"] for c in fresh().bug("PROJ-1383")["cases"]]
 
 
@@ -229,13 +213,11 @@ async def test_unlink_with_delete_then_undo_restores_the_link(kw, fresh):
         links = app.screen.query_one("#links", OptionList)
         links.focus()
         links.highlighted = [ref for _, ref in app.screen.links].index("PROJ-11")
-        await pilot.press("delete")
-        await settle(pilot)
+        await keys(pilot, "delete")
         assert "unlinked CASE-1 from PROJ-11 · U to undo" in notes(app)
         assert fresh().bug("PROJ-11")["cases"] == []
         assert "PROJ-11" not in [ref for _, ref in app.screen.links]
-        await pilot.press("U")
-        await settle(pilot)
+        await keys(pilot, "U")
         assert [c["ref"] for c in fresh().bug("PROJ-11")["cases"]] == ["CASE-1"]
         assert [o["op"] for o in fresh().outbox()] == ["unlink", "link"]
 
@@ -281,8 +263,7 @@ async def test_related_list_pickers_and_escalation_draft_keep_hostile_text_inert
             shown = screen_text(app)
             assert "\x1b" not in shown and "\x07" not in shown
             # the article picker, pre-listed with the related articles, and searched
-            await pilot.press("L")
-            await settle(pilot)
+            await keys(pilot, "L")
             ol = app.screen.query_one(OptionList)
             assert ol.option_count >= 1
             for k in range(ol.option_count):
@@ -291,17 +272,14 @@ async def test_related_list_pickers_and_escalation_draft_keep_hostile_text_inert
             await settle(pilot)
             for k in range(ol.option_count):
                 assert_inert_text(ol.get_option_at_index(k).prompt)
-            await pilot.press("escape")
-            await settle(pilot)
+            await keys(pilot, "escape")
             # the escalation draft quotes the hostile case: shown cleaned, nothing fires
-            await pilot.press("B")
-            await settle(pilot)
+            await keys(pilot, "B")
             if isinstance(app.screen, PickerScreen):
                 ol = app.screen.query_one(OptionList)
                 for k in range(ol.option_count):
                     assert_inert_text(ol.get_option_at_index(k).prompt)
-                await pilot.press("enter")
-                await settle(pilot)
+                await keys(pilot, "enter")
             assert isinstance(app.screen, EscalateScreen)
             for field in app.screen.query(Input):
                 assert "\x1b" not in field.value and "\x07" not in field.value
@@ -309,6 +287,5 @@ async def test_related_list_pickers_and_escalation_draft_keep_hostile_text_inert
             assert "\x1b" not in screen_text(app)
             app.screen.dismiss(None)
             await settle(pilot)
-            await pilot.press("escape")
-            await settle(pilot)
+            await keys(pilot, "escape")
         assert app.is_running

@@ -126,25 +126,36 @@ def _boost(r: dict, product: str, component: str) -> float:
     return 1.0 + 0.5 * (bool(product) and r["product"] == product) + 0.3 * (bool(component) and r["component"] == component)
 
 
+def _scored(conn: sqlite3.Connection, fts: str, table: str, cols: str, title_col: str, live: str, text: str,
+            subject: str | None, want: int, product: str, component: str, itself: bool = False
+            ) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """The candidates of `table` that are `live`, each with its score (text × product and
+    component) and its body as `_body`; and the question words' weights."""
+    ids, weights = _candidates(conn, fts, text, subject if subject is not None else text, want, itself)
+    if not ids:
+        return [], weights
+    rows = conn.execute(
+        f"SELECT {cols}, {title_col} AS _title, body AS _body FROM {table} "
+        f"WHERE id IN ({','.join('?' * len(ids))}) AND {live}", ids).fetchall()
+    for r in rows:
+        r["score"] = _text_score(r.pop("_title"), r["_body"], weights) * _boost(r, product, component)
+    return rows, weights
+
+
 def related_articles(conn: sqlite3.Connection, text: str, product: str = "", component: str = "",
                      limit: int = 5, subject: str | None = None) -> list[dict[str, Any]]:
     """The live articles most likely to answer `text` (whose summary is `subject`): id, ref,
     title, state, reuse_count, open_flags, product, component, excerpt, score. Archived articles
     never; at an equal text match validated ones first, then the same product and component."""
-    ids, weights = _candidates(conn, "articles_fts", text, subject if subject is not None else text, limit * 2)
-    if not ids:
-        return []
-    marks = ",".join("?" * len(ids))
-    rows = conn.execute(
-        f"SELECT id, ref, title, body, state, reuse_count, open_flags, product, component FROM articles "
-        f"WHERE id IN ({marks}) AND state != 'archived'", ids).fetchall()
+    rows, weights = _scored(conn, "articles_fts", "articles", "id, ref, title, state, reuse_count, open_flags, "
+                            "product, component", "title", "state != 'archived'", text, subject, limit * 2,
+                            product, component)
     for r in rows:
-        r["score"] = _text_score(r["title"], r["body"], weights) * _boost(r, product, component) * \
-            (1.4 if r["state"] == "validated" else 1.0)
+        r["score"] *= 1.4 if r["state"] == "validated" else 1.0
     rows.sort(key=lambda r: (-r["score"], -r["reuse_count"], -r["id"]))
     rows = [r for r in rows[:limit] if r["score"] > 0]
     for r in rows:
-        r["excerpt"] = _excerpt(r.pop("body"), weights, r["title"])
+        r["excerpt"] = _excerpt(r.pop("_body"), weights, r["title"])
     return rows
 
 
@@ -152,25 +163,19 @@ def similar_answered(conn: sqlite3.Connection, text: str, product: str = "", com
                      exclude_id: int | None = None, limit: int = 3, subject: str | None = None) -> list[dict[str, Any]]:
     """Answered (or resolved) help requests closest to `text`, each with its latest reply:
     id, ref, subject, status, product, component, article_id, answer, answered_by, score."""
-    ids, weights = _candidates(conn, "help_requests_fts", text, subject if subject is not None else text, limit * 4,
-                               itself=exclude_id is not None)
-    ids = [i for i in ids if i != exclude_id]
-    if not ids:
-        return []
-    marks = ",".join("?" * len(ids))
-    rows = conn.execute(
-        f"SELECT id, ref, subject, body, status, product, component, article_id FROM help_requests "
-        f"WHERE id IN ({marks}) AND status IN ('answered','resolved')", ids).fetchall()
-    for r in rows:
-        r["score"] = _text_score(r["subject"], r.pop("body"), weights) * _boost(r, product, component)
+    rows, _ = _scored(conn, "help_requests_fts", "help_requests", "id, ref, subject, status, product, component, "
+                      "article_id", "subject", "status IN ('answered','resolved')", text, subject, limit * 4,
+                      product, component, itself=exclude_id is not None)
+    rows = [r for r in rows if r["id"] != exclude_id and r["score"] > 0]
     rows.sort(key=lambda r: (-r["score"], -r["id"]))
     out = []
     for r in rows:
         reply = conn.execute(
             "SELECT author, body FROM messages WHERE parent_type = 'help_request' AND parent_id = ? AND kind = 'reply' "
             "ORDER BY created_at DESC, id DESC LIMIT 1", (r["id"],)).fetchone()
-        if reply is None or r["score"] <= 0:
+        if reply is None:
             continue
+        del r["_body"]
         r["answer"], r["answered_by"] = reply["body"], reply["author"]
         out.append(r)
         if len(out) >= limit:
@@ -278,17 +283,14 @@ def unlink_case_bug(conn: sqlite3.Connection, case_id: int, bug_id: int) -> str 
 def similar_open_bugs(conn: sqlite3.Connection, text: str, product: str = "", component: str = "",
                       limit: int = 5, subject: str | None = None) -> list[dict[str, Any]]:
     """Open bugs that look like the problem in `text`, ranked as related articles are."""
-    ids, weights = _candidates(conn, "bugs_fts", text, subject if subject is not None else text, limit * 2)
-    if not ids:
-        return []
-    marks = ",".join("?" * len(ids))
-    rows = conn.execute(
-        f"SELECT id, ref, title, body, status, product, component, severity, impact_score, case_count FROM bugs "
-        f"WHERE id IN ({marks}) AND status IN ('open','in_progress')", ids).fetchall()
-    for r in rows:
-        r["score"] = _text_score(r["title"], r.pop("body"), weights) * _boost(r, product, component)
+    rows, _ = _scored(conn, "bugs_fts", "bugs", "id, ref, title, status, product, component, severity, impact_score, "
+                      "case_count", "title", "status IN ('open','in_progress')", text, subject, limit * 2,
+                      product, component)
     rows.sort(key=lambda r: (-r["score"], -r["impact_score"], -r["id"]))
-    return [r for r in rows[:limit] if r["score"] > 0]
+    rows = [r for r in rows[:limit] if r["score"] > 0]
+    for r in rows:
+        del r["_body"]
+    return rows
 
 
 def next_local_bug_ref(conn: sqlite3.Connection) -> str:
