@@ -111,15 +111,27 @@ def _text_score(title: str, body: str, weights: dict[str, float]) -> float:
 
 
 def _excerpt(body: str, words, title: str = "") -> str:
-    """The first line of `body` that holds one of `words` (else its first line of prose), past
-    the lines that only repeat the title."""
+    """A line of `body` to show under its title: the first of its Resolution (KCS) that holds one
+    of `words`, else the Resolution's first line, else the first line of prose holding one of
+    `words`, else its first line of prose; lines that only repeat the title are skipped."""
     head = (title or "").strip().rstrip(".")
-    lines = [ln.strip() for ln in (body or "").splitlines() if ln.strip() and not ln.lstrip().startswith("#")
-             and not (head and ln.strip().rstrip(".") == head)]
-    for ln in lines:
-        if set(_tokens(ln)) & set(words):
-            return ln[:300]
-    return lines[0][:300] if lines else ""
+    resolution: list[str] = []
+    prose: list[str] = []
+    section = ""
+    for raw in (body or "").splitlines():
+        ln = raw.strip()
+        if ln.startswith("#"):
+            section = ln.lstrip("#").strip().lower()
+            continue
+        if not ln or (head and ln.rstrip(".") == head):
+            continue
+        (resolution if section == "resolution" else prose).append(ln)
+    wanted = set(words)
+    for lines in (resolution, prose):
+        hit = next((ln for ln in lines if set(_tokens(ln)) & wanted), None)
+        if hit is not None or lines is resolution and lines:
+            return (hit or lines[0])[:300]
+    return prose[0][:300] if prose else ""
 
 
 def _boost(r: dict, product: str, component: str) -> float:

@@ -57,6 +57,8 @@ class RelatedKnowledge(Static):
         height: auto;
         max-height: 8;
         padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
         border-top: solid $boost;
     }
     """
