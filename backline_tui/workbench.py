@@ -326,6 +326,18 @@ class Workbench:
                 "documented": documented})
         return self.article(art["ref"])
 
+    def quote_article(self, kind: str, ref: str, article_ref: str) -> dict:
+        """What a reply quotes of an article (ref, title, its Resolution or else its body), linking
+        it as the answer unless it already is (quoting it is a reuse). "linked": whether it was."""
+        art = self._get("article", article_ref)
+        target = self._get(kind, ref)
+        linked = False
+        if not any(a["id"] == art["id"] for a in K.articles_of(self._conn, kind, target["id"])):
+            self.link_article(kind, ref, article_ref)
+            linked = True
+        text = rules.kcs_sections(art["body"]).get("Resolution") or art["body"].strip()
+        return {"ref": art["ref"], "title": art["title"], "text": text, "linked": linked}
+
     def unlink_article(self, kind: str, ref: str, article_ref: str) -> dict:
         """Remove an article link (the undo of link_article); queued for upstream."""
         with self.replica.transaction() as conn:

@@ -9,7 +9,8 @@ Figures (thread CPU time, as in queries.py; wall clock in the note):
 - related knowledge: `Workbench.related` (articles and answered requests) for help requests and
   cases picked evenly over the replica, one call each round;
 - picker search: `Workbench.pick` for a bug (by ref, by number, by words), an article (words, ref)
-  and a case (words, ref).
+  and a case (words, ref); it runs at every key typed in a picker, so its target is the pane
+  filter's (10 ms).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from pathlib import Path
 from common import DATA, Result, bench_now, config_path, db_key, percentile
 
 ARTICLES = 100_000
-P95_LIMIT_MS = 20.0
+P95_LIMIT_MS = 20.0  # related knowledge (the issue's target)
+PICK_LIMIT_MS = 10.0  # picker search, as the pane filter: it runs at every key
 PICKS = [("bug", "proj-11"), ("bug", "1383"), ("bug", "PROJ-1383"), ("bug", "timeout retry"), ("article", "flux search"),
          ("article", "kb-1001"), ("case", "acme timeout"), ("case", "case-100123")]
 
@@ -113,9 +115,10 @@ def run(demo: Path, scale: int, seed: int, rounds: int = 40, log=print) -> list[
     results = []
     for name in figures:
         p95 = percentile(cpu[name], 95)
+        limit = PICK_LIMIT_MS if name.startswith("picker") else P95_LIMIT_MS
         note = (f"{n_articles:,} articles; thread CPU; wall p50 {percentile(wall[name], 50):.2f} ms, "
                 f"p95 {percentile(wall[name], 95):.2f} ms; {found[name]}/{rounds} calls found something")
-        results.append(Result(f"{name} (p95)", scale, p95, "ms", f"p95 ≤ {P95_LIMIT_MS:g} ms at 1M",
-                              p95 <= P95_LIMIT_MS if scale >= 1_000_000 else None, note=note, samples=cpu[name]))
+        results.append(Result(f"{name} (p95)", scale, p95, "ms", f"p95 ≤ {limit:g} ms at 1M",
+                              p95 <= limit if scale >= 1_000_000 else None, note=note, samples=cpu[name]))
         log(f"    {name}: p95 {p95:.2f} ms ({note})")
     return results

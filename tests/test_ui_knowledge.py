@@ -289,3 +289,27 @@ async def test_related_list_pickers_and_escalation_draft_keep_hostile_text_inert
             await settle(pilot)
             await keys(pilot, "escape")
         assert app.is_running
+
+
+async def test_the_reply_editor_inserts_an_article_and_links_it(kw, fresh):
+    app = BacklineApp(kw)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_detail(pilot, "help_request", "HELP-1")
+        await keys(pilot, "r")
+        await keys(pilot, "ctrl+t")
+        assert isinstance(app.screen, PickerScreen) and options(app)[0].startswith("KB-1")
+        await keys(pilot, "enter")
+        await keys(pilot, "down", "enter")  # its Resolution text
+        area = app.screen.query_one(TextArea)
+        assert area.text == "Raise search.timeout to 60 s and rebuild the index.\n"
+        assert "inserted KB-1 into the reply and linked it as the answer" in notes(app)
+        assert fresh().help_request("HELP-1")["article"]["ref"] == "KB-1"
+        await keys(pilot, "ctrl+t")
+        await keys(pilot, "enter")
+        await keys(pilot, "enter")  # its reference; already linked: no second link
+        assert area.text.endswith("KB-1: Flux Search: timeout on large indexes\n")
+        await keys(pilot, "ctrl+s")
+        db = fresh()
+        assert db.article("KB-1")["reuse_count"] == 1
+        assert [o["op"] for o in db.outbox()] == ["link_article", "claim", "respond"]
+        assert "Raise search.timeout" in db.help_request("HELP-1")["messages"][-1]["body"]

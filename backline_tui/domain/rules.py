@@ -178,8 +178,8 @@ def kcs_draft(*, subject: str, question: str, answer: str, product: str, compone
 KCS_PLACEHOLDERS = {"Resolution": "(to be written)", "Cause": "(to be confirmed)"}
 
 
-def kcs_placeholders(body: str) -> list[str]:
-    """The KCS sections of `body` still holding the draft's placeholder (or empty)."""
+def kcs_sections(body: str) -> dict[str, str]:
+    """The `## Section` parts of a KCS article, by title, each stripped."""
     sections: dict[str, list[str]] = {}
     current = None
     for line in (body or "").splitlines():
@@ -188,12 +188,14 @@ def kcs_placeholders(body: str) -> list[str]:
             sections[current] = []
         elif current is not None:
             sections[current].append(line)
-    out = []
-    for name, placeholder in KCS_PLACEHOLDERS.items():
-        text = "\n".join(sections.get(name, [])).strip()
-        if name in sections and text in ("", placeholder):
-            out.append(name)
-    return out
+    return {name: "\n".join(lines).strip() for name, lines in sections.items()}
+
+
+def kcs_placeholders(body: str) -> list[str]:
+    """The KCS sections of `body` still holding the draft's placeholder (or empty)."""
+    sections = kcs_sections(body)
+    return [name for name, placeholder in KCS_PLACEHOLDERS.items()
+            if name in sections and sections[name] in ("", placeholder)]
 
 
 # --- escalation ---------------------------------------------------------------------------------

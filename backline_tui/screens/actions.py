@@ -127,7 +127,7 @@ class RecordActions(KnowledgeActions):
             "Send reply", f"Reply to {ref} · asked by {rec.get('asker') or '?'}",
             "", "",
             lambda body: self.app.perform(lambda: wb.respond(ref, body), f"reply sent to {ref} (queued for sync)"),
-            use_editor,
+            use_editor, articles=True,
         )
 
     def action_note(self, use_editor: bool = False) -> None:
@@ -146,12 +146,14 @@ class RecordActions(KnowledgeActions):
         body = rec.get("body")
         return f"{subject}\n\n{body}" if body else subject
 
-    def _open_compose(self, label: str, heading: str, context: str, body: str, on_text, use_editor: bool) -> None:
+    def _open_compose(self, label: str, heading: str, context: str, body: str, on_text, use_editor: bool,
+                      articles: bool = False) -> None:
         rec = self.target()
         self.app.typeahead = []
-        self.app.run_worker(self._open_compose_async(rec, label, heading, body, on_text, use_editor), group="action")
+        self.app.run_worker(self._open_compose_async(rec, label, heading, body, on_text, use_editor, articles),
+                            group="action")
 
-    async def _open_compose_async(self, rec, label, heading, body, on_text, use_editor) -> None:
+    async def _open_compose_async(self, rec, label, heading, body, on_text, use_editor, articles=False) -> None:
         from backline_tui.screens.compose import ComposeScreen
 
         context = ""
@@ -169,10 +171,13 @@ class RecordActions(KnowledgeActions):
             if result is not None:
                 on_text(result.body)
 
-        self.app.push_screen(
-            ComposeScreen(heading=heading, context=context, body=body, submit_label=label, start_in_editor=use_editor),
-            done,
-        )
+        kwargs = dict(heading=heading, context=context, body=body, submit_label=label, start_in_editor=use_editor)
+        if articles and rec is not None:  # a reply: ctrl+k inserts a KB article
+            from backline_tui.screens.reply import ReplyScreen
+
+            self.app.push_screen(ReplyScreen(record=rec, **kwargs), done)
+        else:
+            self.app.push_screen(ComposeScreen(**kwargs), done)
 
     def action_resolve(self) -> None:
         if (rec := self._rec()) is None:

@@ -162,6 +162,7 @@ HELP_SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Writing (reply, note, article)", [
         ("ctrl+s", "send / save"),
         ("ctrl+e", "continue in $EDITOR"),
+        ("ctrl+t", "reply: insert a KB article (links it)"),
         ("esc", "cancel (asks if you typed)"),
     ]),
     ("Everywhere", [
