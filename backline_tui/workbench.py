@@ -269,6 +269,8 @@ class Workbench:
             "JOIN cases c ON c.id = cb.case_id WHERE cb.bug_id = ? "
             "ORDER BY c.status IN ('open','pending','on_hold') DESC, c.severity, c.id LIMIT ?", (r["id"], case_limit))
         r["linked_cases_total"] = self.replica.scalar("SELECT COUNT(*) FROM case_bugs WHERE bug_id = ?", (r["id"],))
+        r["impact_parts"] = rules.impact_parts(r["cases"], self.config.impact)
+        r["impact_buckets"] = dict(self.config.impact.buckets)
         return r
 
     def article(self, ref: str | int) -> dict:

@@ -313,3 +313,18 @@ async def test_the_reply_editor_inserts_an_article_and_links_it(kw, fresh):
         assert db.article("KB-1")["reuse_count"] == 1
         assert [o["op"] for o in db.outbox()] == ["link_article", "claim", "respond"]
         assert "Raise search.timeout" in db.help_request("HELP-1")["messages"][-1]["body"]
+
+
+async def test_a_bugs_detail_explains_its_impact_and_what_an_override_changes(kw, fresh):
+    kw.link_case_bug("CASE-1", "PROJ-110")  # one enterprise S2 case: 4 × 3 + 1 customer
+    app = BacklineApp(kw)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_detail(pilot, "bug", "PROJ-110")
+        shown = screen_text(app)
+        assert "Impact        13 = 12 from 1 open case (severity × tier) + 1 distinct customer" in shown
+        assert "CASE-1 Acme · enterprise (3) × S2 (4) = 12" in shown
+        assert "the bugs pane ranks by impact; priority from impact (P1 ≥ 40, P2 ≥ 15, P3 ≥ 5)" in shown
+        await keys(pilot, "p")
+        await keys(pilot, "home", "enter")  # P1
+        assert fresh().bug("PROJ-110")["priority_override"] == "P1"
+        assert "the override P1 (marked *) sets the priority, not the rank" in screen_text(app)

@@ -234,3 +234,17 @@ def escalation_draft(*, record: dict, kind: str, case: dict | None, thread: list
         "severity": (case or {}).get("severity") or "S3", "body": "\n".join(lines).strip() + "\n",
         "case_ref": case["ref"] if case is not None else None, "from_ref": record["ref"],
     }
+
+
+def impact_parts(cases: Iterable[dict], impact: ImpactConfig) -> list[dict]:
+    """Each linked open case's part of a bug's impact (severity weight × tier weight), largest
+    first: the rows that, with the distinct customers, add up to impact_score."""
+    parts = []
+    for c in cases:
+        if c.get("status") not in ("open", "pending", "on_hold"):
+            continue
+        sw, tw = impact.severity_weights.get(c["severity"], 0), impact.tier_weights.get(c["tier"], 0)
+        parts.append({"ref": c["ref"], "customer": c["customer"], "tier": c["tier"], "severity": c["severity"],
+                      "severity_weight": sw, "tier_weight": tw, "points": sw * tw})
+    parts.sort(key=lambda p: -p["points"])
+    return parts

@@ -28,6 +28,31 @@ def _line(text: Text, label: str, value: object, style: str = "") -> None:
     text.append("\n")
 
 
+IMPACT_LINES = 8  # linked cases itemised in a bug's impact
+
+
+def _impact(text: Text, r: dict) -> None:
+    """A bug's impact score broken down: each linked open case's severity × tier, and the
+    customers; how it sets the priority, and that an override changes the priority, not the rank."""
+    parts = r.get("impact_parts") or []
+    n, customers = r["case_count"], r["customer_count"]
+    _line(text, "Impact", f"{r['impact_score']} = {r['impact_score'] - customers} from {n} open case"
+          f"{'s' if n != 1 else ''} (severity × tier) + {customers} distinct customer{'s' if customers != 1 else ''}",
+          "bold")
+    for p in parts[:IMPACT_LINES]:
+        text.append(" " * 14)
+        text.append(f"{one_line(p['ref'], 16)} ", style="bold")
+        text.append(f"{one_line(p['customer'], 30)} · {p['tier']} ({p['tier_weight']}) × {p['severity']} "
+                    f"({p['severity_weight']}) = {p['points']}\n")
+    if n > min(len(parts), IMPACT_LINES):
+        text.append(" " * 14 + f"… {n - min(len(parts), IMPACT_LINES)} more open cases\n", style=DIM)
+    buckets = r.get("impact_buckets") or {}
+    rule = ", ".join(f"{k} ≥ {v}" for k, v in sorted(buckets.items()))
+    _line(text, "Rank", "the bugs pane ranks by impact; " + (
+        f"the override {r['priority']} (marked *) sets the priority, not the rank" if r["priority_overridden"]
+        else f"priority from impact ({rule})"), DIM)
+
+
 class DetailScreen(RecordActions, Screen):
     BINDINGS = [
         Binding("escape", "back", "Back", id="detail.back"),
@@ -166,6 +191,7 @@ class DetailScreen(RecordActions, Screen):
             _line(facts, "Target", f"{(r['target'] or '')[:10]}" + ("" if r["target_explicit"] else " (default)"))
             _line(facts, "Fix version", r.get("fix_version") or "—")
             _line(facts, "Created", local_time(r["created_at"]))
+            _impact(facts, r)
             for c in r.get("cases") or []:
                 links.append(("case", c["ref"], self._link("case", c["ref"], f"{c['customer']} ({c['tier']}) · "
                                                            f"{c['severity']} · {c['status']} · {c['subject']}")))
