@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -18,6 +18,7 @@ from backline_tui.config_file import PRIORITIES
 from backline_tui.domain import rules
 from backline_tui.domain.vocabulary import SEVERITIES
 from backline_tui.storage import Replica
+from backline_tui.storage import customers as CU
 from backline_tui.storage import knowledge as K
 from backline_tui.storage import panes as P
 from backline_tui.storage import records as rec
@@ -32,6 +33,7 @@ PANES = ("help", "stale", "bugs", "kb")
 PAGE = 100  # rows a pane shows at once
 PANE_TITLES = {"help": "Help queue", "stale": "Stale cases", "bugs": "Sustaining bugs", "kb": "KB review"}
 PANE_KIND = {"help": "help_request", "stale": "case", "bugs": "bug", "kb": "article"}
+STORY_RECENT_DAYS = 90  # a customer's closed cases active within this many days are part of its story
 
 
 class ActionError(Exception):
@@ -116,7 +118,12 @@ class Workbench:
         if name == "help":  # needs no config unless filtered to mine: the first page at start-up
             return [self._decorate_help(r, now) for r in P.help_queue(conn, f, self._me_for(f), offset, limit)]
         if name == "stale":
-            return [self._decorate_case(r, now) for r in P.stale_cases(conn, f, self.me, self.config, now, offset, limit)]
+            rows = [self._decorate_case(r, now) for r in P.stale_cases(conn, f, self.me, self.config, now, offset, limit)]
+            offered = CU.offered_cases(conn, [r["id"] for r in rows])
+            for r in rows:  # whether help was offered already shows in the list (Why)
+                if r["id"] in offered:
+                    r["reasons"].append(f"offered by {offered[r['id']]}")
+            return rows
         if name == "bugs":
             return [self._decorate_bug(r, now) for r in P.sustaining_bugs(conn, f, self.me, offset, limit)]
         if name == "kb":
@@ -260,6 +267,9 @@ class Workbench:
             "SELECT a.id, a.ref, a.title, a.state FROM article_links l JOIN articles a ON a.id = l.article_id "
             "WHERE l.target_type = 'case' AND l.target_id = ? ORDER BY a.title", (r["id"],))
         r["offered_by_me"] = self._offered(r["id"])
+        r["offers"] = CU.offers_on(self._conn, r["id"])
+        r["story"] = CU.customer_story(self._conn, r["id"], r["customer"],
+                                       to_ts(self.now() - timedelta(days=STORY_RECENT_DAYS)))
         return r
 
     def bug(self, ref: str | int, case_limit: int = 50) -> dict:
@@ -610,12 +620,14 @@ class Workbench:
                 f"{days:.0f} days. I'm on backline today and happy to help: a call, a log review or a "
                 f"repro. Reply here or ping me. — {self.me}")
 
-    def offer_help(self, ref: str, body: str | None = None) -> dict:
+    def offer_help(self, ref: str, body: str | None = None, again: bool = False) -> dict:
+        """Offer help to the case owner. A second offer of mine is refused unless `again` (the
+        screen asks first)."""
         with self.replica.transaction() as conn:
             case = self._get("case", ref)
             if case["status"] in ("solved", "closed"):
                 raise ActionError(f"{case['ref']} is {case['status']}; nothing to help with")
-            if self._offered(case["id"]):
+            if not again and self._offered(case["id"]):
                 raise ActionError(f"you already offered help on {case['ref']}")
             text = body if body and body.strip() else self.offer_text(case["ref"])
             msg_id = self._add_message(conn, "case", case, text, "offer")

@@ -330,11 +330,26 @@ async def test_offer_help_on_a_stale_case(wb, fresh):
         case = fresh().case(row["ref"])
         assert case["offered_by_me"] and case["messages"][-1]["kind"] == "offer"
         assert case["messages"][-1]["body"] == text
+        # offering twice asks first: no keeps the one offer, yes sends a second
         await pilot.press("o")
         await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert f"alice already offered help on {row['ref']}" in screen_text(app)
+        await pilot.press("n")
+        await settle(pilot)
+        assert [m["kind"] for m in fresh().case(row["ref"])["messages"]].count("offer") == 1
+        await pilot.press("o")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, ComposeScreen)
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert f"you already offered help on {row['ref']}" in notes(app)
+        assert [m["kind"] for m in fresh().case(row["ref"])["messages"]].count("offer") == 2
+        # and the stale list says so (Why)
+        stale = next(r for r in fresh().pane("stale", limit=500) if r["ref"] == row["ref"])
+        assert "offered by alice" in stale["reasons"]
+        assert any(c.startswith("offered") or ", offered" in c for c in cell_texts(app, row["ref"]))
 
 
 async def test_note_on_a_case_from_the_detail(wb, fresh):
@@ -354,6 +369,8 @@ async def test_note_on_a_case_from_the_detail(wb, fresh):
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, DetailScreen)
+        app.screen.query_one("#detail-body").scroll_end(animate=False)  # the thread ends the text
+        await settle(pilot)
         assert "called the owner" in screen_text(app)
         assert fresh().case(row["ref"])["messages"][-1]["body"] == "called the owner"
 

@@ -165,6 +165,7 @@ async def test_escalate_shows_lookalikes_then_drafts_a_linked_bug_with_one_op(kw
         await keys(pilot, "enter")
         assert isinstance(app.screen, EscalateScreen)
         screen = app.screen
+        assert app.focused is screen.query_one("#compose-title", Input)
         assert screen.query_one("#compose-title", Input).value == "Flux search timeout for Acme"
         assert [screen.query_one(f"#bug-{f}", Input).value for f in ("product", "component", "severity")] == [
             "Flux", "Search", "S2"]
@@ -328,3 +329,30 @@ async def test_a_bugs_detail_explains_its_impact_and_what_an_override_changes(kw
         await keys(pilot, "home", "enter")  # P1
         assert fresh().bug("PROJ-110")["priority_override"] == "P1"
         assert "the override P1 (marked *) sets the priority, not the rank" in screen_text(app)
+
+
+async def test_a_cases_detail_tells_the_whole_story_of_its_customer(kw, fresh):
+    from tests import factories as F
+
+    F.load(kw.replica, kw.config, cases=[
+        F.case("CASE-2", subject="Acme export fails", customer="Acme", product="Flux", status="open"),
+        F.case("CASE-3", subject="Acme login slow", customer="Acme", status="solved", last_activity_at=F.ago(days=10)),
+        F.case("CASE-4", subject="Acme old thing", customer="Acme", status="closed", last_activity_at=F.ago(days=400)),
+        F.case("CASE-5", subject="Other customer", customer="Globex")],
+        help_requests=[F.help_request("HELP-9", subject="Acme export question", case_ref="CASE-2")],
+        bugs=[F.bug("PROJ-77", title="Export drops rows", product="Flux")],
+        links=[("case_bug", "CASE-2", "PROJ-77")])
+    app = BacklineApp(kw)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_detail(pilot, "case", "CASE-1")
+        links = app.screen.links
+        assert ("case", "CASE-2") in links and ("case", "CASE-3") in links  # open, and recent
+        assert ("case", "CASE-4") not in links and ("case", "CASE-5") not in links  # old, another customer
+        assert ("help_request", "HELP-9") in links and ("bug", "PROJ-77") in links
+        assert "2 open cases · 2 other open or recent listed in links · 1 help request about them" in screen_text(app)
+        # follow one: enter on the link opens it
+        ol = app.screen.query_one("#links", OptionList)
+        ol.focus()
+        ol.highlighted = links.index(("bug", "PROJ-77"))
+        await keys(pilot, "enter")
+        assert isinstance(app.screen, DetailScreen) and app.screen.ref == "PROJ-77"

@@ -270,17 +270,33 @@ class RecordActions(KnowledgeActions):
         self.app.run_worker(self._offer(rec), group="action")
 
     async def _offer(self, rec: dict) -> None:
+        from backline_tui.screens.dialogs import ConfirmScreen
+
         ref, wb = rec["ref"], self._wb()
         ok, text = await self.app.attempt(wb.offer_text, ref)
+        if ok:
+            ok, case = await self.app.attempt(wb.case, ref)
         if not ok:
             self.app.typeahead = None
             return
-        self._open_compose(
-            "Send offer", f"Offer help to {rec.get('owner') or 'the case owner'} on {ref}",
-            "", clean(text),
-            lambda body: self.app.perform(lambda: wb.offer_help(ref, body), f"offered help on {ref}"),
-            False,
-        )
+        offers = case["offers"]
+
+        def compose(again: bool) -> None:
+            self._open_compose(
+                "Send offer", f"Offer help to {rec.get('owner') or 'the case owner'} on {ref}",
+                "", clean(text),
+                lambda body: self.app.perform(lambda: wb.offer_help(ref, body, again), f"offered help on {ref}"),
+                False,
+            )
+
+        if not offers:
+            compose(False)
+            return
+        self.app.typeahead = None
+        last = offers[-1]
+        self.app.push_screen(ConfirmScreen(
+            f"{last['author']} already offered help on {ref} ({last['created_at'][:10]}). Offer again?", "",
+            "Offer again"), lambda yes: compose(True) if yes else None)
 
     # -- bugs ------------------------------------------------------------------------------------
 

@@ -176,6 +176,7 @@ class DetailScreen(RecordActions, Screen):
                                                           f" · {b['title']}")))
             for a in r.get("articles") or []:
                 links.append(("article", a["ref"], self._link("article", a["ref"], f"{a['state']} · {a['title']}")))
+            links += self._story(facts, r)
         elif self.kind == "bug":
             head.append_text(priority_cell(r))
             head.append(f" · impact {r['impact_score']} · {r['case_count']} cases, {r['customer_count']} customers"
@@ -223,6 +224,26 @@ class DetailScreen(RecordActions, Screen):
         self._render_body(r, body_title)
         self.query_one("#detail-thread", Static).update(self._thread(thread))
         self._render_links(links)
+
+    def _story(self, facts: Text, r: dict) -> list[tuple[str, str, Text]]:
+        """The whole story of the case's customer: a line of facts, and links to the customer's
+        other open and recent cases, the help requests raised about them, the bugs they wait on."""
+        story = r.get("story")
+        if not story:
+            return []
+        own_bugs = {b["ref"] for b in r.get("bugs") or []}
+        waits = [b for b in story["bugs"] if b["ref"] not in own_bugs]
+        _line(facts, "Customer story", f"{story['open_cases']} open case{'s' if story['open_cases'] != 1 else ''} · "
+              f"{len(story['cases'])} other open or recent listed in links · {len(story['help_requests'])} help "
+              f"request{'s' if len(story['help_requests']) != 1 else ''} about them · {len(story['bugs'])} open "
+              f"bug{'s' if len(story['bugs']) != 1 else ''} waited on")
+        links = [("case", c["ref"], self._link("customer", c["ref"], f"{c['severity']} · {c['status']} · {c['subject']}"))
+                 for c in story["cases"]]
+        links += [("help_request", h["ref"], self._link("asked", h["ref"], f"about {h['case_ref']} · {h['status']} · "
+                                                        f"{h['subject']}")) for h in story["help_requests"]]
+        links += [("bug", b["ref"], self._link("waits on", b["ref"], f"impact {b['impact_score']} · {b['cases']} of "
+                                               f"their cases · {b['title']}")) for b in waits]
+        return links
 
     def _render_body(self, r: dict, title: str) -> None:
         box = self.query_one("#detail-text", Static)

@@ -30,8 +30,7 @@ class EscalateScreen(ComposeScreen):
         super().__init__(heading=heading, context="", body=draft["body"], title=draft["title"], submit_label="Save bug")
         self.draft = draft
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def on_mount(self) -> None:  # ComposeScreen's on_mount runs too (Textual calls each class's handler)
         labels = self.query(".compose-label")
         if len(labels) > 1:
             labels[1].update(Text("Bug (Markdown)", style="bold"))
@@ -42,7 +41,7 @@ class EscalateScreen(ComposeScreen):
             id="bug-fields",
         )
         self.query_one("#compose-body").parent.mount(row, before=labels[1] if len(labels) > 1 else "#compose-body")
-        self.query_one("#compose-title", Input).focus()
+        self.call_after_refresh(self.query_one("#compose-title", Input).focus)
 
     def _field(self, name: str) -> str:
         return self.query_one(f"#bug-{name}", Input).value.strip()

@@ -18,8 +18,7 @@ class ReplyScreen(ComposeScreen):
         super().__init__(**kwargs)
         self.record = record
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def on_mount(self) -> None:  # ComposeScreen's on_mount runs too (Textual calls each class's handler)
         hint = self.query_one("#compose-hint")
         hint.update(hint.content + " · ctrl+t = insert a KB article")
 
