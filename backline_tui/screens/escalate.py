@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from backline_tui.domain.vocabulary import SEVERITIES
 from backline_tui.screens.compose import Composed, ComposeScreen
@@ -34,13 +34,16 @@ class EscalateScreen(ComposeScreen):
         labels = self.query(".compose-label")
         if len(labels) > 1:
             labels[1].update(Text("Bug (Markdown)", style="bold"))
-        row = Horizontal(
-            Input(value=clean(self.draft["product"]), placeholder="product", id="bug-product"),
-            Input(value=clean(self.draft["component"]), placeholder="component", id="bug-component"),
-            Input(value=self.draft["severity"], placeholder="S1-S4", id="bug-severity"),
-            id="bug-fields",
-        )
-        self.query_one("#compose-body").parent.mount(row, before=labels[1] if len(labels) > 1 else "#compose-body")
+        fields = [Input(value=clean(self.draft["product"]), placeholder="product", id="bug-product"),
+                  Input(value=clean(self.draft["component"]), placeholder="component", id="bug-component"),
+                  Input(value=self.draft["severity"], placeholder="S1-S4", id="bug-severity")]
+        for field, width in zip(fields, ("2fr", "2fr", "1fr")):
+            field.styles.width = width
+        row = Horizontal(*fields, id="bug-fields")
+        row.styles.height = 3
+        label = Static(Text("Product · component · severity", style="bold"), classes="compose-label")
+        before = labels[1] if len(labels) > 1 else "#compose-body"
+        self.query_one("#compose-body").parent.mount_all([label, row], before=before)
         self.call_after_refresh(self.query_one("#compose-title", Input).focus)
 
     def _field(self, name: str) -> str:

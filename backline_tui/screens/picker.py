@@ -28,7 +28,7 @@ DESCRIBE: dict[str, Callable[[dict], str]] = {
 def pick_row(kind: str, r: dict) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{one_line(r['ref'], 20):<14}", style="bold")
-    text.append(one_line(DESCRIBE[kind](r), 160))
+    text.append(one_line(DESCRIBE[kind](r), 84))
     return text
 
 
@@ -36,10 +36,7 @@ class PickerScreen(ModalScreen["dict | None"]):
     """Type to search; enter picks the highlighted row. `extra` rows (label, value) come
     first and are returned as {"choice": value} (e.g. "draft a new article instead")."""
 
-    DEFAULT_CSS = """
-    PickerScreen .picker { width: 110; }
-    PickerScreen #picker-list { height: auto; max-height: 16; }
-    """
+    WIDTH = 110  # wider than the other dialogs: a row is a ref, its state and a title
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="picker.cancel"),
         Binding("down", "move(1)", "Down", show=False, id="picker.down"),
@@ -71,6 +68,10 @@ class PickerScreen(ModalScreen["dict | None"]):
             yield Static(Text((self.hint + " · " if self.hint else "") + keys, style="dim"))
 
     def on_mount(self) -> None:
+        self.query_one(".picker").styles.width = self.WIDTH
+        ol = self.query_one("#picker-list", OptionList)
+        ol.styles.height = "auto"
+        ol.styles.max_height = 16
         field = self.query_one("#picker-input", Input)
         self.set_focus(field)
         typed = "".join(getattr(self.app, "typeahead", None) or []).replace("\n", "")
