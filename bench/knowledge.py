@@ -27,7 +27,8 @@ ARTICLES = 100_000
 P95_LIMIT_MS = 20.0  # related knowledge (the target)
 PICK_LIMIT_MS = 10.0  # picker search, as the pane filter: it runs at every key
 PICKS = [("bug", "proj-11"), ("bug", "1383"), ("bug", "PROJ-1383"), ("bug", "timeout retry"), ("article", "flux search"),
-         ("article", "kb-1001"), ("case", "acme timeout"), ("case", "case-100123")]
+         ("article", "kb-1001"), ("case", "acme timeout"), ("case", "case-100123"),
+         ("case", "a"), ("case", "ac")]  # the first keys typed
 
 
 def knowledge_db(demo: Path, scale: int, seed: int, log=print) -> Path:

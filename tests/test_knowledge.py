@@ -48,6 +48,8 @@ def test_picker_finds_refs_numbers_and_words_in_any_case(kw):
     assert refs(kw.pick("article", "kb-4")) == ["KB-4"]
     assert "KB-3" not in refs(kw.pick("article", "timeout"))  # archived articles are not offered
     assert refs(kw.pick("case", "acme")) == ["CASE-1"]
+    assert refs(kw.pick("case", "acm")) == ["CASE-1"]  # a word of 3+ letters is a prefix
+    assert kw.pick("case", "ac") == []  # a shorter one only a whole word: "a*" would read most of the index
     assert kw.pick("bug", '"[(') == []  # not a query FTS5 reads: nothing, no error
 
 

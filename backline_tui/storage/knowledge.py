@@ -21,7 +21,7 @@ import re
 import sqlite3
 from typing import Any
 
-from backline_tui.storage.panes import _tokens, filter_match
+from backline_tui.storage.panes import _tokens
 
 # words too common in questions to say what they are about
 STOPWORDS = frozenset("""
@@ -224,6 +224,18 @@ def _ref_candidates(conn: sqlite3.Connection, table: str, text: str) -> list[str
     return list(dict.fromkeys(out))
 
 
+PICK_PREFIX_MIN = 3  # a shorter last word matches whole tokens only ("a*" would expand to most words)
+
+
+def _pick_match(text: str) -> str | None:
+    """Every word a phrase; one of PICK_PREFIX_MIN+ letters or digits also matches as a prefix."""
+    words = [w for w in (text or "").split() if any(ch.isalnum() for ch in w)]
+    if not words:
+        return None
+    return " ".join('"' + w.replace('"', '""') + '"' + ("*" if sum(ch.isalnum() for ch in w) >= PICK_PREFIX_MIN else "")
+                    for w in words)
+
+
 def pick(conn: sqlite3.Connection, kind: str, text: str, limit: int = 20) -> list[dict[str, Any]]:
     """What a picker lists for `text`: the record whose ref is `text` (any case) first, then
     the open (live, for articles) records where every word matches the start of a word of the
@@ -236,7 +248,7 @@ def pick(conn: sqlite3.Connection, kind: str, text: str, limit: int = 20) -> lis
         row = conn.execute(f"SELECT {cols} FROM {table} WHERE ref = ?", (ref,)).fetchone()
         if row is not None:
             out.setdefault(row["id"], row)
-    q = filter_match([w for w in (text or "").split() if any(ch.isalnum() for ch in w)])
+    q = _pick_match(text)
     if q:
         union = " UNION ALL ".join(f"SELECT rowid FROM {f} WHERE {f} MATCH :q" for f in filters)
         try:
