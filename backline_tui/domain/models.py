@@ -145,6 +145,8 @@ class Link(BaseModel):
     from_ref: Ref
     to_ref: Ref
     created_at: Timestamp | None = None
+    #: article links: whether the link is a reuse (False: the request or case a draft was written from)
+    reuse: bool = True
 
 
 InterchangeRecord = Annotated[

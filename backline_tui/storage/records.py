@@ -199,8 +199,10 @@ def _ids_by_ref(conn: sqlite3.Connection, table: str, refs: Iterable[str | None]
     return out
 
 
-def add_link(conn: sqlite3.Connection, kind: str, from_ref: str, to_ref: str, created_at: str | None) -> bool:
-    """Add a link by refs; True if it is new."""
+def add_link(conn: sqlite3.Connection, kind: str, from_ref: str, to_ref: str, created_at: str | None,
+             reuse: bool = True) -> bool:
+    """Add a link by refs; True if it is new. `reuse` (article links): False for the request or
+    case an article was drafted from."""
     if kind == "case_bug":
         case_id = _id_of(conn, "cases", from_ref)
         bug_id = _id_of(conn, "bugs", to_ref)
@@ -212,8 +214,8 @@ def add_link(conn: sqlite3.Connection, kind: str, from_ref: str, to_ref: str, cr
     art_id = _id_of(conn, "articles", from_ref)
     target_id = _id_of(conn, TABLE_OF[target_type], to_ref)
     cur = conn.execute(
-        "INSERT OR IGNORE INTO article_links(article_id, target_type, target_id, created_at) VALUES (?, ?, ?, ?)",
-        (art_id, target_type, target_id, created_at),
+        "INSERT OR IGNORE INTO article_links(article_id, target_type, target_id, created_at, reuse) VALUES (?, ?, ?, ?, ?)",
+        (art_id, target_type, target_id, created_at, 1 if reuse else 0),
     )
     return cur.rowcount > 0
 
@@ -386,7 +388,8 @@ def write_records(
     touched_bugs: set[int] = set()
     for link in by_type["link"]:
         try:
-            if add_link(conn, link["kind"], link["from_ref"], link["to_ref"], link.get("created_at")):
+            if add_link(conn, link["kind"], link["from_ref"], link["to_ref"], link.get("created_at"),
+                        link.get("reuse", True)):
                 counts["link"] += 1
         except RecordError:
             if strict:
@@ -481,7 +484,7 @@ def export_rows(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
     ):
         yield {"type": "link", "kind": "case_bug", **r}
     for r in conn.execute(
-        "SELECT a.ref AS from_ref, l.target_type, COALESCE(h.ref, c.ref) AS to_ref, l.created_at "
+        "SELECT a.ref AS from_ref, l.target_type, COALESCE(h.ref, c.ref) AS to_ref, l.created_at, l.reuse "
         "FROM article_links l JOIN articles a ON a.id = l.article_id "
         "LEFT JOIN help_requests h ON l.target_type = 'help_request' AND h.id = l.target_id "
         "LEFT JOIN cases c ON l.target_type = 'case' AND c.id = l.target_id "
@@ -490,7 +493,10 @@ def export_rows(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
         if r["to_ref"] is None:
             continue
         kind = "article_case" if r.pop("target_type") == "case" else "article_request"
-        yield {"type": "link", "kind": kind, **r}
+        if r.pop("reuse"):  # the default: written only when the link is a draft's source
+            yield {"type": "link", "kind": kind, **r}
+        else:
+            yield {"type": "link", "kind": kind, **r, "reuse": False}
 
 
 def known_refs(conn: sqlite3.Connection, kind: str, refs: Iterable[str]) -> set[str]:
