@@ -43,6 +43,7 @@ def related_text(related: dict | None) -> Text:
         text.append("\n")
         text.append(f"{one_line(h['ref'], 14):<14}", style="bold")
         text.append(f"{'answered':<14}", style=GOOD)
+        text.append(" " * 6)  # under the articles' reuse count
         text.append(one_line(h["subject"], 70))
         text.append(" ↳ " + one_line(h.get("answered_by") or "", 20) + ": " + one_line(h.get("answer") or "", 120),
                     style=DIM)
