@@ -3,8 +3,19 @@ given before), a draft, an archived article, another product's article, bugs tha
 
 from __future__ import annotations
 
+import pytest
+
 from backline_tui.workbench import Workbench
 from tests import factories as F
+
+
+@pytest.fixture
+def kw(tmp_path, config, clock):
+    """A workbench on a fresh file holding the world below."""
+    wb = Workbench.open(tmp_path / "kw.db", config, clock)
+    build(wb)
+    yield wb
+    wb.close()
 
 
 def build(wb: Workbench) -> None:

@@ -7,13 +7,9 @@ from __future__ import annotations
 import pytest
 
 from backline_tui.workbench import ActionError
-from tests import knowledge_world
+from tests.knowledge_world import kw  # noqa: F401 (fixture)
 
 
-@pytest.fixture
-def kw(empty_wb):
-    knowledge_world.build(empty_wb)
-    return empty_wb
 
 
 def refs(rows) -> list[str]:

@@ -14,18 +14,10 @@ from backline_tui.screens.dialogs import ConfirmScreen, PromptScreen
 from backline_tui.screens.escalate import EscalateScreen
 from backline_tui.screens.picker import PickerScreen
 from backline_tui.workbench import Workbench
-from tests import knowledge_world
+from tests.knowledge_world import kw  # noqa: F401 (fixture)
 from tests.test_ui_support import notes, screen_text, settle
 
 SIZE = (140, 45)
-
-
-@pytest.fixture
-def kw(tmp_path, config, clock):
-    wb = Workbench.open(tmp_path / "kw.db", config, clock)
-    knowledge_world.build(wb)
-    yield wb
-    wb.close()
 
 
 @pytest.fixture

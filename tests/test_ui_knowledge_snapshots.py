@@ -4,33 +4,12 @@ impact explained. Regenerate with `--snapshot-update`, then look at the SVGs."""
 
 from __future__ import annotations
 
-import time
-
-import pytest
-
 from backline_tui.app import BacklineApp
-from backline_tui.workbench import Workbench
-from tests import knowledge_world
+from tests.knowledge_world import kw  # noqa: F401 (fixture)
+from tests.test_ui_snapshots import utc  # noqa: F401 (autouse fixture: times in UTC)
 from tests.test_ui_support import settle
 
 SIZE = (120, 40)
-
-
-@pytest.fixture(autouse=True)
-def utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-@pytest.fixture
-def kw(tmp_path, config, clock):
-    wb = Workbench.open(tmp_path / "kw.db", config, clock)
-    knowledge_world.build(wb)
-    yield wb
-    wb.close()
 
 
 def shot(snap_compare, wb, kind: str, ref: str, *keys: str) -> bool:
