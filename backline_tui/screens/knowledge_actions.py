@@ -117,6 +117,7 @@ class KnowledgeActions:
         kind, ref, wb = rec["kind"], rec["ref"], self.app.workbench
         ok, draft = await self.app.attempt(wb.escalation_draft, kind, ref)
         if not ok:
+            self.app.typeahead = None  # no screen to type into: keys are keys again
             return
         ok, alike = await self.app.attempt(wb.lookalike_bugs, kind, ref)
         if not ok or not alike:
