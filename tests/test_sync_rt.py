@@ -562,3 +562,20 @@ def test_an_unlink_reaches_rt_once(rt, seeded, synced_db, tmp_path):
         assert f"RT#{bug_tid}" not in [b["ref"] for b in wb.case(f"RT#{case_tid}")["bugs"]]
     finally:
         wb.close()
+
+
+def test_an_article_linked_to_a_case_comes_back_in_a_fresh_replica(rt, seeded, synced_db, tmp_path):
+    wb = open_wb(copy_db(synced_db[0], tmp_path), rt.url)
+    case_ref, art_ref = f"RT#{seeded['cases'][5]}", f"KB#{seeded['articles'][3]}"
+    try:
+        wb.link_article("case", case_ref, art_ref)
+        assert (wb.sync().pushed, wb.sync().pushed) == (1, 0)
+    finally:
+        wb.close()
+    again = open_wb(tmp_path / "fresh.db", rt.url)  # another machine: everything from RT
+    try:
+        again.sync()
+        assert art_ref in [a["ref"] for a in again.case(case_ref)["articles"]]
+        assert case_ref in [c["ref"] for c in again.article(art_ref)["cases"]]
+    finally:
+        again.close()

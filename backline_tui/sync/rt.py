@@ -152,12 +152,12 @@ class RTConnector(KnowledgePush):
     # ------------------------------------------------------------------------------ pull
 
     def pull(self, cursors: dict[str, str | None]) -> Iterator[Batch]:
-        # order matters: cases link bugs, help requests link cases and articles
+        # order matters: cases link bugs and articles, help requests link cases and articles
         with self._source_errors():
-            for kind in ("bug", "case"):
-                yield from self._pull_tickets(kind, cursors)
+            yield from self._pull_tickets("bug", cursors)
             yield from self._pull_articles(cursors)
-            yield from self._pull_tickets("help_request", cursors)
+            for kind in ("case", "help_request"):
+                yield from self._pull_tickets(kind, cursors)
 
     def _pull_tickets(self, kind: str, cursors: dict[str, str | None]) -> Iterator[Batch]:
         queue = self.queues[kind]
@@ -350,8 +350,11 @@ class RTConnector(KnowledgePush):
             return "customer" if by_customer(t) else "agent"
 
         out += self._messages("case", ticket, txns, texts, kind_of)
-        out += [{"type": "link", "kind": "case_bug", "from_ref": ref, "to_ref": target, "created_at": None}
-                for _, target in self._links(ticket, ref) if target.startswith("RT#")]
+        links = [target for _, target in self._links(ticket, ref)]
+        out += [{"type": "link", "kind": "case_bug", "from_ref": ref, "to_ref": t, "created_at": None}
+                for t in links if t.startswith("RT#")]
+        out += [{"type": "link", "kind": "article_case", "from_ref": t, "to_ref": ref, "created_at": None}
+                for t in links if t.startswith("KB#")]  # an article linked as the answer to the case
         return out
 
     def _map_bug(self, ticket: dict, txns: list[dict], texts: dict[int, dict]) -> list[dict]:
