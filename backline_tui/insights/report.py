@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from typing import Any, Iterator
 
 from backline_tui.insights.service import Snapshot
@@ -246,30 +245,3 @@ def render(s: Snapshot, fmt: str = "md") -> str:
 
 
 # -- the command -------------------------------------------------------------------------------------------------
-
-
-def cli_report(args) -> int:
-    """`backline report [--format md|csv] [--since DATE]` (args from backline_tui.cli). User errors
-    are raised as the kinds the CLI prints in one line (it is not imported here: it reaches the UI)."""
-    from pathlib import Path
-
-    from backline_tui.clock import Clock
-    from backline_tui.config import default_config_path, default_db_path, load_config
-    from backline_tui.storage.replica import StorageError
-    from backline_tui.workbench import ActionError, Workbench
-
-    db = Path(args.db) if getattr(args, "db", None) else default_db_path()
-    config = load_config(Path(args.config) if getattr(args, "config", None) else default_config_path())
-    if not db.exists():
-        raise StorageError(f"no database at {db}: run 'backline sync' or 'backline demo' first")
-    wb = Workbench.open(db, config, Clock())
-    try:
-        try:
-            snapshot = wb.insights().snapshot(getattr(args, "since", None))
-        except ValueError as exc:
-            raise ActionError(str(exc)) from None
-        sys.stdout.write(render(snapshot, getattr(args, "format", None) or "md"))
-        sys.stdout.flush()
-    finally:
-        wb.close()
-    return 0

@@ -14,10 +14,8 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -30,7 +28,7 @@ from backline_tui.storage import records as rec
 from backline_tui.sync.base import Connector, PushResult, SourceError
 from backline_tui.sync.demo_connector import LOCAL_SOURCES, DemoConnector
 
-__all__ = ["SyncResult", "sync_all", "cli_sync", "connector_for", "SourceError"]
+__all__ = ["SyncResult", "sync_all", "connector_for", "SourceError"]
 
 Progress = Callable[[str, int, "int | None"], None]
 
@@ -267,57 +265,3 @@ def _drop_known(conn, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             local[(kind, ref)] = version
     return [r for r in records
             if not ((r.get("type"), r.get("ref")) in local and local[(r["type"], r["ref"])] == r.get("remote_version"))]
-
-
-# -------------------------------------------------------------------------------- CLI
-
-
-class _Bar:
-    """A one-line progress display on stderr, only when it is a terminal."""
-
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self.last = 0.0
-
-    def __call__(self, phase: str, done: int, total: int | None) -> None:
-        if not self.tty or time.perf_counter() - self.last < 0.1:
-            return
-        self.last = time.perf_counter()
-        if total:
-            width = 30
-            filled = int(width * done / max(total, 1))
-            text = f"  {phase} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
-        else:
-            text = f"  {phase}: {done} records"
-        print(f"\r{text:<60}", end="", file=sys.stderr, flush=True)
-
-    def clear(self) -> None:
-        if self.tty:
-            print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
-
-
-def cli_sync(args: argparse.Namespace) -> int:
-    from backline_tui.config import load_config
-    from backline_tui.sync.jsonl import cli_paths
-
-    db, config_path = cli_paths(args)
-    config = load_config(config_path)
-    source = getattr(args, "source", None)
-    if not config.sources and source is None:
-        print("backline: no sources configured; add one under [[sources]] in " + str(config_path), file=sys.stderr)
-        return 1
-    replica = Replica(db)
-    bar = _Bar()
-    try:
-        result = sync_all(replica, config, source=source, progress=bar)
-    finally:
-        bar.clear()
-        replica.close()
-    from backline_tui.text import one_line  # sentences quote upstream names and answers
-
-    print(result.summary() + f" ({result.seconds:.1f}s)")
-    for sentence in result.conflicts:
-        print(f"  conflict: {one_line(sentence)}")
-    for err in result.errors:
-        print(f"backline: sync failed: {one_line(err)}", file=sys.stderr)
-    return 0 if result.ok else 1
