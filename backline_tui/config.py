@@ -141,6 +141,8 @@ class Config(_Strict):
     impact: ImpactConfig = ImpactConfig()
     kb: KBConfig = KBConfig()
     sources: list[SourceConfig] = []
+    # what goes to the log file (backline_tui/log.py); BACKLINE_LOG in the environment wins
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = None
     # remapped keys: binding id → key(s), e.g. {"claim" = "C", "pane.help" = "h"} (ids: `?` help)
     keys: dict[str, str] = {}
 

@@ -101,6 +101,10 @@ def user_errors() -> tuple[type[BaseException], ...]:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if os.environ.get("BACKLINE_LOG"):
+        from backline_tui import log
+
+        log.setup()
     try:
         return command(args.command)(args) or 0
     except KeyboardInterrupt:
@@ -121,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USER
         if os.environ.get("BACKLINE_DEBUG"):
             raise
-        say_error(f"internal error: {type(exc).__name__}: {exc} (set BACKLINE_DEBUG=1 for details)")
+        from backline_tui import log
+
+        say_error(log.internal(log.get(__name__), "internal error", exc))
         return EXIT_INTERNAL
 
 

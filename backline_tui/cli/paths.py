@@ -4,6 +4,7 @@ else BACKLINE_DB/BACKLINE_CONFIG, else the user data and config dirs."""
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 
@@ -20,7 +21,12 @@ def load(args: argparse.Namespace):
     from backline_tui.config import load_config
 
     db, config_path = paths(args)
-    return db, load_config(config_path)
+    config = load_config(config_path)
+    if config.log_level and not os.environ.get("BACKLINE_LOG"):
+        from backline_tui import log
+
+        log.setup(config.log_level)
+    return db, config
 
 
 def workbench(args: argparse.Namespace):

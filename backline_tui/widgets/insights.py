@@ -242,7 +242,7 @@ class InsightsPane(Widget, can_focus=False):
         pane = self.query_one(f"#tab-{section}", TabPane)
         pane.loading = False
         self._pending.discard(section)
-        self.app.notify(f"Insights ({section}) failed: {one_line(str(exc), 160)}", severity="error", markup=False)
+        self.app.say(self.app.internal(f"Insights ({section}) failed", exc), severity="error")
         self._head()
 
     def _head(self) -> None:
