@@ -153,10 +153,6 @@ class Config(_Strict):
         known = ", ".join(s.name for s in self.sources) or "none configured"
         raise ConfigError(f"no source named {name!r} in the config (known: {known})")
 
-    def fingerprint(self) -> str:
-        """What stored derived values (OLA due) depend on."""
-        return self.ola.model_dump_json()
-
 
 def _describe(err: ValidationError) -> str:
     first = err.errors()[0]

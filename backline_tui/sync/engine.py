@@ -32,7 +32,9 @@ __all__ = ["SyncResult", "sync_all", "connector_for", "SourceError"]
 
 Progress = Callable[[str, int, "int | None"], None]
 
-#: ops that only make sense if the op before them on the same record went through
+#: ops that still go out after an earlier op on the same record ended in a conflict (an internal
+#: note stands on its own); every other op waits behind the conflict, since it assumed the
+#: conflicted op went through
 _INDEPENDENT_OPS = {"note"}
 _RECORD_TYPES = ("help_request", "case", "bug", "article")
 
