@@ -48,7 +48,7 @@ test: $(TEST_STAMP) rt-deps
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)  # the test extras hold the references the benchmarks measure against
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
