@@ -1,4 +1,5 @@
-"""Outbox, sync cursors and the sync log: the SQL the sync engine needs, and nothing else.
+"""Outbox, sync cursors and the sync log: queuing an op (in the action's own transaction), what
+the sync engine needs, and what the workbench shows of them.
 
 An outbox op moves ``pending`` → ``sending`` (committed before the push) → ``done``, or to
 ``conflict`` (upstream said someone else got there first) or ``error`` (upstream refused; it is
@@ -15,6 +16,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from backline_tui.storage.chunks import chunked
+
 ACTIVE = ("pending", "sending", "error")
 
 
@@ -25,6 +28,40 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     except ValueError:
         row["payload"] = {}
     return row
+
+
+def enqueue(conn: sqlite3.Connection, now: str, op: str, kind: str, record: dict[str, Any],
+            payload: dict[str, Any] | None = None) -> int:
+    """Queue `op` on `record` (based on the upstream version the replica holds), inside the
+    caller's transaction: the change and its op are written together or not at all."""
+    cur = conn.execute(
+        "INSERT INTO outbox(created_at, updated_at, op, record_type, record_ref, source, base_version, payload) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (now, now, op, kind, record["ref"], record["source"], record.get("remote_version"),
+         json.dumps(payload or {}, ensure_ascii=False)),
+    )
+    return cur.lastrowid
+
+
+def listing(conn: sqlite3.Connection, states: tuple[str, ...], limit: int = 200) -> list[dict[str, Any]]:
+    """Ops in these states, oldest first, with their payloads decoded."""
+    marks = ",".join("?" * len(states))
+    rows = conn.execute(f"SELECT * FROM outbox WHERE state IN ({marks}) ORDER BY id LIMIT ?", (*states, limit))
+    return [_decode(r) for r in rows.fetchall()]
+
+
+def count(conn: sqlite3.Connection, states: tuple[str, ...]) -> int:
+    marks = ",".join("?" * len(states))
+    return conn.execute(f"SELECT COUNT(*) AS n FROM outbox WHERE state IN ({marks})", states).fetchone()["n"]
+
+
+def dismiss(conn: sqlite3.Connection, op_id: int, now: str) -> None:
+    """A conflict the user has read: done with."""
+    conn.execute("UPDATE outbox SET state = 'done', updated_at = ? WHERE id = ? AND state = 'conflict'", (now, op_id))
+
+
+def last_sync(conn: sqlite3.Connection) -> dict[str, Any] | None:
+    return conn.execute("SELECT * FROM sync_log WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1").fetchone()
 
 
 def ops_to_push(conn: sqlite3.Connection, sources: Iterable[str]) -> list[dict[str, Any]]:
@@ -119,11 +156,8 @@ def log_finish(conn: sqlite3.Connection, log_id: int, now: str, pulled: int, pus
 
 def local_versions(conn: sqlite3.Connection, table: str, refs: list[str]) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
-    for i in range(0, len(refs), 500):
-        chunk = refs[i : i + 500]
-        for r in conn.execute(
-            f"SELECT ref, remote_version FROM {table} WHERE ref IN ({','.join('?' * len(chunk))})", chunk
-        ):
+    for chunk, marks in chunked(refs):
+        for r in conn.execute(f"SELECT ref, remote_version FROM {table} WHERE ref IN ({marks})", chunk):
             out[r["ref"]] = r["remote_version"]
     return out
 
