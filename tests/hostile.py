@@ -1,4 +1,4 @@
-"""Hostile text: what customers, strangers and broken tools put in tickets (DESIGN §8).
+"""Hostile text: what customers, strangers and broken tools put in tickets (docs/architecture.md §8).
 
 Every entry of CORPUS is stored exactly and shown inert everywhere. Each carries a unique ASCII
 marker (``HX<n>``) so a test can find where it lands on screen, and the byte sequences in
@@ -123,6 +123,7 @@ def store(replica, config, recs: list[dict[str, Any]]) -> None:
     transaction: the replica as an import or a pull would leave it."""
     from backline_tui.domain.models import RECORD_ADAPTER
     from backline_tui.storage import records as rec
+    from backline_tui.storage.derived import refresh_derived
 
     with replica.transaction() as conn:
         for raw in recs:
@@ -140,4 +141,4 @@ def store(replica, config, recs: list[dict[str, Any]]) -> None:
                 rec.upsert_messages(conn, [x])
             elif kind == "link":
                 rec.add_link(conn, x["kind"], x["from_ref"], x["to_ref"], x["created_at"])
-        rec.refresh_derived(conn, config)
+        refresh_derived(conn, config)

@@ -23,6 +23,7 @@ from backline_tui.config import Config, SourceConfig
 from backline_tui.domain.models import RECORD_ADAPTER, RECORD_TYPES
 from backline_tui.storage import Replica
 from backline_tui.storage import records as rec
+from backline_tui.storage.export import export_rows
 from backline_tui.storage.replica import bulk_load
 from backline_tui.sync.base import Batch, PushResult, SourceError
 
@@ -174,7 +175,7 @@ def import_records(replica: Replica, config: Config, lines: bytes | Iterable[byt
 
 def export_records(replica: Replica) -> Iterator[dict[str, Any]]:
     """Every record of the replica as an interchange dict, validated, in an order import reads."""
-    for row in rec.export_rows(replica.conn):
+    for row in export_rows(replica.conn):
         try:
             model = RECORD_ADAPTER.validate_python(row)
         except ValidationError as exc:
