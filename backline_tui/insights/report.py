@@ -13,6 +13,7 @@ import csv
 import io
 from typing import Any, Iterator
 
+from backline_tui.clock import duration
 from backline_tui.insights.service import Snapshot
 
 TOP = 15
@@ -43,22 +44,6 @@ def csv_text(text: Any) -> str:
     if s[:1] in ("=", "+", "-", "@"):
         s = "'" + s
     return s
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    s = int(round(seconds))
-    sign = "-" if s < 0 else ""
-    s = abs(s)
-    d, rest = divmod(s, 86400)
-    h, rest = divmod(rest, 3600)
-    m = rest // 60
-    if d:
-        return f"{sign}{d}d {h:02d}h"
-    if h:
-        return f"{sign}{h}h {m:02d}m"
-    return f"{sign}{m}m"
 
 
 def pct(x: float | None) -> str:
