@@ -1,4 +1,4 @@
-"""Record actions (DESIGN §5) shared by the pane screen (the selected row) and the detail screen
+"""Record actions (docs/architecture.md §5) shared by the pane screen (the selected row) and the detail screen
 (the open record). A screen mixes in RecordActions, adds ACTION_BINDINGS to its BINDINGS and
 implements `target()`."""
 

@@ -1,4 +1,4 @@
-"""The sync engine: push the outbox, then pull every source (DESIGN §6).
+"""The sync engine: push the outbox, then pull every source (docs/architecture.md §6).
 
 * Push: ops go out oldest first. Each is marked ``sending`` (committed) before the connector
   pushes it and ``done`` after, with the upstream's answer written in the same transaction. An
