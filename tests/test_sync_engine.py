@@ -132,3 +132,33 @@ def test_cli_sync_unknown_source(tmp_path, capsys):
     code = main(["--db", str(tmp_path / "x.db"), "--config", str(cfg), "sync"])
     out, err = capsys.readouterr()
     assert code == 0 and out.startswith("pulled 0, pushed 0, conflicts 0")
+
+
+class ConflictingUpstream(ScriptedUpstream):
+    """Someone else claimed every request first: a claim is a conflict, anything else goes in."""
+
+    def push(self, op, *, resend=False):
+        if op["op"] == "claim":
+            return PushResult("conflict", f"bob claimed {op['record_ref']} first")
+        self.pushed.append(op["op"])
+        return PushResult("done")
+
+
+def test_after_a_conflicted_claim_a_note_still_goes_out_and_a_reply_waits(tmp_path, clock):
+    """The reply assumed the claim went through, so it is held back with the conflict; an
+    internal note stands on its own and is sent."""
+    wb, _src = _jsonl_wb(tmp_path, clock)
+    up = ConflictingUpstream()
+    try:
+        wb.sync()
+        wb.claim("F-1")
+        wb.note("help_request", "F-1", "checked the logs")
+        wb.respond("F-1", "please restart the agent")
+        result = sync_all(wb.replica, wb.config, clock=wb.clock, connectors={"file": up})
+        assert up.pushed == ["note"]
+        states = {o["op"]: o["state"] for o in wb.outbox(("pending", "sending", "done", "conflict", "error"))}
+        assert states == {"claim": "conflict", "note": "done", "respond": "conflict"}
+        assert "bob claimed F-1 first" in result.conflicts[0]
+        assert any(c.startswith("your respond on F-1 was not sent") for c in result.conflicts)
+    finally:
+        wb.close()
