@@ -40,6 +40,13 @@ def ops_to_push(conn: sqlite3.Connection, sources: Iterable[str]) -> list[dict[s
     return [_decode(r) for r in rows]
 
 
+def link_ops_to_push(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Case↔bug link ops still to reach upstream, of every source, oldest first."""
+    rows = conn.execute(
+        "SELECT * FROM outbox WHERE state IN ('pending','sending','error') AND op = 'link' ORDER BY id").fetchall()
+    return [_decode(r) for r in rows]
+
+
 def get_op(conn: sqlite3.Connection, op_id: int) -> dict[str, Any] | None:
     row = conn.execute("SELECT * FROM outbox WHERE id = ?", (op_id,)).fetchone()
     return None if row is None else _decode(row)

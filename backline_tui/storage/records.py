@@ -407,6 +407,19 @@ def write_records(
     return counts
 
 
+def forget_missing(conn: sqlite3.Connection, kind: str, source: str, present: Iterable[str],
+                   keep: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """Drop this source's records of ``kind`` whose refs are not in ``present`` (they left the
+    upstream's query), except those in ``keep``; the refs dropped."""
+    table = TABLE_OF[kind]
+    here = set(present)
+    gone = [r["ref"] for r in conn.execute(f"SELECT ref FROM {table} WHERE source = ?", (source,))
+            if r["ref"] not in here and r["ref"] not in keep]
+    for ref in gone:  # links to them go with them (ON DELETE CASCADE)
+        conn.execute(f"DELETE FROM {table} WHERE ref = ?", (ref,))
+    return gone
+
+
 def set_remote_version(conn: sqlite3.Connection, kind: str, ref: str, version: str | None, synced_at: str) -> None:
     conn.execute(f"UPDATE {TABLE_OF[kind]} SET remote_version = ?, synced_at = ? WHERE ref = ?", (version, synced_at, ref))
 
