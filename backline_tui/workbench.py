@@ -527,6 +527,40 @@ class Workbench:
                                                        "bug_remote_id": bug["remote_id"]})
         return self.bug(bug["ref"])
 
+    def comment_bug(self, ref: str, body: str) -> dict:
+        """A comment on a bug, for its upstream (Jira: an issue comment); waits in the outbox."""
+        if not body.strip():
+            raise ActionError("a comment needs some text")
+        with self.replica.transaction() as conn:
+            bug = self._get("bug", ref)
+            if bug["source"] == "local":
+                raise ActionError(f"{bug['ref']} has no upstream to comment on")
+            self._enqueue(conn, "comment", "bug", bug, {"body": body})
+        return self.bug(bug["ref"])
+
+    def create_bug(self, case_ref: str, source: str, title: str, body: str = "") -> dict:
+        """A bug filed from a case in ``source`` (a bug tracker such as Jira), linked to the case at
+        once; it has a local ref (NEW-BUG-n) until the sync creates it upstream."""
+        if not title.strip():
+            raise ActionError("a bug needs a title")
+        if not any(s.name == source for s in self.config.sources):
+            raise ActionError(f"no source named {source!r} in the config")
+        with self.replica.transaction() as conn:
+            case = self._get("case", case_ref)
+            now = to_ts(self.now())
+            next_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 AS n FROM bugs").fetchone()["n"]
+            bug_ref = f"NEW-BUG-{next_id}"
+            rec.upsert_bugs(conn, [{"ref": bug_ref, "source": source, "title": title.strip(), "body": body,
+                                    "product": case["product"], "component": case["component"],
+                                    "severity": case["severity"], "status": "open", "created_at": now,
+                                    "updated_at": now}])
+            rec.add_link(conn, "case_bug", case["ref"], bug_ref, now)
+            bug = self._get("bug", bug_ref)
+            rec.refresh_bug_impact(conn, self.config, [bug["id"]])
+            self._enqueue(conn, "create_bug", "bug", bug, {"title": title.strip(), "body": body,
+                                                           "case_ref": case["ref"], "case_source": case["source"]})
+        return self.bug(bug_ref)
+
     # ---------------------------------------------------------------- articles
 
     def _article_update(self, conn, art: dict, **fields: Any) -> None:

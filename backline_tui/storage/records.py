@@ -437,6 +437,9 @@ def rename_record(conn: sqlite3.Connection, kind: str, old_ref: str, new_ref: st
             conn.execute("UPDATE help_requests SET article_id = ? WHERE article_id = ?", (new_id, old_id))
             conn.execute(f"DELETE FROM {table} WHERE id = ?", (old_id,))
             refresh_article_stats(conn, [new_id])
+        elif old_id is not None and kind == "bug":
+            conn.execute("UPDATE OR IGNORE case_bugs SET bug_id = ? WHERE bug_id = ?", (new_id, old_id))
+            conn.execute(f"DELETE FROM {table} WHERE id = ?", (old_id,))
         return
     conn.execute(
         f"UPDATE {table} SET ref = ?, remote_id = ?, remote_version = ?, synced_at = ? WHERE ref = ?",

@@ -120,7 +120,9 @@ def _sync_all(
         names = [n for n in LOCAL_SOURCES if n in pending and n not in configured] + list(configured)
         orphans = [n for n in pending if n not in configured and n not in LOCAL_SOURCES]
         for n in orphans:
-            count = sum(1 for _ in ob.ops_to_push(replica.conn, [n]))
+            count = sum(1 for op in ob.ops_to_push(replica.conn, [n]) if _pushed_by(op, config) not in configured)
+            if not count:
+                continue
             result.errors.append(f"{count} queued change(s) for source {n!r} cannot be sent: it is not in the config")
     for name in names:
         given = (connectors or {}).get(name)

@@ -187,7 +187,7 @@ class JiraClient:
             if status >= 500:
                 last = JiraServerError(f"HTTP {status} on {method} {path}", status=status, method=method, path=path)
                 if kind == _WRITE:
-                    raise last
+                    raise JiraUnsure(f"HTTP {status} on {method} {path}", status=status, method=method, path=path)
                 if not self.patience.wait(self.patience.delay(attempt, None)):
                     break
                 continue

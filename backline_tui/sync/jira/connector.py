@@ -155,7 +155,8 @@ class JiraConnector:
             return SourceError(f"Jira at {self.url} retired {exc.path} (HTTP 410); this Jira needs "
                                "deployment = \"cloud\" (search by /rest/api/3/search/jql)")
         if isinstance(exc, JiraUnsure):
-            return SourceError(f"Jira at {self.url}: {exc.message}; it stays queued and is checked before it is sent again")
+            return SourceError(f"Jira at {self.url} failed on a change ({exc.message}); it stays queued and is "
+                               "checked before it is sent again")
         if isinstance(exc, JiraUnavailable):
             return SourceError(f"Jira at {self.url} gave up on us ({exc.message}); changes stay queued, try again later")
         if isinstance(exc, JiraServerError):
