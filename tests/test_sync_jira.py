@@ -218,7 +218,7 @@ def test_a_sync_killed_between_push_and_acknowledgement_sends_nothing_twice(acti
     try:
         assert [o["state"] for o in wb2.outbox()] == ["sending"]
         result = wb2.sync()
-        assert result.errors == [] and wb2.pending_ops() == 0
+        assert result.errors == [] and result.conflicts == [] and wb2.pending_ops() == 0
         if action == "comment":
             assert comments(http, key).count("exactly once, please") == 1
         elif action == "link":
