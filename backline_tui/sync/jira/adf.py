@@ -78,7 +78,7 @@ def _walk(node: dict[str, Any], out: list[str], prefix: str) -> None:
             inner: list[str] = []
             for child in (item.get("content") or []) if isinstance(item, dict) else []:
                 _walk(child, inner, prefix + "  ")
-            out.append("".join(inner).strip("\n") + "\n")
+            out.append("".join(inner).strip() + "\n")
         out.append("\n")
         return
     if kind == "codeBlock":

@@ -244,7 +244,10 @@ class JiraConnector:
                        if (case := _case_of_global_id(str(link.get("globalId") or "")))})
 
     def _records(self, issues: list[dict[str, Any]], maps: dict[str, tuple[FieldMap, str]]) -> list[dict[str, Any]]:
-        if self.mapping["bug"].options.get("links", True):
+        # Cloud: Atlassian's spec gives GET .../remotelink one RemoteIssueLink (the form asked by
+        # globalId), while the listing a pull needs is an array there; not read on Cloud until
+        # checked against a live site (a link made by this replica is held locally all the same)
+        if self.mapping["bug"].options.get("links", True) and not self.cloud:
             links = list(self._pool.map(lambda it: self._links_of(it["key"]), issues))
         else:
             links = [[] for _ in issues]
