@@ -89,3 +89,36 @@ def search_keys(http: httpx.Client, jql: str) -> list[str]:
     r = http.get("/rest/api/2/search", params={"jql": jql, "fields": "key", "maxResults": 1000})
     r.raise_for_status()
     return [i["key"] for i in r.json()["issues"]]
+
+
+def add_case(replica, ref: str, subject: str = "Customer case") -> None:
+    """A case of another source ('support', an RT) in the replica, for links to Jira bugs."""
+    replica.conn.execute(
+        "INSERT INTO cases(ref, source, subject, customer, created_at, updated_at, last_activity_at) "
+        "VALUES (?, 'support', ?, 'Acme', '2026-01-10T00:00:00Z', '2026-01-10T00:00:00Z', '2026-01-10T00:00:00Z')",
+        (ref, subject))
+    replica.conn.commit()
+
+
+def sync_killed_after_push(db: Path, sources: list[SourceConfig], tmp_path: Path) -> None:
+    """`backline sync` in a process SIGKILLed right after its first push, before the acknowledgement."""
+    import subprocess
+    import sys
+
+    cfg = write_config(tmp_path / "config.toml", sources)
+    env = {**os.environ, "BACKLINE_SYNC_CRASH": "after_push", "BACKLINE_NOW": "2026-11-23T09:00:00Z"}
+    proc = subprocess.run([sys.executable, "-m", "backline_tui", "--db", str(db), "--config", str(cfg), "sync"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -9, proc.stderr
+
+
+def check_texts(config: Config) -> tuple[bool, list[str], list[str]]:
+    """(ok, every line's text, the problems) of the Jira connector's check() for the config's first source."""
+    from backline_tui.sync.jira import JiraConnector
+
+    conn = JiraConnector(config.sources[0], config)
+    try:
+        report = conn.check()
+    finally:
+        conn.close()
+    return report.ok, [line.text for line in report.lines], report.problems

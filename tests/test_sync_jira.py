@@ -4,9 +4,6 @@ would check it, never through the connector under test."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -21,8 +18,8 @@ from backline_tui.sync.jira.client import Patience
 from backline_tui.workbench import Workbench
 from tests.conftest import NOW
 from tests.jira_helpers import (
-    BUG_JQL, PRIORITIES, bug_mapping, comments, issue, jira_config, jira_source, remote_links, search_keys,
-    write_config,
+    BUG_JQL, PRIORITIES, add_case, bug_mapping, check_texts, comments, issue, jira_config, jira_source, remote_links,
+    search_keys, sync_killed_after_push,
 )
 
 pytestmark = pytest.mark.jira
@@ -152,13 +149,7 @@ def test_each_push_op_reaches_jira_exactly_once(synced, tmp_path):
     wb, http = synced
     keys = sorted(bugs(wb))
     k1, k2, k3 = keys[4], keys[5], keys[6]
-    case = wb.replica.query("SELECT ref FROM cases LIMIT 1")
-    assert case == []  # this replica holds only Jira bugs; make a local case to link
-    wb.replica.conn.execute(
-        "INSERT INTO cases(ref, source, subject, customer, created_at, updated_at, last_activity_at) "
-        "VALUES ('RT#42', 'support', 'Checkout broken', 'Acme', '2026-01-10T00:00:00Z', '2026-01-10T00:00:00Z', "
-        "'2026-01-10T00:00:00Z')")
-    wb.replica.conn.commit()
+    add_case(wb.replica, "RT#42", "Checkout broken")
     current = bugs(wb)
     new_priority = next(p for p in ("P1", "P2") if p != current[k1]["priority_override"])
     wb.set_bug_priority(k1, new_priority)
@@ -194,11 +185,7 @@ def test_a_sync_killed_between_push_and_acknowledgement_sends_nothing_twice(acti
     wb, http = synced
     db = Path(wb.replica.path)
     key = sorted(bugs(wb))[7]
-    wb.replica.conn.execute(
-        "INSERT INTO cases(ref, source, subject, customer, created_at, updated_at, last_activity_at) "
-        "VALUES ('RT#7', 'support', 'Slow export', 'Acme', '2026-01-10T00:00:00Z', '2026-01-10T00:00:00Z', "
-        "'2026-01-10T00:00:00Z')")
-    wb.replica.conn.commit()
+    add_case(wb.replica, "RT#7", "Slow export")
     if action == "comment":
         wb.comment_bug(key, "exactly once, please")
     elif action == "link":
@@ -209,11 +196,7 @@ def test_a_sync_killed_between_push_and_acknowledgement_sends_nothing_twice(acti
         wb.set_bug_target(key, "2026-04-30")
     config = wb.config
     wb.close()
-    cfg = write_config(tmp_path / "config.toml", config.sources)
-    env = {**os.environ, "BACKLINE_SYNC_CRASH": "after_push", "BACKLINE_NOW": "2026-11-23T09:00:00Z"}
-    proc = subprocess.run([sys.executable, "-m", "backline_tui", "--db", str(db), "--config", str(cfg), "sync"],
-                          env=env, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == -9, proc.stderr
+    sync_killed_after_push(db, config.sources, tmp_path)
     wb2 = open_wb(db, config)
     try:
         assert [o["state"] for o in wb2.outbox()] == ["sending"]
@@ -272,27 +255,24 @@ def test_a_write_that_is_not_mapped_is_refused_in_one_line(jira, tmp_path):
 
 
 def test_check_reports_a_correct_mapping_an_unknown_field_and_unmapped_values(jira_server):
-    config = jira_config(jira_server.url)
-    good = JiraConnector(config.sources[0], config).check()
-    assert good.ok, good.problems
-    texts = [line.text for line in good.lines]
+    ok, texts, problems = check_texts(jira_config(jira_server.url))
+    assert ok, problems
     assert any(t.startswith("bug: project = JIRA820 AND issuetype = Bug matches ") for t in texts)
     assert "bug.severity ← Story Points (customfield_10004)" in texts
 
     mapping = bug_mapping()
     mapping["bug"]["fields"]["severity"]["from"] = "Story Pionts"
     mapping["bug"]["fields"]["priority_override"]["map"] = {"Highest": "P1", "High": "P2"}
-    bad_config = jira_config(jira_server.url, mapping=mapping)
-    bad = JiraConnector(bad_config.sources[0], bad_config).check()
-    assert not bad.ok
-    assert bad.problems == ["bug.severity: field 'Story Pionts' not found in Jira (close: Story Points)"]
+    ok, _, problems = check_texts(jira_config(jira_server.url, mapping=mapping))
+    assert not ok
+    assert problems == ["bug.severity: field 'Story Pionts' not found in Jira (close: Story Points)"]
 
     mapping["bug"]["fields"]["severity"]["from"] = "customfield_10004"
-    partial_config = jira_config(jira_server.url, mapping=mapping)
-    partial = JiraConnector(partial_config.sources[0], partial_config).check()
-    assert partial.ok
-    warned = [line.text for line in partial.lines if line.level == "warn"]
-    assert len(warned) == 1 and warned[0].startswith("bug.priority_override: values with no map entry: Medium (")
+    ok, texts, _ = check_texts(jira_config(jira_server.url, mapping=mapping))
+    assert ok
+    unmapped = [t.split(":")[0] for t in texts if "values with no map entry" in t]
+    assert sorted(unmapped) == ["bug.priority_override", "bug.status"]  # status: the rest go by category
+    assert any(t.startswith("bug.priority_override: values with no map entry: Medium (") for t in texts)
 
 
 def test_check_says_in_one_line_that_the_credentials_or_the_url_are_wrong(tmp_path):

@@ -5,20 +5,18 @@ jira820 by plain REST, not through the connector."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from backline_tui.clock import Clock
 from backline_tui.config import Config
-from backline_tui.sync.jira import JiraConnector
 from backline_tui.sync.jira.adf import adf_to_text, text_to_adf
 from backline_tui.workbench import Workbench
 from tests.conftest import NOW
 from tests.jira_cloud import JiraCloud
-from tests.jira_helpers import BUG_JQL, bug_mapping, comments, issue, jira_source, remote_links, search_keys, write_config
+from tests.jira_helpers import (
+    BUG_JQL, add_case, bug_mapping, check_texts, comments, issue, jira_source, remote_links, search_keys,
+    sync_killed_after_push,
+)
 
 pytestmark = pytest.mark.jira
 
@@ -78,11 +76,7 @@ def test_cloud_push_ops_reach_jira_once_with_adf_bodies_and_account_ids(cloud, t
     wb = open_wb(tmp_path, cloud_config(cloud.url))
     try:
         assert wb.sync().errors == []
-        wb.replica.conn.execute(
-            "INSERT INTO cases(ref, source, subject, customer, created_at, updated_at, last_activity_at) "
-            "VALUES ('RT#9', 'support', 'Login loop', 'Acme', '2026-01-10T00:00:00Z', '2026-01-10T00:00:00Z', "
-            "'2026-01-10T00:00:00Z')")
-        wb.replica.conn.commit()
+        add_case(wb.replica, "RT#9", "Login loop")
         k1, k2, k3 = sorted(held(wb))[:3]
         wb.set_bug_target(k1, "2026-07-01")
         wb.set_bug_priority(k2, "P1" if held(wb)[k2]["priority_override"] != "P1" else "P2")
@@ -111,11 +105,7 @@ def test_cloud_comment_resent_after_a_kill_is_found_by_its_author_and_text(cloud
     wb.comment_bug(key, "exactly once on Cloud")
     db = wb.replica.path
     wb.close()
-    cfg = write_config(tmp_path / "config.toml", config.sources)
-    env = {**os.environ, "BACKLINE_SYNC_CRASH": "after_push", "BACKLINE_NOW": "2026-11-23T09:00:00Z"}
-    proc = subprocess.run([sys.executable, "-m", "backline_tui", "--db", str(db), "--config", str(cfg), "sync"],
-                          env=env, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == -9, proc.stderr
+    sync_killed_after_push(db, config.sources, tmp_path)
     wb = open_wb(tmp_path, config)
     try:
         result = wb.sync()
@@ -153,10 +143,8 @@ def test_the_retired_search_endpoint_is_said_plainly(cloud, tmp_path):
 
 
 def test_cloud_check_counts_the_jql_and_resolves_fields(cloud):
-    config = cloud_config(cloud.url)
-    report = JiraConnector(config.sources[0], config).check()
-    assert report.ok, report.problems
-    texts = [line.text for line in report.lines]
+    ok, texts, problems = check_texts(cloud_config(cloud.url))
+    assert ok, problems
     assert texts[0].startswith("Jira Cloud ")
     assert f"bug: {BUG_JQL} matches {len(search_keys(cloud.http, BUG_JQL))} issue(s)" in texts
 
