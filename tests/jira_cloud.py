@@ -90,9 +90,17 @@ def to_adf(text: str | None) -> dict[str, Any] | None:
     return {"type": "doc", "version": 1, "content": paragraphs}
 
 
+class NotADF(ValueError):
+    pass
+
+
 def from_adf(doc: Any) -> str:
-    if not isinstance(doc, dict):
-        return str(doc or "")
+    """Text of an ADF doc; v3 takes bodies only as ADF (a plain string is refused with 400)."""
+    if doc is None:
+        return ""
+    if not (isinstance(doc, dict) and doc.get("type") == "doc" and doc.get("version") == 1
+            and isinstance(doc.get("content"), list)):
+        raise NotADF("Operation value must be an Atlassian Document (see the Atlassian Document Format)")
     lines = []
     for block in doc.get("content") or []:
         words = []
@@ -106,8 +114,10 @@ def from_adf(doc: Any) -> str:
 
 
 class JiraCloud:
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, email: str = "alice@example.com", token: str = "test-token") -> None:
         self.upstream = upstream.rstrip("/")
+        #: Cloud takes email + API token as HTTP Basic (the spec's basicAuth)
+        self.auth = "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode()
         self.violations: list[str] = []
         self.validated = 0
         self.seen: list[tuple[str, str, int]] = []
@@ -155,6 +165,10 @@ class JiraCloud:
                                       headers={"Content-Type": "application/json"})
             self._send(h, path, resp.status_code, resp.json() if resp.content else None)
             return
+        if headers.get("authorization") != self.auth:
+            self._send(h, path, 401, {"errorMessages": ["Client must be authenticated to access this resource."],
+                                      "errors": {}})
+            return
         request = _Request(h.command, path, query, headers, body)
         try:
             spec_api().validate_request(request)
@@ -165,6 +179,9 @@ class JiraCloud:
         try:
             method = h.command
             status, obj = self._route(method, path, dict(query), json.loads(body) if body else None)
+        except NotADF as exc:
+            method = h.command
+            status, obj = 400, {"errorMessages": [], "errors": {"body": str(exc)}}
         except httpx.HTTPStatusError as exc:
             method = h.command
             status = exc.response.status_code
@@ -252,7 +269,7 @@ class JiraCloud:
 
     def _fields_in(self, fields: dict[str, Any]) -> dict[str, Any]:
         out = dict(fields)
-        if isinstance(out.get("description"), dict):
+        if "description" in out:
             out["description"] = from_adf(out["description"])
         if isinstance(out.get("assignee"), dict) and "accountId" in out["assignee"]:
             out["assignee"] = {"name": self._names.get(out["assignee"]["accountId"])}
