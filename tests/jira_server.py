@@ -59,8 +59,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_jira(workdir: Path, *, latency_ms: int = 0) -> JiraServer:
-    """Start one emulator; raises RuntimeError with the reason and log tail when it does not come up."""
+def start_jira(workdir: Path, *, latency_ms: int = 0, shape: dict[str, int] | None = None) -> JiraServer:
+    """Start one emulator; raises RuntimeError with the reason and log tail when it does not come up.
+    ``shape``: jira820's volume knobs (``standalone_per_module``, ``history_per_module``, …) for a
+    bigger dataset (the benchmark's)."""
     try:
         import jira820  # noqa: F401
     except ImportError:
@@ -72,6 +74,10 @@ def start_jira(workdir: Path, *, latency_ms: int = 0) -> JiraServer:
            "JIRA820_DATE": DATE, "JIRA820_LATENCY_MS": str(latency_ms), "JIRA820_LOCALE": "en"}
     for var in ("JIRA820_CONFIG", "JIRA820_PERSIST", "JIRA820_READONLY", "JIRA820_PROJECT_KEY"):
         env.pop(var, None)
+    if shape:
+        config = workdir / f"jira820-{port}.yaml"
+        config.write_text("".join(f"{k}: {int(v)}\n" for k, v in shape.items()), encoding="utf-8")
+        env["JIRA820_CONFIG"] = str(config)
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "jira820"], env=env, stdout=out, stderr=subprocess.STDOUT,
                                 cwd=workdir)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
@@ -282,12 +283,14 @@ class JiraConnector:
         yield first.get("issues") or []
         total = int(first.get("total") or 0)
         starts = list(range(len(first.get("issues") or []) or PAGE, total, PAGE))
-        window = max(1, self.src.concurrency)
-        for i in range(0, len(starts), window):
-            pages = self._pool.map(lambda s: self.client.search_page(jql, fields, start_at=s, max_results=PAGE),
-                                   starts[i : i + window])
-            for page in pages:
-                yield page.get("issues") or []
+        ahead = 2 * max(1, self.src.concurrency)  # pages asked for while the engine writes the last one
+        pending: deque = deque()
+        for start in starts:
+            pending.append(self._pool.submit(self.client.search_page, jql, fields, start_at=start, max_results=PAGE))
+            if len(pending) >= ahead:
+                yield pending.popleft().result().get("issues") or []
+        while pending:
+            yield pending.popleft().result().get("issues") or []
 
     def _pull_bugs(self, cursors: dict[str, str | None]) -> Iterator[Batch]:
         stream = "jql:bug"

@@ -32,7 +32,7 @@ it leave the replica, default 60; 0 = every sync).
 from __future__ import annotations
 
 import difflib
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from backline_tui.sync.mapping import FieldMap, KindMap
@@ -58,14 +58,15 @@ def jira_ts(value: Any) -> str | None:
         return None
     text = value.strip()
     try:
-        if len(text) == 10:
-            dt = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
-        else:
-            if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
-                text = text[:-2] + ":" + text[-2:]
-            dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            if dt.tzinfo is None:
-                dt = dt.replace(tzinfo=timezone.utc)
+        if len(text) == 10:  # a date: midnight UTC
+            return date.fromisoformat(text).isoformat() + "T00:00:00Z"
+        if len(text) == 28 and text.endswith("+0000") and text[10] == "T" and text[19] == ".":
+            return datetime.fromisoformat(text[:19]).isoformat() + "Z"  # Jira's usual UTC form
+        if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
+            text = text[:-2] + ":" + text[-2:]
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=timezone.utc)
     except ValueError:
         return None
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
