@@ -40,6 +40,9 @@ class FaultProxy:
         self.upstream = upstream.rstrip("/")
         self.rules: list[Rule] = []
         self.seen: list[tuple[str, str, int | None]] = []
+        #: requests being served right now, and the most there ever were at once
+        self.in_flight = 0
+        self.most_in_flight = 0
         self._lock = threading.Lock()
         self._http = httpx.Client(base_url=self.upstream, timeout=30)
         proxy = self
@@ -84,6 +87,16 @@ class FaultProxy:
         return None
 
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            self._forward(h)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _forward(self, h: BaseHTTPRequestHandler) -> None:
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else b""
         path = h.path

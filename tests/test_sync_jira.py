@@ -375,3 +375,20 @@ def test_reads_are_retried_after_a_reset_but_a_write_that_timed_out_is_not_repea
         sent_once(wb, config, proxied, key, "one comment, even after a timeout")
     finally:
         wb.close()
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_requests_in_flight_never_exceed_the_configured_concurrency(concurrency, jira_factory, tmp_path):
+    from tests.fault_proxy import FaultProxy
+
+    slow = jira_factory(latency_ms=40)  # a slow server: requests overlap if they may
+    proxy = FaultProxy(slow.url)
+    config = Config(me="alice", sources=[jira_source(proxy.url, concurrency=concurrency)])
+    replica = Replica(tmp_path / "r.db")
+    try:
+        result = sync_through(replica, config, Patience())
+        assert result.errors == [] and result.pulled > 20  # a search, then each bug's remote links
+        assert proxy.most_in_flight == concurrency
+    finally:
+        replica.close()
+        proxy.stop()

@@ -8,8 +8,8 @@ Plain dicts in and out (Jira's own JSON). What it promises the connector:
   which change nothing), never for writes: a write that may or may not have landed is reported
   as :class:`JiraUnsure`, and the caller checks upstream before it is sent again. 5xx answers
   are retried for reads; a write that got a 5xx is reported, not repeated.
-* **Concurrency.** At most ``concurrency`` requests are in flight at once (a semaphore), so
-  the connector's worker threads cannot swamp the server.
+* **Concurrency.** At most ``concurrency`` requests are in flight at once (httpx's connection
+  pool limit; a request waits for a free connection), whatever the connector's threads do.
 * **Secrets.** Credentials go in headers only; no message here holds one.
 """
 
@@ -132,7 +132,6 @@ class JiraClient:
         self.url = url.rstrip("/")
         self.api = api
         self.patience = patience or Patience()
-        self._gate = threading.BoundedSemaphore(max(1, concurrency))
         self._on_request = on_request
         auth: httpx.Auth | None = None
         headers = {"Accept": "application/json", "User-Agent": "backline"}
@@ -162,9 +161,8 @@ class JiraClient:
         last: JiraError | None = None
         for attempt in range(self.patience.attempts):
             try:
-                with self._gate:
-                    self.requests += 1
-                    resp = self._http.request(method, path, params=params, json=json)
+                self.requests += 1
+                resp = self._http.request(method, path, params=params, json=json)
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 what = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection broke"
                 if kind == _WRITE:
