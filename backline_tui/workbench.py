@@ -533,8 +533,8 @@ class Workbench:
             raise ActionError("a comment needs some text")
         with self.replica.transaction() as conn:
             bug = self._get("bug", ref)
-            if bug["source"] == "local":
-                raise ActionError(f"{bug['ref']} has no upstream to comment on")
+            if not any(s.name == bug["source"] and s.kind == "jira" for s in self.config.sources):
+                raise ActionError(f"{bug['ref']} is not in a Jira source; comment on it where it lives")
             self._enqueue(conn, "comment", "bug", bug, {"body": body})
         return self.bug(bug["ref"])
 

@@ -157,8 +157,10 @@ def test_each_push_op_reaches_jira_exactly_once(synced, tmp_path):
     wb.comment_bug(k3, "Customer Acme hit this twice today.")
     wb.link_case_bug("RT#42", k3)
     made = wb.create_bug("RT#42", "eng", "Export times out for large accounts", "Seen on RT#42.")
+    add_case(wb.replica, "RT#43", "Export slow too")
+    wb.link_case_bug("RT#43", made["ref"])  # a second case linked to the bug before Jira has it
     result = wb.sync()
-    assert result.errors == [] and result.conflicts == [] and result.pushed == 5
+    assert result.errors == [] and result.conflicts == [] and result.pushed == 6
     assert issue(http, k1)["fields"]["priority"]["name"] == {v: k for k, v in PRIORITIES.items()}[new_priority]
     assert issue(http, k2)["fields"]["duedate"] == "2026-03-31"
     assert comments(http, k3).count("Customer Acme hit this twice today.") == 1
@@ -168,11 +170,12 @@ def test_each_push_op_reaches_jira_exactly_once(synced, tmp_path):
     assert len(created) == 1
     new_key = created[0]
     assert issue(http, new_key)["fields"]["description"] == "Seen on RT#42."
-    assert [link["globalId"] for link in remote_links(http, new_key)] == ["backline:support:RT#42"]
-    # the replica now knows the new bug by its Jira key, still linked to the case
+    assert sorted(link["globalId"] for link in remote_links(http, new_key)) == [
+        "backline:support:RT#42", "backline:support:RT#43"]
+    # the replica now knows the new bug by its Jira key, still linked to the cases
     held = bugs(wb)
     assert made["ref"] not in held and new_key in held
-    assert {c["ref"] for c in wb.bug(new_key)["cases"]} == {"RT#42"}
+    assert {c["ref"] for c in wb.bug(new_key)["cases"]} == {"RT#42", "RT#43"}
     assert wb.pending_ops() == 0
     # and nothing is sent twice by the next syncs
     assert wb.sync().pushed == 0 and wb.sync().errors == []
@@ -235,6 +238,18 @@ def test_a_conflicting_change_is_said_in_words_and_jira_wins(synced):
     result = wb.sync()
     assert result.conflicts == [] and result.errors == []
     assert issue(http, key)["fields"]["priority"]["name"] == "Highest"
+
+
+def test_a_comment_on_a_bug_outside_jira_is_refused_at_once(empty_wb):
+    from backline_tui.workbench import ActionError
+
+    empty_wb.replica.conn.execute("INSERT INTO bugs(ref, source, title, created_at, updated_at) "
+                                  "VALUES ('RT#5', 'support', 'Sync drops records', '2026-01-10T00:00:00Z', "
+                                  "'2026-01-10T00:00:00Z')")
+    empty_wb.replica.conn.commit()
+    with pytest.raises(ActionError, match="RT#5 is not in a Jira source; comment on it where it lives"):
+        empty_wb.comment_bug("RT#5", "hello")
+    assert empty_wb.pending_ops() == 0
 
 
 def test_a_write_that_is_not_mapped_is_refused_in_one_line(jira, tmp_path):
