@@ -296,7 +296,8 @@ def test_check_says_in_one_line_that_the_credentials_or_the_url_are_wrong(tmp_pa
     report = conn.check()
     conn.close()
     assert not report.ok and len(report.problems) == 1
-    assert report.problems[0].startswith("Jira at http://127.0.0.1:9 gave up on us (connection broke on GET")
+    assert report.problems[0] == ("Jira at http://127.0.0.1:9: connection broke on GET /rest/api/2/serverInfo; "
+                                  "gave up for now, changes stay queued")
 
 
 # ------------------------------------------------------------------------------ faults
@@ -318,6 +319,22 @@ def sync_through(replica: Replica, config: Config, patience: Patience):
         return sync_all(replica, config, clock=Clock(NOW), connectors={src.name: conn})
     finally:
         conn.close()
+
+
+def test_a_retry_after_beyond_our_patience_ends_the_sync_at_once_in_one_line(proxied, tmp_path):
+    import time
+
+    config = jira_config(proxied.url)
+    proxied.fail(lambda m, p: p.endswith("/search"), status=429, headers={"Retry-After": "600"})
+    replica = Replica(tmp_path / "r.db")
+    try:
+        started = time.monotonic()
+        result = sync_through(replica, config, Patience(budget=120))
+        assert time.monotonic() - started < 10
+        assert result.errors == [f"eng: Jira at {proxied.url}: rate limited (HTTP 429 on GET /rest/api/2/search); "
+                                 "gave up for now, changes stay queued"]
+    finally:
+        replica.close()
 
 
 def sent_once(wb: Workbench, config: Config, proxied, key: str, text: str) -> None:

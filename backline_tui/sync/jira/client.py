@@ -100,11 +100,12 @@ class Patience:
         self._lock = threading.Lock()
 
     def delay(self, attempt: int, retry_after: str | None) -> float:
-        """Seconds to wait before try ``attempt + 1``: Retry-After if given (a number of seconds),
-        else base·2^attempt with full jitter, never above the cap."""
+        """Seconds to wait before try ``attempt + 1``: what Retry-After asks (a number of seconds;
+        more than the budget left means giving up now rather than asking too early), else
+        base·2^attempt with full jitter, never above the cap."""
         if retry_after:
             try:
-                return min(max(float(retry_after), 0.0), self.cap) + random.uniform(0, self.base / 4)
+                return max(float(retry_after), 0.0) + random.uniform(0, self.base / 4)
             except ValueError:
                 pass  # an HTTP date: fall back to backoff
         return random.uniform(self.base / 2, min(self.cap, self.base * (2 ** attempt)))
@@ -177,7 +178,7 @@ class JiraClient:
             status = resp.status_code
             if status in (429, 503):
                 last = JiraUnavailable(
-                    f"Jira is {'rate limiting us' if status == 429 else 'unavailable'} (HTTP {status} on {method} {path})",
+                    f"{'rate limited' if status == 429 else 'unavailable'} (HTTP {status} on {method} {path})",
                     status=status, method=method, path=path)
                 if not self.patience.wait(self.patience.delay(attempt, resp.headers.get("Retry-After"))):
                     break

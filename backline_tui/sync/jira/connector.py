@@ -159,7 +159,7 @@ class JiraConnector:
             return SourceError(f"Jira at {self.url} failed on a change ({exc.message}); it stays queued and is "
                                "checked before it is sent again")
         if isinstance(exc, JiraUnavailable):
-            return SourceError(f"Jira at {self.url} gave up on us ({exc.message}); changes stay queued, try again later")
+            return SourceError(f"Jira at {self.url}: {exc.message}; gave up for now, changes stay queued")
         if isinstance(exc, JiraServerError):
             return SourceError(f"Jira at {self.url} kept failing ({exc.message}); changes stay queued, try again later")
         return SourceError(f"Jira at {self.url}: {exc.message}")
