@@ -122,6 +122,8 @@ class JiraCloud:
         self.validated = 0
         self.seen: list[tuple[str, str, int]] = []
         self._names: dict[str, str] = {}
+        #: comment id → the visibility it was posted with
+        self.visibility: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
         self._http = httpx.Client(base_url=self.upstream, timeout=30)
         front = self
@@ -262,7 +264,8 @@ class JiraCloud:
         return out
 
     def comment(self, key: str, c: dict[str, Any]) -> dict[str, Any]:
-        return {"id": str(c["id"]), "self": f"{SPEC_HOST}/rest/api/3/issue/{key}/comment/{c['id']}",
+        seen = self.visibility.get(str(c["id"]))
+        return {**({"visibility": seen} if seen else {}),"id": str(c["id"]), "self": f"{SPEC_HOST}/rest/api/3/issue/{key}/comment/{c['id']}",
                 "author": self.user(c.get("author")), "updateAuthor": self.user(c.get("updateAuthor") or c.get("author")),
                 "body": to_adf(c.get("body") or ""), "created": rfc3339(c.get("created")),
                 "updated": rfc3339(c.get("updated"))}
@@ -317,6 +320,9 @@ class JiraCloud:
                          "comments": [self.comment(key, c) for c in page["comments"]]}
         if tail == "/comment" and method == "POST":
             made = self._up("POST", f"issue/{key}/comment", json={"body": from_adf(body.get("body"))})
+            if body.get("visibility"):  # jira820 keeps no visibility: the front keeps it
+                with self._lock:
+                    self.visibility[str(made["id"])] = body["visibility"]
             return 201, self.comment(key, made)
         if tail == "/remotelink" and method == "GET":
             return 200, [{k: v for k, v in link.items() if k in ("id", "self", "globalId", "relationship", "object", "application")}

@@ -122,3 +122,18 @@ def check_texts(config: Config) -> tuple[bool, list[str], list[str]]:
     finally:
         conn.close()
     return report.ok, [line.text for line in report.lines], report.problems
+
+
+HELP_JQL = "project = JIRA820 AND issuetype = Task AND statusCategory != Done"
+
+
+def help_mapping(jql: str = HELP_JQL) -> dict[str, Any]:
+    """Help requests from a Jira project: a JQL, priorities both ways, notes visible to a role,
+    resolve by the transition named Done."""
+    return {"help_request": {
+        "query": jql,
+        "fields": {"priority": {"from": "priority", "map": {"Highest": "P1", "High": "P2", "Medium": "P3", "Low": "P4",
+                                                            "Lowest": "P4"}}},
+        "transitions": {"resolved": "Done"},
+        "options": {"note_visibility": {"type": "role", "value": "Developers"}, "reconcile_minutes": 0},
+    }}

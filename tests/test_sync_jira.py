@@ -379,9 +379,10 @@ def test_a_5xx_storm_ends_in_one_line_with_the_ops_still_queued(proxied, tmp_pat
         # the next sync reads first (is the comment there?): the storm ends it in one line
         proxied.seen.clear()
         result = sync_through(wb.replica, config, Patience(attempts=3, base=0.01))
-        assert result.errors == [f"eng: Jira at {proxied.url} kept failing (HTTP 500 on GET /rest/api/2/myself); "
-                                 "changes stay queued, try again later"]
-        assert proxied.seen == [("GET", "/rest/api/2/myself", 500)] * 3  # a read is tried again, within patience
+        assert result.errors == [f"eng: Jira at {proxied.url} kept failing (HTTP 500 on GET "
+                                 f"/rest/api/2/issue/{key}/comment); changes stay queued, try again later"]
+        # a read is tried again, within patience
+        assert [(m, p.split("?")[0], s) for m, p, s in proxied.seen] == [("GET", f"/rest/api/2/issue/{key}/comment", 500)] * 3
         assert wb.pending_ops() == 1
         proxied.clear()
         sent_once(wb, config, proxied, key, "sent once the storm is over")

@@ -44,7 +44,7 @@ from backline_tui.sync.secrets import resolve_secret
 __all__ = ["JiraConnector", "case_global_id"]
 
 PAGE = 100
-SUPPORTED_KINDS = ("bug",)
+SUPPORTED_KINDS = ("bug", "help_request")
 MARKER_PREFIX = "backline-"
 #: slots of the version string after the digest: a field's own digest, for conflicts
 _GUARDED = ("priority", "duedate", "assignee")
@@ -95,11 +95,12 @@ class JiraConnector:
             self.mapping: dict[str, KindMap] = parse_mapping(src.name, src.mapping or {})
         except ConfigError as exc:
             raise SourceError(str(exc)) from None
-        if "bug" not in self.mapping:
-            raise SourceError(f"source {src.name} (jira) maps no bugs: add [sources.mapping.bug] with a JQL query")
+        if not self.mapping:
+            raise SourceError(f"source {src.name} (jira) maps nothing: add [sources.mapping.bug] with a JQL query")
         other = [k for k in self.mapping if k not in SUPPORTED_KINDS]
         if other:
-            raise SourceError(f"source {src.name} (jira): mapping {', '.join(other)} is not supported yet (only bug)")
+            raise SourceError(f"source {src.name} (jira): mapping {', '.join(other)} is not supported yet "
+                              "(bug and help_request are)")
         self._patience = patience
         self._on_request = on_request
         self._client: JiraClient | None = None
@@ -185,18 +186,19 @@ class JiraConnector:
         except (ZoneInfoNotFoundError, ValueError):
             return timezone.utc
 
-    def _field_id(self, fm: FieldMap, ours: str) -> str:
+    def _field_id(self, fm: FieldMap, ours: str, kind: str = "bug") -> str:
         fid = self.fields.resolve(fm.source)
         if fid is None:
             close = self.fields.close_names(fm.source)
             hint = f" (close: {', '.join(close)})" if close else ""
-            raise SourceError(f"source {self.name}: mapping.bug.fields.{ours} reads {fm.source!r}, "
+            raise SourceError(f"source {self.name}: mapping.{kind}.fields.{ours} reads {fm.source!r}, "
                               f"which is not a field in this Jira{hint}")
         return fid
 
-    def _bug_maps(self) -> dict[str, tuple[FieldMap, str]]:
+    def _maps(self, kind: str) -> dict[str, tuple[FieldMap, str]]:
         """Our field → (its map, the Jira field id)."""
-        return {ours: (fm, self._field_id(fm, ours)) for ours, fm in field_maps(self.mapping["bug"]).items()}
+        return {ours: (fm, self._field_id(fm, ours, kind))
+                for ours, fm in field_maps(self.mapping[kind], kind).items()}
 
     def _jql(self, kind: str) -> str:
         km = self.mapping[kind]
@@ -206,6 +208,50 @@ class JiraConnector:
 
     def _text(self, value: Any) -> str:
         return adf_to_text(value) if isinstance(value, dict) else (value or "")
+
+    def _help_record(self, issue: dict[str, Any], maps: dict[str, tuple[FieldMap, str]],
+                     thread: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A help request and its comments: replies (public) and notes (restricted)."""
+        f = issue.get("fields") or {}
+        key = issue["key"]
+        rec: dict[str, Any] = {"type": "help_request", "ref": key, "source": self.name,
+                               "remote_id": str(issue.get("id") or "") or None,
+                               "created_at": jira_ts(f.get("created")), "updated_at": jira_ts(f.get("updated"))}
+        for ours, (fm, fid) in maps.items():
+            raw = f.get(fid)
+            if ours in ("subject", "body"):
+                rec[ours] = self._text(raw)
+            elif ours in ("asker", "owner"):
+                rec[ours] = user_name(raw) if raw else None
+            else:
+                value, _ = fm.read(plain(raw))
+                rec[ours] = value if value is not None else ("P3" if ours == "priority" else "")
+        rec["asker"] = rec.get("asker") or "unknown"
+        messages = []
+        for c in thread:
+            author = user_name(c.get("author")) or "unknown"
+            messages.append({
+                "type": "message", "ref": f"{key}/comment/{c.get('id')}", "source": self.name,
+                "remote_id": str(c.get("id")), "parent_type": "help_request", "parent_ref": key, "author": author,
+                "body": self._text(c.get("body")), "kind": "note" if c.get("visibility") else "reply",
+                "created_at": jira_ts(c.get("created"))})
+        replies = [m for m in messages if m["kind"] == "reply" and m["author"] != rec["asker"]]
+        cat = ((f.get("status") or {}).get("statusCategory") or {}).get("key")
+        owner = rec.get("owner")
+        if cat == "done":
+            status = "resolved"
+        elif owner and any(m["author"] == owner for m in replies):
+            status = "answered"
+        elif owner:
+            status = "claimed"
+        else:
+            status = "answered" if replies else "new"
+        rec["status"] = status
+        rec["first_response_at"] = replies[0]["created_at"] if replies else None
+        rec["resolved_at"] = jira_ts(f.get("resolutiondate")) if status == "resolved" else None
+        digest = _h([rec, [(m["ref"], m["body"], m["kind"]) for m in messages]])
+        rec["remote_version"] = _version(f.get("updated"), digest, f)
+        return valid_records([rec, *messages])
 
     def _bug_record(self, issue: dict[str, Any], maps: dict[str, tuple[FieldMap, str]],
                     links: list[str]) -> list[dict[str, Any]]:
@@ -244,7 +290,11 @@ class JiraConnector:
         return sorted({case for link in self.client.remote_links(key)
                        if (case := _case_of_global_id(str(link.get("globalId") or "")))})
 
-    def _records(self, issues: list[dict[str, Any]], maps: dict[str, tuple[FieldMap, str]]) -> list[dict[str, Any]]:
+    def _records(self, kind: str, issues: list[dict[str, Any]],
+                 maps: dict[str, tuple[FieldMap, str]]) -> list[dict[str, Any]]:
+        if kind == "help_request":
+            threads = list(self._pool.map(lambda it: self.client.comments(it["key"], max_results=1000), issues))
+            return [r for issue, thread in zip(issues, threads) for r in self._help_record(issue, maps, thread)]
         # Cloud: Atlassian's spec gives GET .../remotelink one RemoteIssueLink (the form asked by
         # globalId), while the listing a pull needs is an array there; not read on Cloud until
         # checked against a live site (a link made by this replica is held locally all the same)
@@ -258,13 +308,16 @@ class JiraConnector:
         return out
 
     def _fetch_fields(self, maps: dict[str, tuple[FieldMap, str]]) -> list[str]:
-        return sorted({fid for _, fid in maps.values()} | {"updated", "created", "status", "summary", *_GUARDED})
+        return sorted({fid for _, fid in maps.values()}
+                      | {"updated", "created", "status", "summary", "resolutiondate", *_GUARDED})
 
     # ------------------------------------------------------------------------------ pull
 
     def pull(self, cursors: dict[str, str | None]) -> Iterator[Batch]:
         try:
-            yield from self._pull_bugs(cursors)
+            for kind in SUPPORTED_KINDS:  # bugs first: help requests may name cases that link them
+                if kind in self.mapping:
+                    yield from self._pull_kind(kind, cursors)
         except JiraError as exc:
             raise self._source_error(exc) from None
 
@@ -292,14 +345,14 @@ class JiraConnector:
         while pending:
             yield pending.popleft().result().get("issues") or []
 
-    def _pull_bugs(self, cursors: dict[str, str | None]) -> Iterator[Batch]:
-        stream = "jql:bug"
+    def _pull_kind(self, kind: str, cursors: dict[str, str | None]) -> Iterator[Batch]:
+        stream = f"jql:{kind}"
         state = json.loads(cursors.get(stream) or "{}")
         since: str | None = state.get("since")
-        km = self.mapping["bug"]
-        maps = self._bug_maps()
+        km = self.mapping[kind]
+        maps = self._maps(kind)
         fields = self._fetch_fields(maps)
-        base = self._jql("bug")
+        base = self._jql(kind)
         if since:
             overlap = float(km.options.get("overlap_minutes", 5))
             start = datetime.strptime(since, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc) - timedelta(minutes=overlap)
@@ -316,7 +369,7 @@ class JiraConnector:
             stamps = [jira_ts((it.get("fields") or {}).get("updated")) for it in issues]
             newest = max([s for s in stamps if s] + ([newest] if newest else []), default=newest)
             state["since"] = newest
-            yield Batch(stream, self._records(issues, maps), json.dumps(state, sort_keys=True))
+            yield Batch(stream, self._records(kind, issues, maps), json.dumps(state, sort_keys=True))
         now = self.clock.now().astimezone(timezone.utc)
         every = float(km.options.get("reconcile_minutes", 60))
         last = state.get("reconciled")
@@ -329,7 +382,7 @@ class JiraConnector:
             return
         state["reconciled"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
         state.setdefault("since", newest)
-        yield Batch(stream, [], json.dumps(state, sort_keys=True), kind="bug", present=present)
+        yield Batch(stream, [], json.dumps(state, sort_keys=True), kind=kind, present=present)
 
     # ------------------------------------------------------------------------------ push
 
@@ -352,10 +405,10 @@ class JiraConnector:
         except JiraError as exc:
             raise self._source_error(exc) from None
 
-    def _fresh(self, key: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        maps = self._bug_maps()
+    def _fresh(self, key: str, kind: str = "bug") -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        maps = self._maps(kind)
         issue = self.client.issue(key, fields=",".join(self._fetch_fields(maps)))
-        return issue, self._records([issue], maps)
+        return issue, self._records(kind, [issue], maps)
 
     def _who_changed(self, key: str, field: str) -> str:
         """Who last changed ``field`` of an issue, from its changelog; "someone" when it says not."""
@@ -414,23 +467,13 @@ class JiraConnector:
         return self._set_field(op, resend, fid, day, day)
 
     def _push_comment(self, op: dict[str, Any], resend: bool) -> PushResult:
-        key = op["record_ref"]
-        text = op["payload"].get("body") or ""
-        found = self._find_comment(key, text) if resend else None
-        if found is None:
-            self.client.add_comment(key, text_to_adf(text) if self.cloud else text)
-        _, records = self._fresh(key)
-        return PushResult("done", records=records, already_applied=found is not None)
+        return self._post_comment(op, resend, None)
 
     def _find_comment(self, key: str, text: str) -> str | None:
         """Our comment with this text among the issue's recent ones (a resend after a crash)."""
-        me = self.me
-        mine = {me.get("name"), me.get("accountId"), me.get("key")} - {None}
         for c in reversed(self.client.comments(key)):
-            author = c.get("author") or {}
-            if {author.get("name"), author.get("accountId"), author.get("key")} & mine:
-                if self._text(c.get("body")).strip() == text.strip():
-                    return str(c.get("id"))
+            if self._is_me(c.get("author")) and self._text(c.get("body")).strip() == text.strip():
+                return str(c.get("id"))
         return None
 
     def _case_url(self, source: str, ref: str) -> str:
@@ -482,6 +525,89 @@ class JiraConnector:
         return PushResult("done", records=records, renames=[("bug", op["record_ref"], key, issue_id)],
                           already_applied=resend and key is not None)
 
+    # ------------------------------------------------------------------------------ help requests
+
+    def _me_as_assignee(self) -> dict[str, Any]:
+        me = self.me
+        return {"accountId": me.get("accountId")} if self.cloud else {"name": me.get("name")}
+
+    def _is_me(self, user: Any) -> bool:
+        if not isinstance(user, dict):
+            return False
+        me = self.me
+        return bool({user.get("name"), user.get("accountId")} - {None} & {me.get("name"), me.get("accountId")} - {None})
+
+    def _push_claim(self, op: dict[str, Any], resend: bool) -> PushResult:
+        key = op["record_ref"]
+        issue, records = self._fresh(key, "help_request")
+        assignee = (issue.get("fields") or {}).get("assignee")
+        if self._is_me(assignee):
+            return PushResult("done", records=records, already_applied=resend)
+        if assignee:
+            return PushResult("conflict", f"{user_name(assignee)} claimed {key} first", records=records)
+        self.client.update_issue(key, {"assignee": self._me_as_assignee()})
+        _, records = self._fresh(key, "help_request")
+        return PushResult("done", records=records)
+
+    def _push_unclaim(self, op: dict[str, Any], resend: bool) -> PushResult:
+        key = op["record_ref"]
+        issue, records = self._fresh(key, "help_request")
+        assignee = (issue.get("fields") or {}).get("assignee")
+        if assignee and not self._is_me(assignee):
+            return PushResult("conflict", f"{user_name(assignee)} owns {key} now; your unclaim was not applied",
+                              records=records)
+        if assignee:
+            self.client.update_issue(key, {"assignee": None})
+            _, records = self._fresh(key, "help_request")
+        return PushResult("done", records=records)
+
+    def _post_comment(self, op: dict[str, Any], resend: bool, visibility: dict[str, str] | None) -> PushResult:
+        key = op["record_ref"]
+        text = op["payload"].get("body") or ""
+        found = self._find_comment(key, text) if resend else None
+        if found is None:
+            made = self.client.add_comment(key, text_to_adf(text) if self.cloud else text, visibility)
+            found_id, already = str(made.get("id")), False
+        else:
+            found_id, already = found, True
+        refs = {}
+        if op["payload"].get("message_id"):
+            refs[int(op["payload"]["message_id"])] = (f"{key}/comment/{found_id}", found_id)
+        kind = op.get("record_type") or "help_request"
+        _, records = self._fresh(key, kind if kind in self.mapping else "bug")
+        return PushResult("done", records=records, message_refs=refs, already_applied=already)
+
+    def _push_respond(self, op: dict[str, Any], resend: bool) -> PushResult:
+        return self._post_comment(op, resend, None)
+
+    def _push_note(self, op: dict[str, Any], resend: bool) -> PushResult:
+        km = self.mapping.get(op.get("record_type") or "help_request")
+        visibility = km.options.get("note_visibility") if km else None
+        if not isinstance(visibility, dict) or not visibility.get("type") or not visibility.get("value"):
+            raise NotMapped(f"note visibility is not mapped for source {self.name} "
+                            "(mapping.help_request.options.note_visibility = { type = \"role\", value = \"…\" })")
+        return self._post_comment(op, resend, {"type": str(visibility["type"]), "value": str(visibility["value"])})
+
+    def _push_resolve(self, op: dict[str, Any], resend: bool) -> PushResult:
+        key = op["record_ref"]
+        name = self.mapping["help_request"].transitions.get("resolved")
+        if not name:
+            raise NotMapped(f"resolve is not mapped for source {self.name} (mapping.help_request.transitions.resolved)")
+        issue, records = self._fresh(key, "help_request")
+        status = (issue.get("fields") or {}).get("status") or {}
+        if (status.get("statusCategory") or {}).get("key") == "done":
+            return PushResult("done", records=records, already_applied=resend)
+        options = self.client.transitions(key)
+        chosen = next((t for t in options if str(t.get("name", "")).casefold() == name.casefold()
+                       or str((t.get("to") or {}).get("name", "")).casefold() == name.casefold()), None)
+        if chosen is None:
+            shown = ", ".join(str(t.get("name")) for t in options) or "none"
+            return PushResult("error", f"{key} has no transition {name!r} from {status.get('name') or 'its status'} "
+                                       f"(it has: {shown})", records=records)
+        self.client.transition(key, str(chosen["id"]))
+        _, records = self._fresh(key, "help_request")
+        return PushResult("done", records=records)
+
     # ------------------------------------------------------------------------------ check
 
     def check(self) -> CheckReport:
@@ -496,38 +622,46 @@ class JiraConnector:
         return report
 
     def _check(self, report: CheckReport) -> None:
-        client = self.client
-        info = client.server_info()
-        kind = "Cloud" if self.cloud else "Data Center"
-        report.add("ok", f"Jira {kind} {info.get('version') or ''} at {self.url}".replace("  ", " "))
+        info = self.client.server_info()
+        deployment = "Cloud" if self.cloud else "Data Center"
+        report.add("ok", f"Jira {deployment} {info.get('version') or ''} at {self.url}".replace("  ", " "))
         report.add("ok", f"signed in as {user_name(self.me)}")
-        km = self.mapping["bug"]
-        jql = self._jql("bug")
+        for kind in SUPPORTED_KINDS:
+            if kind in self.mapping:
+                self._check_kind(report, kind)
+
+    def _check_kind(self, report: CheckReport, kind: str) -> None:
+        km = self.mapping[kind]
+        jql = self._jql(kind)
         try:
-            count = client.count(jql)
+            count = self.client.count(jql)
         except JiraRefused as exc:
-            report.add("problem", f"bug: JQL {jql!r} is refused: {exc.message}")
+            report.add("problem", f"{kind}: JQL {jql!r} is refused: {exc.message}")
             return
-        report.add("ok" if count else "warn", f"bug: {jql} matches {count if count is not None else 'over 10000'} issue(s)")
+        report.add("ok" if count else "warn", f"{kind}: {jql} matches {count if count is not None else 'over 10000'} issue(s)")
         maps: dict[str, tuple[FieldMap, str]] = {}
-        for ours, fm in field_maps(km).items():
+        problems = False
+        for ours, fm in field_maps(km, kind).items():
             fid = self.fields.resolve(fm.source)
             if fid is None:
                 close = self.fields.close_names(fm.source)
                 hint = f" (close: {', '.join(close)})" if close else ""
-                report.add("problem", f"bug.{ours}: field {fm.source!r} not found in Jira{hint}")
+                report.add("problem", f"{kind}.{ours}: field {fm.source!r} not found in Jira{hint}")
+                problems = True
                 continue
             maps[ours] = (fm, fid)
             shown = fm.source if fid == fm.source else f"{fm.source} ({fid})"
-            report.add("ok", f"bug.{ours} ← {shown}" + (" (default)" if ours not in km.fields else ""))
-        for ours, default in (("severity", "S3"), ("priority_override", "set by impact")):
+            report.add("ok", f"{kind}.{ours} ← {shown}" + (" (default)" if ours not in km.fields else ""))
+        defaults = ((("severity", "S3"), ("priority_override", "set by impact")) if kind == "bug"
+                    else (("priority", "P3"),))
+        for ours, default in defaults:
             if ours not in km.fields:
-                report.add("info", f"bug.{ours}: not mapped; default {default}")
-        if not report.ok:
+                report.add("info", f"{kind}.{ours}: not mapped; default {default}")
+        if problems:
             return
         unknown: dict[str, dict[str, int]] = {}
         fields = sorted({fid for _, fid in maps.values()})
-        for n, issue in enumerate(client.search(jql, fields, page_size=PAGE)):
+        for n, issue in enumerate(self.client.search(jql, fields, page_size=PAGE)):
             if n >= 500:
                 break
             f = issue.get("fields") or {}
@@ -544,7 +678,15 @@ class JiraConnector:
         for ours, values in unknown.items():
             listed = ", ".join(f"{v} ({n})" for v, n in sorted(values.items(), key=lambda kv: -kv[1]))
             level = "info" if ours == "status" else "warn"
-            report.add(level, f"bug.{ours}: values with no map entry: {listed}")
+            report.add(level, f"{kind}.{ours}: values with no map entry: {listed}")
+        if kind == "help_request":
+            visibility = km.options.get("note_visibility")
+            report.add("info", "writes: claim → assignee; respond → comment; note → "
+                               + (f"comment visible to {visibility.get('type')} {visibility.get('value')}"
+                                  if isinstance(visibility, dict) else "not mapped (options.note_visibility); refused")
+                               + "; resolve → " + (f"transition {km.transitions['resolved']!r}"
+                                                   if km.transitions.get("resolved") else "not mapped; refused"))
+            return
         for ours, word in (("priority_override", "priority override"), ("target_at", "resolution target")):
             pair = maps.get(ours)
             if pair and pair[0].write:

@@ -37,11 +37,19 @@ from typing import Any
 
 from backline_tui.sync.mapping import FieldMap, KindMap
 
-__all__ = ["BUG_DEFAULTS", "STATUS_BY_CATEGORY", "FieldIndex", "jira_ts", "plain", "user_name"]
+__all__ = ["BUG_DEFAULTS", "HELP_DEFAULTS", "STATUS_BY_CATEGORY", "FieldIndex", "jira_ts", "plain", "user_name"]
 
 BUG_DEFAULTS: dict[str, str] = {
     "title": "summary", "body": "description", "product": "project", "component": "components",
     "fix_version": "fixVersions", "eng_owner": "assignee", "target_at": "duedate", "status": "status",
+}
+#: help requests from a Jira project (``[sources.mapping.help_request]``): claim → assignee,
+#: respond → a comment, note → a comment restricted by ``options.note_visibility``
+#: (``{ type = "role", value = "Developers" }`` or a group), resolve → the transition named by
+#: ``transitions.resolved``; priority only when mapped (default P3)
+HELP_DEFAULTS: dict[str, str] = {
+    "subject": "summary", "body": "description", "asker": "reporter", "owner": "assignee", "product": "project",
+    "component": "components",
 }
 SYSTEM_FIELDS = frozenset({
     "summary", "description", "priority", "project", "status", "assignee", "reporter", "duedate", "components",
@@ -124,8 +132,9 @@ class FieldIndex:
         return difflib.get_close_matches(name, names, n=3, cutoff=0.6)
 
 
-def field_maps(kind_map: KindMap) -> dict[str, FieldMap]:
-    """Each of our bug fields that has a source: the mapping's, else the default ``from``."""
-    out = {ours: FieldMap.model_validate({"from": upstream}) for ours, upstream in BUG_DEFAULTS.items()}
+def field_maps(kind_map: KindMap, kind: str = "bug") -> dict[str, FieldMap]:
+    """Each of our fields of ``kind`` that has a source: the mapping's, else the default ``from``."""
+    defaults = HELP_DEFAULTS if kind == "help_request" else BUG_DEFAULTS
+    out = {ours: FieldMap.model_validate({"from": upstream}) for ours, upstream in defaults.items()}
     out.update(kind_map.fields)
     return out
