@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from backline_tui.clock import Clock
-from backline_tui.config import Config
+from backline_tui.config import Config, SourceConfig
 from backline_tui.sync.jira.adf import adf_to_text, text_to_adf
 from backline_tui.workbench import Workbench
 from tests.conftest import NOW
@@ -167,3 +167,18 @@ def test_adf_round_trip_keeps_paragraphs_lists_mentions_and_links():
     assert text_to_adf("a\nb\n\nc")["content"] == [
         {"type": "paragraph", "content": [{"type": "text", "text": "a"}, {"type": "hardBreak"}, {"type": "text", "text": "b"}]},
         {"type": "paragraph", "content": [{"type": "text", "text": "c"}]}]
+
+
+def test_a_refused_api_token_is_said_in_one_line(cloud, tmp_path, monkeypatch):
+    monkeypatch.setenv("BACKLINE_TEST_JIRA_BAD_TOKEN", "not-the-token")
+    config = Config(me="alice", sources=[SourceConfig(
+        name="eng", kind="jira", url=cloud.url, deployment="cloud", email="alice@example.com",
+        token_env="BACKLINE_TEST_JIRA_BAD_TOKEN", mapping=bug_mapping())])
+    wb = open_wb(tmp_path, config)
+    try:
+        result = wb.sync()
+        assert result.errors == [f"eng: Jira at {cloud.url} did not accept the credentials of source eng "
+                                 "(check the token, and the email for Cloud)"]
+        assert "not-the-token" not in result.errors[0]
+    finally:
+        wb.close()

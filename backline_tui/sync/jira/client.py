@@ -128,12 +128,10 @@ class JiraClient:
 
     def __init__(self, url: str, *, api: str, token: str | None = None, email: str | None = None,
                  user: str | None = None, password: str | None = None, timeout: float = 20.0,
-                 concurrency: int = 4, patience: Patience | None = None,
-                 on_request: Callable[[str, str, dict[str, Any], Any, httpx.Response], None] | None = None) -> None:
+                 concurrency: int = 4, patience: Patience | None = None) -> None:
         self.url = url.rstrip("/")
         self.api = api
         self.patience = patience or Patience()
-        self._on_request = on_request
         auth: httpx.Auth | None = None
         headers = {"Accept": "application/json", "User-Agent": "backline"}
         if email and token:
@@ -145,7 +143,6 @@ class JiraClient:
         self._http = httpx.Client(base_url=self.url, headers=headers, auth=auth, timeout=timeout,
                                   limits=httpx.Limits(max_connections=max(1, concurrency),
                                                       max_keepalive_connections=max(1, concurrency)))
-        self.requests = 0
 
     def close(self) -> None:
         self._http.close()
@@ -162,7 +159,6 @@ class JiraClient:
         last: JiraError | None = None
         for attempt in range(self.patience.attempts):
             try:
-                self.requests += 1
                 resp = self._http.request(method, path, params=params, json=json)
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 what = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection broke"
@@ -173,8 +169,6 @@ class JiraClient:
                 if not self.patience.wait(self.patience.delay(attempt, None)):
                     break
                 continue
-            if self._on_request is not None:
-                self._on_request(method, path, params or {}, json, resp)
             status = resp.status_code
             if status in (429, 503):
                 last = JiraUnavailable(

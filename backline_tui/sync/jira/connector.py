@@ -83,7 +83,7 @@ def _version_part(version: str | None, field: str) -> str | None:
 
 class JiraConnector:
     def __init__(self, src: SourceConfig, config: Config, *, patience: Patience | None = None,
-                 clock: Clock | None = None, on_request=None) -> None:
+                 clock: Clock | None = None) -> None:
         if not src.url:
             raise SourceError(f"source {src.name} (jira) needs a url")
         self.name = src.name
@@ -102,7 +102,6 @@ class JiraConnector:
             raise SourceError(f"source {src.name} (jira): mapping {', '.join(other)} is not supported yet "
                               "(bug and help_request are)")
         self._patience = patience
-        self._on_request = on_request
         self._client: JiraClient | None = None
         self._fields: FieldIndex | None = None
         self._me: dict[str, Any] | None = None
@@ -121,7 +120,7 @@ class JiraConnector:
         secret = token or password
         deployment = self.src.deployment
         common = {"timeout": self.src.timeout, "concurrency": self.src.concurrency,
-                  "patience": self._patience, "on_request": self._on_request}
+                  "patience": self._patience}
         if deployment is None:
             probe = JiraClient(self.url, api="2", **common)
             try:
@@ -176,9 +175,6 @@ class JiraConnector:
         if self._me is None:
             self._me = self.client.myself()
         return self._me
-
-    def _my_name(self) -> str | None:
-        return user_name(self.me)
 
     def _tz(self) -> ZoneInfo | timezone:
         try:
