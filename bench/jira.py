@@ -72,7 +72,7 @@ def run(log=print, runs: int = 3) -> list[Result]:
                 token_env="BACKLINE_BENCH_JIRA_TOKEN", mapping=mapping)])
 
         probe = JiraConnector(config(True).sources[0], config(True))
-        fields = probe._fetch_fields(probe._bug_maps())
+        fields = probe._fetch_fields(probe._maps("bug"))
         probe.close()
         raw_rates, counts = [], []
         ours: dict[bool, list[float]] = {True: [], False: []}
