@@ -114,8 +114,13 @@ def from_adf(doc: Any) -> str:
 
 
 class JiraCloud:
-    def __init__(self, upstream: str, email: str = "alice@example.com", token: str = "test-token") -> None:
+    def __init__(self, upstream: str, email: str = "alice@example.com", token: str = "test-token",
+                 time_zone: str = "UTC") -> None:
         self.upstream = upstream.rstrip("/")
+        #: the account's time zone (/myself), in which Jira reads the dates in a JQL
+        self.time_zone = time_zone
+        #: every JQL searched, in order
+        self.searches: list[str] = []
         #: Cloud takes email + API token as HTTP Basic (the spec's basicAuth)
         self.auth = "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode()
         self.violations: list[str] = []
@@ -289,10 +294,11 @@ class JiraCloud:
                 out[k] = rfc3339(out.get(k))
             return 200, out
         if method == "GET" and path == "/rest/api/3/myself":
-            return 200, self.user(self._up("GET", "myself"))
+            return 200, {**self.user(self._up("GET", "myself")), "timeZone": self.time_zone}
         if method == "GET" and path == "/rest/api/3/field":
             return 200, self._up("GET", "field")
         if method == "POST" and path == "/rest/api/3/search/jql":
+            self.searches.append(body.get("jql") or "")
             start = int(base64.urlsafe_b64decode(body["nextPageToken"]).decode()) if body.get("nextPageToken") else 0
             size = min(int(body.get("maxResults") or 50), PAGE_CAP)
             page = self._up("GET", "search", params={"jql": body.get("jql") or "", "startAt": start, "maxResults": size,

@@ -182,3 +182,24 @@ def test_a_refused_api_token_is_said_in_one_line(cloud, tmp_path, monkeypatch):
         assert "not-the-token" not in result.errors[0]
     finally:
         wb.close()
+
+
+def test_the_incremental_jql_is_written_in_the_accounts_time_zone(jira_factory, tmp_path):
+    from datetime import datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    jira = jira_factory()
+    front = JiraCloud(jira.url, time_zone="Asia/Seoul")
+    wb = open_wb(tmp_path, cloud_config(front.url))
+    try:
+        assert wb.sync().errors == []
+        newest = max(r["updated_at"] for r in held(wb).values())
+        front.searches.clear()
+        assert wb.sync().errors == []
+        since = datetime.strptime(newest, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc) - timedelta(minutes=5)
+        local = since.astimezone(ZoneInfo("Asia/Seoul")).strftime("%Y-%m-%d %H:%M")
+        assert front.searches[0] == f'({BUG_JQL}) AND updated >= "{local}" ORDER BY updated ASC, key ASC'
+    finally:
+        wb.close()
+        front.stop()
+    assert front.violations == []
