@@ -72,6 +72,7 @@ def test_help_requests_from_a_jql_claim_answer_note_and_resolve_reach_jira_once(
         assert held[k1]["owner"] == "admin" and held[k1]["status"] == "answered"
         assert held[k3]["owner"] == "u03"
         assert k2 not in held  # done: it left the JQL (statusCategory != Done), so it left the queue
+        assert wb.replica.scalar("SELECT COUNT(*) FROM messages WHERE ref LIKE ?", (f"{k2}/comment/%",)) == 0
         # the posted messages are known by their Jira ids: the next sync doubles none
         assert wb.sync().errors == []
         kinds = [(m["kind"], m["body"]) for m in wb.help_request(k1)["messages"]]

@@ -415,8 +415,16 @@ def forget_missing(conn: sqlite3.Connection, kind: str, source: str, present: It
     here = set(present)
     gone = [r["ref"] for r in conn.execute(f"SELECT ref FROM {table} WHERE source = ?", (source,))
             if r["ref"] not in here and r["ref"] not in keep]
-    for ref in gone:  # links to them go with them (ON DELETE CASCADE)
-        conn.execute(f"DELETE FROM {table} WHERE ref = ?", (ref,))
+    for ref in gone:  # case↔bug and article links go with them (ON DELETE CASCADE); messages here
+        row = conn.execute(f"SELECT id FROM {table} WHERE ref = ?", (ref,)).fetchone()
+        if kind in ("help_request", "case"):
+            conn.execute("DELETE FROM messages WHERE parent_type = ? AND parent_id = ?", (kind, row["id"]))
+            articles = [a["article_id"] for a in conn.execute(
+                "SELECT article_id FROM article_links WHERE target_type = ? AND target_id = ?", (kind, row["id"]))]
+            conn.execute("DELETE FROM article_links WHERE target_type = ? AND target_id = ?", (kind, row["id"]))
+            if articles:
+                refresh_article_stats(conn, articles)
+        conn.execute(f"DELETE FROM {table} WHERE id = ?", (row["id"],))
     return gone
 
 
