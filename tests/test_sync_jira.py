@@ -345,18 +345,19 @@ def sent_once(wb: Workbench, config: Config, proxied, key: str, text: str) -> No
         assert comments(http, key).count(text) == 1
 
 
-def test_429_with_retry_after_is_waited_out(proxied, tmp_path):
+@pytest.mark.parametrize("status", [429, 503])
+def test_429_and_503_with_retry_after_are_waited_out(status, proxied, tmp_path):
     import time
 
     config = jira_config(proxied.url)
-    proxied.fail(lambda m, p: p.endswith("/search"), times=2, status=429, headers={"Retry-After": "1"})
+    proxied.fail(lambda m, p: p.endswith("/search"), times=2, status=status, headers={"Retry-After": "1"})
     replica = Replica(tmp_path / "r.db")
     try:
         started = time.monotonic()
         result = sync_through(replica, config, Patience(attempts=4, base=0.05))
         assert result.errors == [] and result.pulled > 0
         assert time.monotonic() - started >= 2.0  # both Retry-After seconds were waited
-        assert [s for _, p, s in proxied.seen if p.startswith("/rest/api/2/search")][:3] == [429, 429, 200]
+        assert [s for _, p, s in proxied.seen if p.startswith("/rest/api/2/search")][:3] == [status, status, 200]
     finally:
         replica.close()
 
