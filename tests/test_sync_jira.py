@@ -426,3 +426,16 @@ def test_requests_in_flight_never_exceed_the_configured_concurrency(concurrency,
     finally:
         replica.close()
         proxy.stop()
+
+
+def test_backoff_is_jittered_exponential_within_the_cap_and_follows_retry_after():
+    slept: list[float] = []
+    patience = Patience(base=0.5, cap=8, budget=10, sleep=slept.append)
+    for attempt in range(6):
+        samples = [patience.delay(attempt, None) for _ in range(200)]
+        assert all(0.25 <= d <= min(8, 0.5 * 2 ** attempt) for d in samples)
+        assert len(set(samples)) > 100  # jittered, not in lockstep with other clients
+    assert max(patience.delay(5, None) for _ in range(200)) > 4  # grows with the attempt
+    assert 7 <= patience.delay(0, "7") < 7.2  # Retry-After wins over the backoff
+    assert patience.wait(6) and not patience.wait(6)  # the budget is for the whole sync
+    assert slept == [6]
