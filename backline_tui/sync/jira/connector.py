@@ -1,7 +1,7 @@
 """The Jira connector: bugs from Jira Cloud (REST v3) or Data Center (REST v2).
 
-* **Which issues.** ``[sources.mapping.bug]``: a JQL (``query``) or a project key (``queue``);
-  fields as jira/mapping.py says.
+* **Which issues.** ``[sources.mapping.bug]`` (and optionally ``[sources.mapping.help_request]``):
+  a JQL (``query``) or a project key (``queue``); fields as jira/mapping.py says.
 * **Pull, incremental.** JQL's ``updated >= "yyyy-MM-dd HH:mm"`` has minute precision (in the
   searching user's time zone) and Cloud's search index lags, so each search reaches back
   ``overlap_minutes`` before the newest ``updated`` we hold. Issues we already hold at the same
@@ -318,8 +318,10 @@ class JiraConnector:
             raise self._source_error(exc) from None
 
     def _pages(self, jql: str, fields: list[str]) -> Iterator[list[dict[str, Any]]]:
-        """Pages of issues in the JQL's order; Data Center pages after the first are fetched
-        ``concurrency`` at a time (their offsets are known once the total is)."""
+        """Pages of issues in the JQL's order. Data Center pages after the first are asked for
+        ahead (their offsets are known once the total is), while the engine writes the last one;
+        the client keeps at most ``concurrency`` requests in flight. Cloud pages follow
+        ``nextPageToken`` one after the other."""
         if self.cloud:
             token = None
             while True:
