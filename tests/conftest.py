@@ -17,7 +17,7 @@ from backline_tui.workbench import Workbench
 NOW = parse_ts("2026-11-23T09:00:00Z")
 
 # the real Request Tracker for the sync tests (session fixture `rt_server`)
-pytest_plugins = ["tests.rt_server"]
+pytest_plugins = ["tests.rt_server", "tests.jira_server"]
 
 
 @pytest.fixture

@@ -77,6 +77,13 @@ def ops_to_push(conn: sqlite3.Connection, sources: Iterable[str]) -> list[dict[s
     return [_decode(r) for r in rows]
 
 
+def link_ops_to_push(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Case↔bug link ops still to reach upstream, of every source, oldest first."""
+    rows = conn.execute(
+        "SELECT * FROM outbox WHERE state IN ('pending','sending','error') AND op = 'link' ORDER BY id").fetchall()
+    return [_decode(r) for r in rows]
+
+
 def get_op(conn: sqlite3.Connection, op_id: int) -> dict[str, Any] | None:
     row = conn.execute("SELECT * FROM outbox WHERE id = ?", (op_id,)).fetchone()
     return None if row is None else _decode(row)
@@ -104,7 +111,8 @@ def rebase(conn: sqlite3.Connection, source: str, ref: str, version: str | None)
 
 
 def rename_ref(conn: sqlite3.Connection, old_ref: str, new_ref: str) -> None:
-    """A local ref (DRAFT-3) became the upstream's (KB#12): ops not yet sent follow it."""
+    """A local ref (DRAFT-3, NEW-BUG-4) became the upstream's (KB#12, SUST-9): ops not yet sent
+    follow it, and so do ops that name it (a case linked to the new bug)."""
     conn.execute("UPDATE outbox SET record_ref = ? WHERE record_ref = ?", (new_ref, old_ref))
     rows = conn.execute(
         "SELECT id, payload FROM outbox WHERE payload LIKE ? AND state IN ('pending','sending','error')",
@@ -112,8 +120,10 @@ def rename_ref(conn: sqlite3.Connection, old_ref: str, new_ref: str) -> None:
     ).fetchall()
     for r in rows:
         payload = json.loads(r["payload"])
-        if payload.get("article_ref") == old_ref:
-            payload["article_ref"] = new_ref
+        moved = [key for key in ("article_ref", "bug_ref") if payload.get(key) == old_ref]
+        for key in moved:
+            payload[key] = new_ref
+        if moved:
             conn.execute("UPDATE outbox SET payload = ? WHERE id = ?", (json.dumps(payload, ensure_ascii=False), r["id"]))
 
 

@@ -302,6 +302,27 @@ def write_records(
     return counts
 
 
+def forget_missing(conn: sqlite3.Connection, kind: str, source: str, present: Iterable[str],
+                   keep: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """Drop this source's records of ``kind`` whose refs are not in ``present`` (they left the
+    upstream's query), except those in ``keep``; the refs dropped."""
+    table = TABLE_OF[kind]
+    here = set(present)
+    gone = [r["ref"] for r in conn.execute(f"SELECT ref FROM {table} WHERE source = ?", (source,))
+            if r["ref"] not in here and r["ref"] not in keep]
+    for ref in gone:  # case↔bug and article links go with them (ON DELETE CASCADE); messages here
+        row = conn.execute(f"SELECT id FROM {table} WHERE ref = ?", (ref,)).fetchone()
+        if kind in ("help_request", "case"):
+            conn.execute("DELETE FROM messages WHERE parent_type = ? AND parent_id = ?", (kind, row["id"]))
+            articles = [a["article_id"] for a in conn.execute(
+                "SELECT article_id FROM article_links WHERE target_type = ? AND target_id = ?", (kind, row["id"]))]
+            conn.execute("DELETE FROM article_links WHERE target_type = ? AND target_id = ?", (kind, row["id"]))
+            if articles:
+                refresh_article_stats(conn, articles)
+        conn.execute(f"DELETE FROM {table} WHERE id = ?", (row["id"],))
+    return gone
+
+
 def set_remote_version(conn: sqlite3.Connection, kind: str, ref: str, version: str | None, synced_at: str) -> None:
     conn.execute(f"UPDATE {TABLE_OF[kind]} SET remote_version = ?, synced_at = ? WHERE ref = ?", (version, synced_at, ref))
 
@@ -319,6 +340,9 @@ def rename_record(conn: sqlite3.Connection, kind: str, old_ref: str, new_ref: st
             conn.execute("UPDATE help_requests SET article_id = ? WHERE article_id = ?", (new_id, old_id))
             conn.execute(f"DELETE FROM {table} WHERE id = ?", (old_id,))
             refresh_article_stats(conn, [new_id])
+        elif old_id is not None and kind == "bug":
+            conn.execute("UPDATE OR IGNORE case_bugs SET bug_id = ? WHERE bug_id = ?", (new_id, old_id))
+            conn.execute(f"DELETE FROM {table} WHERE id = ?", (old_id,))
         return
     conn.execute(
         f"UPDATE {table} SET ref = ?, remote_id = ?, remote_version = ?, synced_at = ? WHERE ref = ?",

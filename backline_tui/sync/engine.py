@@ -66,6 +66,10 @@ def connector_for(src: SourceConfig, config: Config) -> Connector:
         from backline_tui.sync.rt import RTConnector
 
         return RTConnector(src, config)
+    if src.kind == "jira":
+        from backline_tui.sync.jira import JiraConnector
+
+        return JiraConnector(src, config)
     raise ConfigError(f"source {src.name}: unknown kind {src.kind!r}")
 
 
@@ -116,7 +120,9 @@ def _sync_all(
         names = [n for n in LOCAL_SOURCES if n in pending and n not in configured] + list(configured)
         orphans = [n for n in pending if n not in configured and n not in LOCAL_SOURCES]
         for n in orphans:
-            count = sum(1 for _ in ob.ops_to_push(replica.conn, [n]))
+            count = sum(1 for op in ob.ops_to_push(replica.conn, [n]) if _pushed_by(op, config) not in configured)
+            if not count:
+                continue
             result.errors.append(f"{count} queued change(s) for source {n!r} cannot be sent: it is not in the config")
     for name in names:
         given = (connectors or {}).get(name)
@@ -161,9 +167,23 @@ def _sync_source(replica: Replica, config: Config, name: str, connector: Connect
             ob.log_finish(conn, log_id, now(), pulled, pushed, conflicts, error)
 
 
+def _pushed_by(op: dict[str, Any], config: Config) -> str:
+    """The source whose connector pushes an op: its record's, except a case↔bug link whose bug
+    lives in a Jira source, which Jira holds (a remote link on the bug)."""
+    if op["op"] == "link":
+        bug_source = (op.get("payload") or {}).get("bug_source")
+        if bug_source and bug_source != op["source"] and any(
+                s.name == bug_source and s.kind == "jira" for s in config.sources):
+            return bug_source
+    return op["source"]
+
+
 def _push(replica: Replica, config: Config, name: str, connector: Connector, now: Callable[[], str],
           progress: Progress | None, result: SyncResult) -> tuple[int, int]:
-    ops = ob.ops_to_push(replica.conn, [name])
+    ops = [op for op in ob.ops_to_push(replica.conn, [name]) if _pushed_by(op, config) == name]
+    if any(s.name == name and s.kind == "jira" for s in config.sources):
+        routed = [op for op in ob.link_ops_to_push(replica.conn) if op["source"] != name and _pushed_by(op, config) == name]
+        ops = sorted(ops + routed, key=lambda op: op["id"])
     pushed = conflicts = 0
     conflicted: dict[str, str] = {}
     waiting: set[str] = set()
@@ -248,6 +268,8 @@ def _pull(replica: Replica, config: Config, name: str, connector: Connector, now
                 if r.get("type") in _RECORD_TYPES:
                     r["synced_at"] = stamp
             rec.write_records(conn, config, records, strict=False, keep_local=keep)
+            if batch.present is not None and batch.kind in _RECORD_TYPES:
+                rec.forget_missing(conn, batch.kind, name, batch.present, keep)
             ob.set_cursor(conn, name, batch.stream, batch.cursor, stamp)
         pulled += sum(1 for r in records if r.get("type") in _RECORD_TYPES)
         if progress:
