@@ -127,12 +127,12 @@ def test_document_rate_counts_linked_answers(kw):
 
 def test_a_drafts_source_link_stays_no_reuse_through_export_and_import(kw, tmp_path, config, clock):
     from backline_tui.domain.models import RECORD_ADAPTER
-    from backline_tui.storage import records
+    from backline_tui.storage import export, records
     from backline_tui.workbench import Workbench
 
     draft = kw.document("HELP-2")["ref"]
     kw.link_article("help_request", "HELP-1", draft)
-    rows = [RECORD_ADAPTER.validate_python(r).model_dump() for r in records.export_rows(kw.replica.conn)]
+    rows = [RECORD_ADAPTER.validate_python(r).model_dump() for r in export.export_rows(kw.replica.conn)]
     links = {(r["from_ref"], r["to_ref"]): r["reuse"] for r in rows if r["type"] == "link" and r["from_ref"] == draft}
     assert links == {(draft, "HELP-2"): False, (draft, "HELP-1"): True}
     other = Workbench.open(tmp_path / "other.db", config, clock)

@@ -64,5 +64,6 @@ class EscalateScreen(ComposeScreen):
 
 def heading_for(ref: str, draft: dict) -> str:
     where = f" (case {draft['case_ref']})" if draft.get("case_ref") and draft["case_ref"] != ref else ""
-    return f"Escalate {ref}{where} to sustaining engineering: a new bug, linked to the case"
+    linked = ", linked to the case" if draft.get("case_ref") else ""
+    return f"Escalate {ref}{where} to sustaining engineering: a new bug in {draft['source']}{linked}"
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from backline_tui.storage.chunks import chunked
+
 OPEN = ("open", "pending", "on_hold")
 SIBLINGS_READ = 200  # the customer's most recently active cases looked at
 
@@ -23,9 +25,7 @@ def customer_story(conn: sqlite3.Connection, case_id: int, customer: str, recent
         (customer, case_id, SIBLINGS_READ)).fetchall()
     shown = [r for r in rows if r["status"] in OPEN or r["last_activity_at"] >= recent_since]
     shown = sorted(shown, key=lambda r: r["status"] not in OPEN)[:limit]  # stable: newest first within
-    open_cases = conn.execute(
-        "SELECT COUNT(*) AS n FROM cases WHERE customer = ? AND status IN ('open','pending','on_hold')",
-        (customer,)).fetchone()["n"]
+    open_cases = open_cases_of_customer(conn, customer)
     sibling_ids = [r["id"] for r in shown]
     help_requests: list[dict] = []
     if sibling_ids:
@@ -43,14 +43,19 @@ def customer_story(conn: sqlite3.Connection, case_id: int, customer: str, recent
     return {"cases": shown, "open_cases": open_cases, "help_requests": help_requests, "bugs": bugs}
 
 
+def open_cases_of_customer(conn: sqlite3.Connection, customer: str) -> int:
+    return conn.execute("SELECT COUNT(*) AS n FROM cases WHERE customer = ? AND status IN ('open','pending','on_hold')",
+                        (customer,)).fetchone()["n"]
+
+
 def offered_cases(conn: sqlite3.Connection, case_ids: list[int]) -> dict[int, str]:
     """Cases among `case_ids` on which someone offered help: case id -> who offered last."""
-    if not case_ids:
-        return {}
-    marks = ",".join("?" * len(case_ids))
-    return {r["parent_id"]: r["author"] for r in conn.execute(
-        f"SELECT parent_id, author FROM messages WHERE parent_type = 'case' AND kind = 'offer' "
-        f"AND parent_id IN ({marks}) ORDER BY created_at", case_ids)}
+    out: dict[int, str] = {}
+    for chunk, marks in chunked(case_ids):
+        out.update((r["parent_id"], r["author"]) for r in conn.execute(
+            f"SELECT parent_id, author FROM messages WHERE parent_type = 'case' AND kind = 'offer' "
+            f"AND parent_id IN ({marks}) ORDER BY created_at", chunk))
+    return out
 
 
 def offers_on(conn: sqlite3.Connection, case_id: int) -> list[dict[str, Any]]:

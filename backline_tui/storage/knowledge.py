@@ -1,6 +1,7 @@
 """Knowledge in the flow of work, in SQL: the articles and past answers most likely to answer a
-question, the pickers' searches, article links that count as reuse, case↔bug unlinks and the bug
-drafted from a case. No textual; text comes back as stored (widgets sanitise it).
+question, the pickers' searches, article links that count as reuse, case↔bug unlinks and what a
+bug drafted from a case says of its customer (a new bug itself is written by
+mutations.add_local_bug). No textual; text comes back as stored (widgets sanitise it).
 
 How related knowledge is found, in bounded time at any size:
 - The question's words (3+ characters, no stopwords) are counted in the index, each count capped
@@ -281,10 +282,6 @@ def unlink_article(conn: sqlite3.Connection, article_id: int, target_type: str, 
     return cur.rowcount > 0
 
 
-def set_request_article(conn: sqlite3.Connection, request_id: int, article_id: int | None, now: str) -> None:
-    conn.execute("UPDATE help_requests SET article_id = ?, updated_at = ? WHERE id = ?", (article_id, now, request_id))
-
-
 def articles_of(conn: sqlite3.Connection, target_type: str, target_id: int) -> list[dict[str, Any]]:
     return conn.execute(
         "SELECT a.id, a.ref, a.title, a.state, a.reuse_count, l.reuse FROM article_links l "
@@ -315,19 +312,3 @@ def similar_open_bugs(conn: sqlite3.Connection, text: str, product: str = "", co
     for r in rows:
         del r["_body"]
     return rows
-
-
-def next_local_bug_ref(conn: sqlite3.Connection) -> str:
-    n = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 AS n FROM bugs").fetchone()["n"]
-    return f"NEW-BUG-{n}"
-
-
-def insert_bug(conn: sqlite3.Connection, fields: dict[str, Any]) -> int:
-    cols = ", ".join(fields)
-    marks = ", ".join("?" * len(fields))
-    return conn.execute(f"INSERT INTO bugs({cols}) VALUES ({marks})", tuple(fields.values())).lastrowid
-
-
-def open_cases_of_customer(conn: sqlite3.Connection, customer: str) -> int:
-    return conn.execute("SELECT COUNT(*) AS n FROM cases WHERE customer = ? AND status IN ('open','pending','on_hold')",
-                        (customer,)).fetchone()["n"]
