@@ -142,3 +142,34 @@ def test_a_drafts_source_link_stays_no_reuse_through_export_and_import(kw, tmp_p
         assert other.article(draft)["reuse_count"] == 1
     finally:
         other.close()
+
+
+def test_escalate_and_create_bug_write_bugs_the_same_way_and_escalation_goes_to_the_bug_tracker(kw):
+    from backline_tui.config import Config, SourceConfig
+
+    # no bug tracker configured: the bug stays in the case's own source
+    assert kw.escalation_draft("case", "CASE-1")["source"] == "local"
+    # with a Jira source that maps bugs, escalation files there by default
+    kw.config = Config(me="alice", sources=[
+        SourceConfig(name="support", kind="rt", url="http://127.0.0.1:9"),
+        SourceConfig(name="eng", kind="jira", url="http://127.0.0.1:9", mapping={"bug": {"queue": "ENG"}})])
+    assert kw.escalation_draft("help_request", "HELP-1")["source"] == "eng"
+    escalated = kw.escalate("case", "CASE-1", "Search times out for Acme", "body", severity="S1")
+    filed = kw.create_bug("CASE-1", "eng", "Search index corrupt", "seen on CASE-1")
+    for bug in (escalated, filed):
+        assert bug["ref"].startswith("NEW-BUG-") and (bug["source"], bug["status"]) == ("eng", "open")
+        assert [c["ref"] for c in bug["cases"]] == ["CASE-1"] and bug["impact_score"] > 0
+    assert (escalated["severity"], filed["severity"]) == ("S1", "S2")  # the draft's edit; the case's
+    assert [(o["op"], o["record_ref"], o["source"]) for o in kw.outbox()] == [
+        ("escalate", escalated["ref"], "eng"), ("create_bug", filed["ref"], "eng")]
+    with pytest.raises(ActionError, match="no source named 'nowhere'"):
+        kw.escalate("case", "CASE-1", "Elsewhere", "x", source="nowhere")
+
+
+def test_a_request_without_a_case_escalates_into_an_unlinked_bug(kw):
+    draft = kw.escalation_draft("help_request", "HELP-3")
+    assert draft["case_ref"] is None and "No customer case yet" in draft["body"]
+    bug = kw.escalate("help_request", "HELP-3", draft["title"], draft["body"])
+    assert (bug["product"], bug["component"], bug["severity"], bug["cases"]) == ("Widget", "Editor", "S3", [])
+    [op] = kw.outbox()
+    assert (op["op"], op["payload"]["case_ref"], op["payload"]["from_ref"]) == ("escalate", None, "HELP-3")

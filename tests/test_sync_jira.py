@@ -183,6 +183,23 @@ def test_each_push_op_reaches_jira_exactly_once(synced, tmp_path):
     assert len(search_keys(http, 'summary ~ "Export times out for large accounts"')) == 1
 
 
+def test_an_escalated_case_is_filed_in_jira_once_with_its_remote_link(synced):
+    wb, http = synced
+    add_case(wb.replica, "RT#44", "Reports hang after upgrade")
+    draft = wb.escalation_draft("case", "RT#44")
+    assert draft["source"] == "eng"  # the team's bug tracker, not the case's RT
+    made = wb.escalate("case", "RT#44", "Reports hang after upgrade", draft["body"])
+    assert [o["op"] for o in wb.outbox()] == ["escalate"]
+    result = wb.sync()
+    assert result.errors == [] and result.pushed == 1
+    [key] = search_keys(http, 'summary ~ "Reports hang after upgrade"')
+    assert "Escalated from RT#44" in issue(http, key)["fields"]["description"]
+    assert [link["globalId"] for link in remote_links(http, key)] == ["backline:support:RT#44"]
+    assert made["ref"] not in bugs(wb) and {c["ref"] for c in wb.bug(key)["cases"]} == {"RT#44"}
+    assert wb.sync().pushed == 0
+    assert len(search_keys(http, 'summary ~ "Reports hang after upgrade"')) == 1
+
+
 @pytest.mark.parametrize("action", ["comment", "link", "create_bug", "target"])
 def test_a_sync_killed_between_push_and_acknowledgement_sends_nothing_twice(action, synced, tmp_path):
     wb, http = synced
