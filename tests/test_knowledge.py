@@ -173,3 +173,18 @@ def test_a_request_without_a_case_escalates_into_an_unlinked_bug(kw):
     assert (bug["product"], bug["component"], bug["severity"], bug["cases"]) == ("Widget", "Editor", "S3", [])
     [op] = kw.outbox()
     assert (op["op"], op["payload"]["case_ref"], op["payload"]["from_ref"]) == ("escalate", None, "HELP-3")
+
+
+def test_no_bug_is_filed_in_a_jira_source_that_maps_no_bugs(kw):
+    from backline_tui.config import Config, SourceConfig
+
+    # a Jira project used only as a help queue holds the request; nothing maps bugs anywhere
+    kw.config = Config(me="alice", sources=[SourceConfig(
+        name="desk", kind="jira", url="http://127.0.0.1:9", mapping={"help_request": {"queue": "DESK"}})])
+    with kw.replica.transaction() as conn:
+        conn.execute("UPDATE help_requests SET source = 'desk' WHERE ref = 'HELP-3'")
+    with pytest.raises(ActionError, match="desk maps no bugs"):  # said before the form opens
+        kw.escalation_draft("help_request", "HELP-3")
+    with pytest.raises(ActionError, match="desk maps no bugs"):
+        kw.create_bug("CASE-1", "desk", "Search index corrupt", "")
+    assert kw.outbox() == [] and not [b for b in kw.pane("bugs") if b["ref"].startswith("NEW-BUG-")]

@@ -200,10 +200,6 @@ class Actions(Details):
 
         return self.bug(self._act("bug", ref, "comment", change)["ref"])
 
-    def _check_source(self, source: str) -> None:
-        if not any(s.name == source for s in self.config.sources):
-            raise ActionError(f"no source named {source!r} in the config")
-
     def _file_bug(self, conn, now: str, op: str, case: dict | None, source: str, title: str, body: str,
                   payload: dict, **fields) -> dict:
         """A new bug (mutations.add_local_bug, linked to `case`), its impact, and `op` queued on
@@ -218,7 +214,7 @@ class Actions(Details):
         once; it has a local ref (NEW-BUG-n) until the sync creates it upstream."""
         if not title.strip():
             raise ActionError("a bug needs a title")
-        self._check_source(source)
+        self._check_bug_source(source, named=True)
         made: list[dict] = []
 
         def change(conn, case, now):
@@ -240,8 +236,8 @@ class Actions(Details):
         severity = severity or draft["severity"]
         if severity not in SEVERITIES:
             raise ActionError(f"severity must be one of {', '.join(SEVERITIES)}")
-        if source is not None:
-            self._check_source(source)
+        if source is not None:  # the default was checked by the draft (bug_source)
+            self._check_bug_source(source, named=True)
         fields = {"product": draft["product"] if product is None else product,
                   "component": draft["component"] if component is None else component, "severity": severity}
         made: list[dict] = []

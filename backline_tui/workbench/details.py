@@ -90,11 +90,22 @@ class Details(Panes):
     def bug_source(self, record: dict) -> str:
         """Where a bug escalated from `record` (a case or help request) goes: the team's bug
         tracker, i.e. the first configured Jira source that maps bugs, else the record's own
-        source (RT keeps bugs in its bug queue; a replica without sources keeps them locally)."""
+        source (RT keeps bugs in its bug queue; a replica without sources keeps them locally).
+        Refused (ActionError) when that source cannot hold bugs, before anything is typed."""
         for src in self.config.sources:
             if src.kind == "jira" and src.mapping and "bug" in src.mapping:
                 return src.name
+        self._check_bug_source(record["source"], named=False)
         return record["source"]
+
+    def _check_bug_source(self, source: str, named: bool) -> None:
+        """Refuse a new bug in `source` when the config has no such source (`named`: the user
+        chose it) or it is a Jira source that maps no bugs (its push could not file one)."""
+        src = next((s for s in self.config.sources if s.name == source), None)
+        if src is None and named:
+            raise ActionError(f"no source named {source!r} in the config")
+        if src is not None and src.kind == "jira" and "bug" not in (src.mapping or {}):
+            raise ActionError(f"source {source} maps no bugs; add [sources.mapping.bug] to file bugs there")
 
     def escalation_draft(self, kind: str, ref: str) -> dict:
         """A bug for sustaining engineering drafted from a case or help request (a request's
