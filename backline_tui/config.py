@@ -95,7 +95,7 @@ class SourceConfig(_Strict):
     #: requests in flight at once (polite by default)
     concurrency: int = Field(4, ge=1, le=32)
     #: which upstream records are which kind, and how their fields map: validated by
-    #: sync/mapping.py (parse_mapping); for RT, None means the project's own layout (the queue
+    #: domain/mapping.py (parse_mapping); for RT, None means the project's own layout (the queue
     #: names below)
     mapping: dict[RecordKind, dict[str, Any]] | None = None
     path: str | None = None
@@ -117,9 +117,12 @@ class SourceConfig(_Strict):
         # a mapping that cannot be read is said when the config is loaded, in one line (ConfigError
         # passes through pydantic), not when an action or a sync first needs it
         if self.mapping is not None:
-            from backline_tui.sync.mapping import parse_mapping
+            from backline_tui.domain.mapping import MappingError, parse_mapping
 
-            parse_mapping(self.name, self.mapping)
+            try:
+                parse_mapping(self.name, self.mapping)
+            except MappingError as exc:
+                raise ConfigError(str(exc)) from None
         return self
 
     @field_validator("url")
@@ -151,6 +154,8 @@ class Config(_Strict):
     impact: ImpactConfig = ImpactConfig()
     kb: KBConfig = KBConfig()
     sources: list[SourceConfig] = []
+    # what goes to the log file (backline_tui/log.py); BACKLINE_LOG in the environment wins
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = None
     # remapped keys: binding id → key(s), e.g. {"claim" = "C", "pane.help" = "h"} (ids: `?` help)
     keys: dict[str, str] = {}
 
@@ -160,10 +165,6 @@ class Config(_Strict):
                 return src
         known = ", ".join(s.name for s in self.sources) or "none configured"
         raise ConfigError(f"no source named {name!r} in the config (known: {known})")
-
-    def fingerprint(self) -> str:
-        """What stored derived values (OLA due) depend on."""
-        return self.ola.model_dump_json()
 
 
 def _describe(err: ValidationError) -> str:

@@ -475,3 +475,101 @@ def test_unclaim_resolve_offer_edit_and_unflag_reach_rt(rt, seeded, synced_db, t
             other.close()
     finally:
         wb.close()
+
+
+# ---------------------------------------------------------------- knowledge in the flow of work
+
+
+def _history_types(root, tid: int) -> list[str]:
+    return [t["Type"] for t in root.ticket_history(tid, fields="Type")]
+
+
+def test_an_article_linked_to_a_request_reaches_rt_once_as_a_refersto(rt, seeded, synced_db, tmp_path):
+    wb = open_wb(copy_db(synced_db[0], tmp_path), rt.url)
+    try:
+        tid = seeded["helps"][4]  # never answered, never documented
+        help_ref, art_ref = f"RT#{tid}", f"KB#{seeded['articles'][2]}"
+        assert wb.help_request(help_ref)["article"] is None
+        before = wb.article(art_ref)["reuse_count"]
+        wb.link_article("help_request", help_ref, art_ref)
+        assert [o["op"] for o in wb.outbox()] == ["link_article"]
+        first, second = wb.sync(), wb.sync()
+        assert (first.pushed, first.errors, first.conflicts) == (1, [], [])
+        assert (second.pushed, second.errors) == (0, [])
+        with rt.client("root") as root:
+            ticket, _ = root.get_ticket(tid)
+            refers = root.links_of(ticket)["RefersTo"]
+            assert len(refers) == 1 and str(refers[0]).endswith(f"/article/{seeded['articles'][2]}")
+            assert _history_types(root, tid).count("AddLink") == 1
+        h = wb.help_request(help_ref)  # the pull kept it: documented in the article, one reuse more
+        assert h["article"]["ref"] == art_ref
+        assert wb.article(art_ref)["reuse_count"] == before + 1
+    finally:
+        wb.close()
+
+
+def test_a_bug_escalated_from_a_case_reaches_rt_once_with_its_refersto(rt, seeded, synced_db, tmp_path):
+    wb = open_wb(copy_db(synced_db[0], tmp_path), rt.url)
+    try:
+        case_tid = seeded["cases"][3]  # odd: linked to no bug
+        case_ref = f"RT#{case_tid}"
+        draft = wb.escalation_draft("case", case_ref)
+        title = f"Escalated: {draft['title']}"
+        bug = wb.escalate("case", case_ref, title, draft["body"])
+        assert bug["ref"].startswith("NEW-BUG-") and [c["ref"] for c in bug["cases"]] == [case_ref]
+        assert [o["op"] for o in wb.outbox()] == ["escalate"]
+        first, second = wb.sync(), wb.sync()
+        assert (first.pushed, first.errors, first.conflicts) == (1, [], [])
+        assert (second.pushed, second.errors) == (0, [])
+        with rt.client("root") as root:
+            made = [t for t in root.search_tickets(f"Queue = 'Backline Bugs' AND Subject = '{title}'",
+                                                   fields="Subject,CustomFields")]
+            assert len(made) == 1
+            bug_tid = int(made[0]["id"])
+            cfs = custom_fields(made[0])
+            assert (cfs["Product"], cfs["Component"], cfs["Severity"]) == (["Gadget"], ["API"], [draft["severity"]])
+            case, _ = root.get_ticket(case_tid)
+            assert root.links_of(case)["RefersTo"] == [bug_tid]
+            assert _history_types(root, case_tid).count("AddLink") == 1
+        # locally the draft became the RT ticket, still linked to the case
+        assert wb.replica.scalar("SELECT COUNT(*) FROM bugs WHERE ref LIKE 'NEW-BUG-%'") == 0
+        got = wb.bug(f"RT#{bug_tid}")
+        assert got["title"] == title and [c["ref"] for c in got["cases"]] == [case_ref]
+    finally:
+        wb.close()
+
+
+def test_an_unlink_reaches_rt_once(rt, seeded, synced_db, tmp_path):
+    wb = open_wb(copy_db(synced_db[0], tmp_path), rt.url)
+    try:
+        case_tid, bug_tid = seeded["cases"][6], seeded["bugs"][6 % N_BUGS]  # seeded: case 6 RefersTo bug 6
+        assert f"RT#{bug_tid}" in [b["ref"] for b in wb.case(f"RT#{case_tid}")["bugs"]]
+        wb.unlink_case_bug(f"RT#{case_tid}", f"RT#{bug_tid}")
+        assert [o["op"] for o in wb.outbox()] == ["unlink"]
+        first, second = wb.sync(), wb.sync()
+        assert (first.pushed, first.errors, first.conflicts) == (1, [], [])
+        assert (second.pushed, second.errors) == (0, [])
+        with rt.client("root") as root:
+            case, _ = root.get_ticket(case_tid)
+            assert bug_tid not in root.links_of(case)["RefersTo"]
+            assert _history_types(root, case_tid).count("DeleteLink") == 1
+        assert f"RT#{bug_tid}" not in [b["ref"] for b in wb.case(f"RT#{case_tid}")["bugs"]]
+    finally:
+        wb.close()
+
+
+def test_an_article_linked_to_a_case_comes_back_in_a_fresh_replica(rt, seeded, synced_db, tmp_path):
+    wb = open_wb(copy_db(synced_db[0], tmp_path), rt.url)
+    case_ref, art_ref = f"RT#{seeded['cases'][5]}", f"KB#{seeded['articles'][3]}"
+    try:
+        wb.link_article("case", case_ref, art_ref)
+        assert (wb.sync().pushed, wb.sync().pushed) == (1, 0)
+    finally:
+        wb.close()
+    again = open_wb(tmp_path / "fresh.db", rt.url)  # another machine: everything from RT
+    try:
+        again.sync()
+        assert art_ref in [a["ref"] for a in again.case(case_ref)["articles"]]
+        assert case_ref in [c["ref"] for c in again.article(art_ref)["cases"]]
+    finally:
+        again.close()

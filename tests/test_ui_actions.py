@@ -11,6 +11,7 @@ from backline_tui.screens.compose import ComposeScreen
 from backline_tui.screens.detail import DetailScreen
 from backline_tui.screens.dialogs import ChoiceScreen, ConfirmScreen, PromptScreen
 from backline_tui.screens.main import MainScreen, PaneTable
+from backline_tui.screens.picker import PickerScreen
 from backline_tui.workbench import Workbench
 from tests.test_ui_support import FakeEditor, notes, screen_text, settle
 
@@ -241,6 +242,11 @@ async def test_document_from_the_detail_view(wb, fresh):
         assert "not yet (d drafts an article)" in screen_text(app)
         await pilot.press("d")
         await settle(pilot)
+        # the articles that already cover the question come first; the first row goes on to draft
+        assert isinstance(app.screen, PickerScreen)
+        assert "→ none of these: draft a new article" in screen_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
         assert isinstance(app.screen, ComposeScreen)
         body = app.screen.query_one(TextArea).text
         assert body.startswith("## Issue") and "Clear the cache, then restart the service." in body
@@ -324,11 +330,26 @@ async def test_offer_help_on_a_stale_case(wb, fresh):
         case = fresh().case(row["ref"])
         assert case["offered_by_me"] and case["messages"][-1]["kind"] == "offer"
         assert case["messages"][-1]["body"] == text
+        # offering twice asks first: no keeps the one offer, yes sends a second
         await pilot.press("o")
         await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert f"alice already offered help on {row['ref']}" in screen_text(app)
+        await pilot.press("n")
+        await settle(pilot)
+        assert [m["kind"] for m in fresh().case(row["ref"])["messages"]].count("offer") == 1
+        await pilot.press("o")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, ComposeScreen)
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert f"you already offered help on {row['ref']}" in notes(app)
+        assert [m["kind"] for m in fresh().case(row["ref"])["messages"]].count("offer") == 2
+        # and the stale list says so (Why)
+        stale = next(r for r in fresh().pane("stale", limit=500) if r["ref"] == row["ref"])
+        assert "offered by alice" in stale["reasons"]
+        assert any(c.startswith("offered") or ", offered" in c for c in cell_texts(app, row["ref"]))
 
 
 async def test_note_on_a_case_from_the_detail(wb, fresh):
@@ -348,6 +369,8 @@ async def test_note_on_a_case_from_the_detail(wb, fresh):
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, DetailScreen)
+        app.screen.query_one("#detail-body").scroll_end(animate=False)  # the thread ends the text
+        await settle(pilot)
         assert "called the owner" in screen_text(app)
         assert fresh().case(row["ref"])["messages"][-1]["body"] == "called the owner"
 
@@ -402,8 +425,9 @@ async def test_bug_target_date(wb, fresh):
 async def test_link_a_case_to_a_bug(wb, fresh):
     row = first(wb, "bugs", lambda r: True)
     linked = {c["ref"] for c in wb.bug(row["ref"], case_limit=1000)["cases"]}
-    case_ref = next(r["ref"] for r in wb.replica.query("SELECT ref FROM cases WHERE status = 'open' ORDER BY id")
-                    if r["ref"] not in linked)
+    case_ref = next(r["ref"] for r in wb.replica.query(
+        "SELECT ref FROM cases WHERE status = 'open' AND product = ? ORDER BY id", (row["product"],))
+        if r["ref"] not in linked)
     app = BacklineApp(wb)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -411,18 +435,23 @@ async def test_link_a_case_to_a_bug(wb, fresh):
         await settle(pilot)
         await select(pilot, row["ref"])
         await pilot.press("l")
-        await pilot.pause()
-        await type_text(pilot, case_ref)
+        await settle(pilot)
+        assert isinstance(app.screen, PickerScreen)
+        await type_text(pilot, case_ref.lower())  # any case
+        await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        assert f"linked {case_ref} to {row['ref']}" in notes(app)
+        assert f"linked {case_ref} to {row['ref']} · U to undo" in notes(app)
         assert case_ref in {c["ref"] for c in fresh().bug(row["ref"], case_limit=1000)["cases"]}
         await pilot.press("l")
-        await pilot.pause()
+        await settle(pilot)
         await type_text(pilot, "NOPE-1")
+        await settle(pilot)
+        assert "nothing found" in screen_text(app)
         await pilot.press("enter")
         await settle(pilot)
-        assert "case NOPE-1 is not in the replica" in notes(app)
+        assert isinstance(app.screen, PickerScreen)  # nothing to pick: the picker stays
+        await pilot.press("escape")
 
 
 # ---------------------------------------------------------------- articles

@@ -1,4 +1,4 @@
-"""The pure rules of DESIGN §4. Every function takes `now` and the config it needs."""
+"""The pure rules of docs/architecture.md §4. Every function takes `now` and the config it needs."""
 
 from __future__ import annotations
 
@@ -173,3 +173,78 @@ def kcs_draft(*, subject: str, question: str, answer: str, product: str, compone
     )
     return subject.strip(), body
 
+
+
+KCS_PLACEHOLDERS = {"Resolution": "(to be written)", "Cause": "(to be confirmed)"}
+
+
+def kcs_sections(body: str) -> dict[str, str]:
+    """The `## Section` parts of a KCS article, by title, each stripped."""
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in (body or "").splitlines():
+        if line.startswith("## "):
+            current = line[3:].strip()
+            sections[current] = []
+        elif current is not None:
+            sections[current].append(line)
+    return {name: "\n".join(lines).strip() for name, lines in sections.items()}
+
+
+def kcs_placeholders(body: str) -> list[str]:
+    """The KCS sections of `body` still holding the draft's placeholder (or empty)."""
+    sections = kcs_sections(body)
+    return [name for name, placeholder in KCS_PLACEHOLDERS.items()
+            if name in sections and sections[name] in ("", placeholder)]
+
+
+# --- escalation ---------------------------------------------------------------------------------
+
+THREAD_LINES = 6  # lines of each message quoted in a drafted bug
+
+
+def escalation_draft(*, record: dict, kind: str, case: dict | None, thread: list[dict],
+                     open_cases_of_customer: int, bugs_of_case: int) -> dict:
+    """A sustaining-engineering bug drafted from a case or help request (and its case)."""
+    src = case or record
+    env = ", ".join(x for x in (src.get("product"), src.get("version"), src.get("component")) if x) or "(not stated)"
+    lines = ["## Customer impact", ""]
+    if case is not None:
+        lines += [f"- Customer: {case['customer']} ({case['tier']}), case {case['ref']} at {case['severity']}, "
+                  f"{case['status']}",
+                  f"- Open cases of this customer: {open_cases_of_customer}",
+                  f"- Bugs already linked to {case['ref']}: {bugs_of_case}"]
+    else:
+        lines += [f"- No customer case yet; raised by {record.get('asker') or 'frontline'} in {record['ref']}"]
+    lines += ["", "## Environment", "", env, "", "## Steps and what the customer sees", "",
+              (src.get("body") or "").strip() or "(not described)"]
+    if kind == "help_request" and case is not None:
+        lines += ["", f"Frontline question ({record['ref']}):", "", (record.get("body") or "").strip()]
+    if thread:
+        lines += ["", "## From the thread", ""]
+        for m in thread[-8:]:
+            text = "\n".join((m.get("body") or "").strip().splitlines()[:THREAD_LINES])
+            lines += [f"- {m['created_at'][:16].replace('T', ' ')} {m['kind']} by {m['author']}:",
+                      *("  " + ln for ln in text.splitlines()), ""]
+    lines += ["", "## Link back", "", f"Escalated from {record['ref']}" + (
+        f" (case {case['ref']})" if case is not None and case is not record else "")]
+    return {
+        "title": (record.get("subject") or "").strip(), "product": src.get("product") or "",
+        "component": src.get("component") or "", "version": src.get("version") or "",
+        "severity": (case or {}).get("severity") or "S3", "body": "\n".join(lines).strip() + "\n",
+        "case_ref": case["ref"] if case is not None else None, "from_ref": record["ref"],
+    }
+
+
+def impact_parts(cases: Iterable[dict], impact: ImpactConfig) -> list[dict]:
+    """Each linked open case's part of a bug's impact (severity weight × tier weight), largest
+    first: the rows that, with the distinct customers, add up to impact_score."""
+    parts = []
+    for c in cases:
+        if c.get("status") not in ("open", "pending", "on_hold"):
+            continue
+        sw, tw = impact.severity_weights.get(c["severity"], 0), impact.tier_weights.get(c["tier"], 0)
+        parts.append({"ref": c["ref"], "customer": c["customer"], "tier": c["tier"], "severity": c["severity"],
+                      "severity_weight": sw, "tier_weight": tw, "points": sw * tw})
+    parts.sort(key=lambda p: -p["points"])
+    return parts

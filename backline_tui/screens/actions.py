@@ -1,4 +1,4 @@
-"""Record actions (DESIGN §5) shared by the pane screen (the selected row) and the detail screen
+"""Record actions (docs/architecture.md §5) shared by the pane screen (the selected row) and the detail screen
 (the open record). A screen mixes in RecordActions, adds ACTION_BINDINGS to its BINDINGS and
 implements `target()`."""
 
@@ -8,6 +8,8 @@ from typing import Any
 
 from textual.binding import Binding
 
+from backline_tui import log
+from backline_tui.screens.knowledge_actions import KNOWLEDGE_ACTIONS_FOR, KNOWLEDGE_BINDINGS, KnowledgeActions
 from backline_tui.text import clean
 
 ACTION_BINDINGS = [
@@ -26,6 +28,7 @@ ACTION_BINDINGS = [
     Binding("a", "archive", "Archive", id="archive"),
     Binding("m", "review", "Reviewed", id="review"),
     Binding("e", "edit", "$EDITOR", id="edit"),
+    *KNOWLEDGE_BINDINGS,
 ]
 
 ACTIONS_FOR: dict[str, tuple[str, ...]] = {
@@ -34,12 +37,14 @@ ACTIONS_FOR: dict[str, tuple[str, ...]] = {
     "bug": ("priority", "target", "link"),
     "article": ("validate", "flag", "archive", "review", "edit"),
 }
+for _kind, _acts in KNOWLEDGE_ACTIONS_FOR.items():
+    ACTIONS_FOR[_kind] += tuple(a for a in _acts if a not in ACTIONS_FOR[_kind])
 RECORD_ACTIONS = frozenset(a for acts in ACTIONS_FOR.values() for a in acts)
 # actions that open a screen to type into: their keys are run in order (RecordActions.run_key_now)
-COMPOSING = frozenset({"respond", "note", "offer", "document", "flag", "target", "link"})
+COMPOSING = frozenset({"respond", "note", "offer", "document", "flag", "target", "link", "link_article", "escalate"})
 
 
-class RecordActions:
+class RecordActions(KnowledgeActions):
     """Mixed into a Screen. `target()` returns the record the keys act on (a pane row or a
     detail dict with at least kind and ref), or None."""
 
@@ -123,7 +128,7 @@ class RecordActions:
             "Send reply", f"Reply to {ref} · asked by {rec.get('asker') or '?'}",
             "", "",
             lambda body: self.app.perform(lambda: wb.respond(ref, body), f"reply sent to {ref} (queued for sync)"),
-            use_editor,
+            use_editor, articles=True,
         )
 
     def action_note(self, use_editor: bool = False) -> None:
@@ -142,12 +147,14 @@ class RecordActions:
         body = rec.get("body")
         return f"{subject}\n\n{body}" if body else subject
 
-    def _open_compose(self, label: str, heading: str, context: str, body: str, on_text, use_editor: bool) -> None:
+    def _open_compose(self, label: str, heading: str, context: str, body: str, on_text, use_editor: bool,
+                      articles: bool = False) -> None:
         rec = self.target()
         self.app.typeahead = []
-        self.app.run_worker(self._open_compose_async(rec, label, heading, body, on_text, use_editor), group="action")
+        self.app.run_worker(self._open_compose_async(rec, label, heading, body, on_text, use_editor, articles),
+                            group="action")
 
-    async def _open_compose_async(self, rec, label, heading, body, on_text, use_editor) -> None:
+    async def _open_compose_async(self, rec, label, heading, body, on_text, use_editor, articles=False) -> None:
         from backline_tui.screens.compose import ComposeScreen
 
         context = ""
@@ -156,6 +163,7 @@ class RecordActions:
                 full = await self.app.call_db(self._wb().detail, rec["kind"], rec["ref"])
                 context = self._question(full)
             except Exception:  # noqa: BLE001 — the record vanished: compose without context
+                log.get(__name__).warning("no context for compose on %s", rec.get("ref"), exc_info=True)
                 context = self._question(rec)
         if self.app.screen is not self:  # the user went elsewhere meanwhile
             self.app.typeahead = None
@@ -165,10 +173,13 @@ class RecordActions:
             if result is not None:
                 on_text(result.body)
 
-        self.app.push_screen(
-            ComposeScreen(heading=heading, context=context, body=body, submit_label=label, start_in_editor=use_editor),
-            done,
-        )
+        kwargs = dict(heading=heading, context=context, body=body, submit_label=label, start_in_editor=use_editor)
+        if articles and rec is not None:  # a reply: ctrl+k inserts a KB article
+            from backline_tui.screens.reply import ReplyScreen
+
+            self.app.push_screen(ReplyScreen(record=rec, **kwargs), done)
+        else:
+            self.app.push_screen(ComposeScreen(**kwargs), done)
 
     def action_resolve(self) -> None:
         if (rec := self._rec()) is None:
@@ -191,8 +202,6 @@ class RecordActions:
         self.app.run_worker(self._document(rec), group="action")
 
     async def _document(self, rec: dict) -> None:
-        from backline_tui.screens.compose import ArticleComposeScreen
-
         ref, wb = rec["ref"], self._wb()
         ok, current = await self.app.attempt(wb.help_request, ref)
         if not ok:
@@ -202,6 +211,14 @@ class RecordActions:
             self.app.typeahead = None
             self.app.say(f"{ref} is already documented in {current['article']['ref']}", severity="warning")
             return
+        # the articles that already cover the question first: link one, or go on to draft
+        if not await self.covered_first(rec, lambda: self._draft(rec)):
+            await self._draft(rec)
+
+    async def _draft(self, rec: dict) -> None:
+        from backline_tui.screens.compose import ArticleComposeScreen
+
+        ref, wb = rec["ref"], self._wb()
         ok, draft = await self.app.attempt(wb.draft_article, ref)
         if not ok:
             self.app.typeahead = None
@@ -255,17 +272,33 @@ class RecordActions:
         self.app.run_worker(self._offer(rec), group="action")
 
     async def _offer(self, rec: dict) -> None:
+        from backline_tui.screens.dialogs import ConfirmScreen
+
         ref, wb = rec["ref"], self._wb()
         ok, text = await self.app.attempt(wb.offer_text, ref)
+        if ok:
+            ok, case = await self.app.attempt(wb.case, ref)
         if not ok:
             self.app.typeahead = None
             return
-        self._open_compose(
-            "Send offer", f"Offer help to {rec.get('owner') or 'the case owner'} on {ref}",
-            "", clean(text),
-            lambda body: self.app.perform(lambda: wb.offer_help(ref, body), f"offered help on {ref}"),
-            False,
-        )
+        offers = case["offers"]
+
+        def compose(again: bool) -> None:
+            self._open_compose(
+                "Send offer", f"Offer help to {rec.get('owner') or 'the case owner'} on {ref}",
+                "", clean(text),
+                lambda body: self.app.perform(lambda: wb.offer_help(ref, body, again), f"offered help on {ref}"),
+                False,
+            )
+
+        if not offers:
+            compose(False)
+            return
+        self.app.typeahead = None
+        last = offers[-1]
+        self.app.push_screen(ConfirmScreen(
+            f"{last['author']} already offered help on {ref} ({last['created_at'][:10]}). Offer again?", "",
+            "Offer again"), lambda yes: compose(True) if yes else None)
 
     # -- bugs ------------------------------------------------------------------------------------
 
@@ -318,29 +351,36 @@ class RecordActions:
     def action_link(self) -> None:
         if (rec := self._rec()) is None:
             return
-        from backline_tui.screens.dialogs import PromptScreen
-
-        ref, kind, wb = rec["ref"], rec["kind"], self._wb()
-        other = "case" if kind == "bug" else "bug"
-
-        def entered(value: str | None) -> None:
-            if not value or not value.strip():
-                return
-            value = value.strip()
-            case_ref, bug_ref = (value, ref) if kind == "bug" else (ref, value)
-            self.app.perform(lambda: wb.link_case_bug(case_ref, bug_ref), f"linked {case_ref} to {bug_ref}")
-
-        self.app.typeahead = []
-        self.app.push_screen(PromptScreen(f"Link {ref} to a {other}", f"{other} ref, e.g. "
-                                          + ("RT#1001" if other == "case" else "PROJ-42"), ""), entered)
+        if rec["kind"] == "help_request":  # on a request, l links the article that answers it
+            self.action_link_article()
+        else:
+            self.link_by_picker(rec)
 
     # -- articles --------------------------------------------------------------------------------
 
     def action_validate(self) -> None:
         if (rec := self._rec()) is None:
             return
+        self.app.run_worker(self._validate(rec), group="action")
+
+    async def _validate(self, rec: dict) -> None:
+        from backline_tui.screens.dialogs import ConfirmScreen
+
         ref, wb = rec["ref"], self._wb()
-        self.app.perform(lambda: wb.validate(ref), f"validated {ref}")
+        ok, left = await self.app.attempt(wb.placeholders, ref)
+        if not ok:
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.app.perform(lambda: wb.validate(ref), f"validated {ref}")
+
+        if left:
+            self.app.push_screen(ConfirmScreen(
+                f"{ref}: {' and '.join(left)} still {'hold' if len(left) > 1 else 'holds'} the draft's placeholder. "
+                "Validate anyway?", "", "Validate"), confirmed)
+        else:
+            confirmed(True)
 
     def action_flag(self) -> None:
         if (rec := self._rec()) is None:

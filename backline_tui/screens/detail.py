@@ -16,6 +16,7 @@ from backline_tui.text import clean, one_line
 from backline_tui.widgets.format import (BREACHED, DIM, GOOD, NOTE, OFFER, WARN, block, capped, duration, local_time, ola_sentence,
                                          more_note, priority_cell, target_cell)
 from backline_tui.widgets.keybar import KeyBar
+from backline_tui.widgets.related import RelatedKnowledge
 from backline_tui.widgets.status import StatusLine
 
 KIND_NAME = {"help_request": "Help request", "case": "Case", "bug": "Bug", "article": "Article"}
@@ -27,11 +28,37 @@ def _line(text: Text, label: str, value: object, style: str = "") -> None:
     text.append("\n")
 
 
+IMPACT_LINES = 8  # linked cases itemised in a bug's impact
+
+
+def _impact(text: Text, r: dict) -> None:
+    """A bug's impact score broken down: each linked open case's severity × tier, and the
+    customers; how it sets the priority, and that an override changes the priority, not the rank."""
+    parts = r.get("impact_parts") or []
+    n, customers = r["case_count"], r["customer_count"]
+    _line(text, "Impact", f"{r['impact_score']} = {r['impact_score'] - customers} from {n} open case"
+          f"{'s' if n != 1 else ''} (severity × tier) + {customers} distinct customer{'s' if customers != 1 else ''}",
+          "bold")
+    for p in parts[:IMPACT_LINES]:
+        text.append(" " * 14)
+        text.append(f"{one_line(p['ref'], 16)} ", style="bold")
+        text.append(f"{one_line(p['customer'], 30)} · {p['tier']} ({p['tier_weight']}) × {p['severity']} "
+                    f"({p['severity_weight']}) = {p['points']}\n")
+    if n > min(len(parts), IMPACT_LINES):
+        text.append(" " * 14 + f"… {n - min(len(parts), IMPACT_LINES)} more open cases\n", style=DIM)
+    buckets = r.get("impact_buckets") or {}
+    rule = ", ".join(f"{k} ≥ {v}" for k, v in sorted(buckets.items()))
+    _line(text, "Rank", "the bugs pane ranks by impact; " + (
+        f"the override {r['priority']} (marked *) sets the priority, not the rank" if r["priority_overridden"]
+        else f"priority from impact ({rule})"), DIM)
+
+
 class DetailScreen(RecordActions, Screen):
     BINDINGS = [
         Binding("escape", "back", "Back", id="detail.back"),
         Binding("j", "scroll(1)", "Scroll down", id="detail.down", show=False),
         Binding("k", "scroll(-1)", "Scroll up", id="detail.up", show=False),
+        Binding("delete", "unlink", "Unlink", id="detail.unlink", show=False),
         *ACTION_BINDINGS,
     ]
 
@@ -49,7 +76,9 @@ class DetailScreen(RecordActions, Screen):
             yield Static(id="detail-facts")
             yield Static(id="detail-text")
             yield Static(id="detail-thread")
-        yield Static(Text("Links · enter follows · tab switches between text and links", style="dim"),
+        if self.kind in ("help_request", "case"):
+            yield RelatedKnowledge(id="detail-related")
+        yield Static(Text("Links · enter follows · delete unlinks · tab switches between text and links", style="dim"),
                      id="links-title")
         yield OptionList(id="links")
         yield StatusLine()
@@ -71,6 +100,16 @@ class DetailScreen(RecordActions, Screen):
         self.record = rec
         self._show_record(rec)
         self.refresh_bindings()
+        if self.kind in ("help_request", "case"):
+            self.run_worker(self._load_related, group="related", exclusive=True)
+
+    async def _load_related(self) -> None:
+        """Related knowledge, computed on the database thread; shown when it arrives."""
+        try:
+            related = await self.app.call_db(self.app.workbench.related, self.kind, self.ref)
+        except Exception:  # noqa: BLE001 — the record vanished or the database is busy: leave it out
+            return
+        self.query_one("#detail-related", RelatedKnowledge).show(related)
 
     def target(self) -> dict | None:
         return self.record
@@ -113,8 +152,7 @@ class DetailScreen(RecordActions, Screen):
             for b in r.get("bugs") or []:
                 links.append(("bug", b["ref"], self._link("bug", b["ref"], f"impact {b['impact_score']} · {b['status']}"
                                                           f" · {b['title']}")))
-            if r.get("article"):
-                a = r["article"]
+            for a in r.get("articles") or ([r["article"]] if r.get("article") else []):
                 links.append(("article", a["ref"], self._link("article", a["ref"], f"{a['state']} · {a['title']}")))
         elif self.kind == "case":
             head.append(f"{r['severity']} · {r['status']} · idle {duration(r['idle_seconds'])}")
@@ -138,6 +176,7 @@ class DetailScreen(RecordActions, Screen):
                                                           f" · {b['title']}")))
             for a in r.get("articles") or []:
                 links.append(("article", a["ref"], self._link("article", a["ref"], f"{a['state']} · {a['title']}")))
+            links += self._story(facts, r)
         elif self.kind == "bug":
             head.append_text(priority_cell(r))
             head.append(f" · impact {r['impact_score']} · {r['case_count']} cases, {r['customer_count']} customers"
@@ -153,6 +192,7 @@ class DetailScreen(RecordActions, Screen):
             _line(facts, "Target", f"{(r['target'] or '')[:10]}" + ("" if r["target_explicit"] else " (default)"))
             _line(facts, "Fix version", r.get("fix_version") or "—")
             _line(facts, "Created", local_time(r["created_at"]))
+            _impact(facts, r)
             for c in r.get("cases") or []:
                 links.append(("case", c["ref"], self._link("case", c["ref"], f"{c['customer']} ({c['tier']}) · "
                                                            f"{c['severity']} · {c['status']} · {c['subject']}")))
@@ -184,6 +224,26 @@ class DetailScreen(RecordActions, Screen):
         self._render_body(r, body_title)
         self.query_one("#detail-thread", Static).update(self._thread(thread))
         self._render_links(links)
+
+    def _story(self, facts: Text, r: dict) -> list[tuple[str, str, Text]]:
+        """The whole story of the case's customer: a line of facts, and links to the customer's
+        other open and recent cases, the help requests raised about them, the bugs they wait on."""
+        story = r.get("story")
+        if not story:
+            return []
+        own_bugs = {b["ref"] for b in r.get("bugs") or []}
+        waits = [b for b in story["bugs"] if b["ref"] not in own_bugs]
+        _line(facts, "Customer story", f"{story['open_cases']} open case{'s' if story['open_cases'] != 1 else ''} · "
+              f"{len(story['cases'])} other open or recent listed in links · {len(story['help_requests'])} help "
+              f"request{'s' if len(story['help_requests']) != 1 else ''} about them · {len(story['bugs'])} open "
+              f"bug{'s' if len(story['bugs']) != 1 else ''} waited on")
+        links = [("case", c["ref"], self._link("customer", c["ref"], f"{c['severity']} · {c['status']} · {c['subject']}"))
+                 for c in story["cases"]]
+        links += [("help_request", h["ref"], self._link("asked", h["ref"], f"about {h['case_ref']} · {h['status']} · "
+                                                        f"{h['subject']}")) for h in story["help_requests"]]
+        links += [("bug", b["ref"], self._link("waits on", b["ref"], f"impact {b['impact_score']} · {b['cases']} of "
+                                               f"their cases · {b['title']}")) for b in waits]
+        return links
 
     def _render_body(self, r: dict, title: str) -> None:
         box = self.query_one("#detail-text", Static)
@@ -257,6 +317,14 @@ class DetailScreen(RecordActions, Screen):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         kind, ref = self.links[event.option_index]
         self.app.open_record(kind, ref)
+
+    def action_unlink(self) -> None:
+        """delete on a link: unlink it from this record (undo: U)."""
+        ol = self.query_one("#links", OptionList)
+        if self.record is None or not self.links or ol.highlighted is None or not ol.has_focus:
+            return
+        kind, ref = self.links[ol.highlighted]
+        self.unlink(self.record, kind, ref)
 
     def action_back(self) -> None:
         self.app.pop_screen()

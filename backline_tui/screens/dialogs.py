@@ -117,6 +117,7 @@ HELP_SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
         ("5", "insights"),
         ("j k ↑ ↓", "move"),
         ("enter", "open the record; on a link: follow it"),
+        ("delete", "on a link of a record: unlink it (undo: U)"),
         ("esc", "back; clears the text filter"),
         ("] [", "next / previous page of a long pane"),
         ("ctrl+p", "palette: search everything, themes"),
@@ -135,18 +136,22 @@ HELP_SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
         ("r", "respond to the asker (answering claims it)"),
         ("n", "internal note"),
         ("x", "resolve (asks first)"),
-        ("d", "document: KCS article from the Q and A"),
+        ("d", "document: covering articles first, then KCS"),
+        ("l / L", "link an article as the answer (a reuse)"),
+        ("B", "escalate: draft a bug for sustaining"),
         ("e", "write the reply in $EDITOR"),
     ]),
     ("Stale cases", [
         ("o", "offer help to the case owner"),
         ("n / e", "internal note (e: in $EDITOR)"),
-        ("l", "link the case to a bug"),
+        ("l", "link the case to a bug (picker)"),
+        ("L / B", "link an article / escalate into a bug"),
     ]),
     ("Sustaining bugs", [
         ("p", "priority override (or back to impact)"),
         ("t", "resolution target date"),
-        ("l", "link a case"),
+        ("l", "link a case (picker)"),
+        ("P1*", "override: priority, not rank (by impact)"),
     ]),
     ("KB review", [
         ("v", "validate"),
@@ -158,6 +163,7 @@ HELP_SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Writing (reply, note, article)", [
         ("ctrl+s", "send / save"),
         ("ctrl+e", "continue in $EDITOR"),
+        ("ctrl+t", "reply: insert a KB article (links it)"),
         ("esc", "cancel (asks if you typed)"),
     ]),
     ("Everywhere", [

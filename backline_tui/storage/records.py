@@ -1,12 +1,13 @@
-"""Writing and reading whole records by ref: the one write path for demo, import and sync."""
+"""Writing and reading whole records by ref: the one write path for demo, import and sync.
+What derives from records is derived.py; the replica as interchange records is export.py."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable
 
-from backline_tui.storage.schema import OPEN_CASE
+from backline_tui.storage.chunks import chunked
+from backline_tui.storage.derived import bugs_of_cases, ola_sql, refresh_article_stats, refresh_bug_impact
 
 if TYPE_CHECKING:
     from backline_tui.config import Config
@@ -55,15 +56,6 @@ def _upsert_sql(table: str, cols: tuple[str, ...], extra: dict[str, str] | None 
         f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)}) "
         f"ON CONFLICT(ref) DO UPDATE SET {updates}"
     )
-
-
-def _ola_sql(config: Config) -> str:
-    ola = config.ola
-    return (
-        "strftime('%Y-%m-%dT%H:%M:%SZ', :created_at, '+' || CASE :priority "
-        f"WHEN 'P1' THEN {ola.P1} WHEN 'P2' THEN {ola.P2} WHEN 'P3' THEN {ola.P3} ELSE {ola.P4} END || ' minutes')"
-    )
-
 
 
 def upsert_cases(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]]) -> int:
@@ -136,7 +128,7 @@ def upsert_articles(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]]) ->
 
 def upsert_help_requests(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]], config: Config) -> int:
     cols = COLUMNS["help_requests"]
-    sql = _upsert_sql("help_requests", cols, {"case_id": ":case_id", "article_id": ":article_id", "ola_due_at": _ola_sql(config)})
+    sql = _upsert_sql("help_requests", cols, {"case_id": ":case_id", "article_id": ":article_id", "ola_due_at": ola_sql(config)})
 
     def fill(r: dict[str, Any]) -> dict[str, Any]:
         d = {c: r.get(c) for c in cols}
@@ -190,17 +182,17 @@ def upsert_messages(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]]) ->
 
 def _ids_by_ref(conn: sqlite3.Connection, table: str, refs: Iterable[str | None]) -> dict[str, int]:
     """The id of each known ref among `refs` (unknown ones are absent), 500 refs a query."""
-    wanted = list({r for r in refs if r})
     out: dict[str, int] = {}
-    for i in range(0, len(wanted), 500):
-        chunk = wanted[i : i + 500]
-        for row in conn.execute(f"SELECT ref, id FROM {table} WHERE ref IN ({','.join('?' * len(chunk))})", chunk):
+    for chunk, marks in chunked(r for r in refs if r):
+        for row in conn.execute(f"SELECT ref, id FROM {table} WHERE ref IN ({marks})", chunk):
             out[row["ref"]] = row["id"]
     return out
 
 
-def add_link(conn: sqlite3.Connection, kind: str, from_ref: str, to_ref: str, created_at: str | None) -> bool:
-    """Add a link by refs; True if it is new."""
+def add_link(conn: sqlite3.Connection, kind: str, from_ref: str, to_ref: str, created_at: str | None,
+             reuse: bool = True) -> bool:
+    """Add a link by refs; True if it is new. `reuse` (article links): False for the request or
+    case an article was drafted from."""
     if kind == "case_bug":
         case_id = _id_of(conn, "cases", from_ref)
         bug_id = _id_of(conn, "bugs", to_ref)
@@ -212,8 +204,8 @@ def add_link(conn: sqlite3.Connection, kind: str, from_ref: str, to_ref: str, cr
     art_id = _id_of(conn, "articles", from_ref)
     target_id = _id_of(conn, TABLE_OF[target_type], to_ref)
     cur = conn.execute(
-        "INSERT OR IGNORE INTO article_links(article_id, target_type, target_id, created_at) VALUES (?, ?, ?, ?)",
-        (art_id, target_type, target_id, created_at),
+        "INSERT OR IGNORE INTO article_links(article_id, target_type, target_id, created_at, reuse) VALUES (?, ?, ?, ?, ?)",
+        (art_id, target_type, target_id, created_at, 1 if reuse else 0),
     )
     return cur.rowcount > 0
 
@@ -225,100 +217,6 @@ def _id_of(conn: sqlite3.Connection, table: str, ref: str, must: bool = True) ->
             raise RecordError(f"{KIND_OF.get(table, table).replace('_', ' ')} {ref} is not known")
         return None
     return row["id"]
-
-
-
-# -- derived values ----------------------------------------------------------------------------
-
-
-def refresh_bug_impact(conn: sqlite3.Connection, config: Config, bug_ids: Iterable[int] | None = None) -> None:
-    """Recompute impact score, linked open cases and distinct customers (all bugs when None)."""
-    imp = config.impact
-    sw = " ".join(f"WHEN '{k}' THEN {int(v)}" for k, v in imp.severity_weights.items())
-    tw = " ".join(f"WHEN '{k}' THEN {int(v)}" for k, v in imp.tier_weights.items())
-    sql = f"""
-        UPDATE bugs SET (impact_score, case_count, customer_count) = (
-            SELECT COALESCE(SUM((CASE c.severity {sw} ELSE 0 END) * (CASE c.tier {tw} ELSE 0 END)), 0)
-                   + COUNT(DISTINCT c.customer),
-                   COUNT(c.id), COUNT(DISTINCT c.customer)
-            FROM case_bugs cb JOIN cases c ON c.id = cb.case_id AND c.{OPEN_CASE}
-            WHERE cb.bug_id = bugs.id)
-    """
-    if bug_ids is None:
-        conn.execute(sql)
-    else:
-        ids = list(set(bug_ids))
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            conn.execute(sql + f" WHERE id IN ({','.join('?' * len(chunk))})", chunk)
-
-
-
-
-def bugs_of_cases(conn: sqlite3.Connection, case_ids: Iterable[int]) -> list[int]:
-    ids = list(set(case_ids))
-    out: list[int] = []
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        out += [r["bug_id"] for r in conn.execute(
-            f"SELECT DISTINCT bug_id FROM case_bugs WHERE case_id IN ({','.join('?' * len(chunk))})", chunk)]
-    return out
-
-
-def refresh_article_stats(conn: sqlite3.Connection, article_ids: Iterable[int] | None = None) -> None:
-    sql = """
-        UPDATE articles SET
-          open_flags = (SELECT COUNT(*) FROM article_flags f WHERE f.article_id = articles.id AND f.resolved_at IS NULL),
-          reuse_count = (SELECT COUNT(*) FROM article_links l WHERE l.article_id = articles.id),
-          last_reused_at = (SELECT MAX(created_at) FROM article_links l WHERE l.article_id = articles.id)
-    """
-    if article_ids is None:
-        conn.execute(sql)
-        return
-    ids = list(set(article_ids))
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        conn.execute(sql + f" WHERE id IN ({','.join('?' * len(chunk))})", chunk)
-
-
-def refresh_ola(conn: sqlite3.Connection, config: Config) -> None:
-    conn.execute(
-        "UPDATE help_requests SET ola_due_at = "
-        + _ola_sql(config).replace(":created_at", "created_at").replace(":priority", "priority")
-    )
-
-
-def _derived_fingerprint(config: Config) -> str:
-    return json.dumps([config.ola.model_dump(), config.impact.model_dump()], sort_keys=True)
-
-
-def derived_current(conn: sqlite3.Connection, config: Config) -> bool:
-    """Whether the stored derived values were computed with this config's thresholds and weights."""
-    row = conn.execute("SELECT value FROM meta WHERE key = 'derived_config'").fetchone()
-    return row is not None and row["value"] == _derived_fingerprint(config)
-
-
-def refresh_derived_if_config_changed(conn: sqlite3.Connection, config: Config) -> bool:
-    """Stored derived values follow the config's thresholds and weights."""
-    if derived_current(conn, config):
-        return False
-    refresh_derived(conn, config)
-    return True
-
-
-def refresh_derived(conn: sqlite3.Connection, config: Config, *, ola: bool = True) -> None:
-    """Recompute every stored derived value: OLA due, bug impact, article flags and reuse.
-    ola=False when every help request was just written with this config (its OLA due is current):
-    rewriting them all costs ~0.7 s at a million cases."""
-    fp = _derived_fingerprint(config)
-    if ola:
-        refresh_ola(conn, config)
-    refresh_bug_impact(conn, config)
-    refresh_article_stats(conn)
-    conn.execute(
-        "INSERT INTO meta(key, value) VALUES ('derived_config', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (fp,),
-    )
 
 
 # -- reading whole records (for detail views and export) -------------------------------------------
@@ -493,7 +391,8 @@ def write_records(
     touched_bugs: set[int] = set()
     for link in by_type["link"]:
         try:
-            if add_link(conn, link["kind"], link["from_ref"], link["to_ref"], link.get("created_at")):
+            if add_link(conn, link["kind"], link["from_ref"], link["to_ref"], link.get("created_at"),
+                        link.get("reuse", True)):
                 counts["link"] += 1
         except RecordError:
             if strict:
@@ -514,6 +413,16 @@ def write_records(
     return counts
 
 
+def missing_refs(conn: sqlite3.Connection, kind: str, source: str, present: Iterable[str]) -> list[tuple[str, str]]:
+    """(kind, stored ref) of this source's records of ``kind`` that are not in ``present`` (the
+    refs the source holds upstream now, as it names them: a record stored qualified, source:REF,
+    is present as REF): what left the upstream's query, for remove_records."""
+    here = set(present)
+    prefix = f"{source}:"
+    return [(kind, r["ref"]) for r in conn.execute(f"SELECT ref FROM {TABLE_OF[kind]} WHERE source = ?", (source,))
+            if r["ref"] not in here and not (r["ref"].startswith(prefix) and r["ref"][len(prefix):] in here)]
+
+
 def set_remote_version(conn: sqlite3.Connection, kind: str, ref: str, version: str | None, synced_at: str) -> None:
     conn.execute(f"UPDATE {TABLE_OF[kind]} SET remote_version = ?, synced_at = ? WHERE ref = ?", (version, synced_at, ref))
 
@@ -531,6 +440,9 @@ def rename_record(conn: sqlite3.Connection, kind: str, old_ref: str, new_ref: st
             conn.execute("UPDATE help_requests SET article_id = ? WHERE article_id = ?", (new_id, old_id))
             conn.execute(f"DELETE FROM {table} WHERE id = ?", (old_id,))
             refresh_article_stats(conn, [new_id])
+        elif old_id is not None and kind == "bug":
+            conn.execute("UPDATE OR IGNORE case_bugs SET bug_id = ? WHERE bug_id = ?", (new_id, old_id))
+            conn.execute(f"DELETE FROM {table} WHERE id = ?", (old_id,))
         return
     conn.execute(
         f"UPDATE {table} SET ref = ?, remote_id = ?, remote_version = ?, synced_at = ? WHERE ref = ?",
@@ -547,67 +459,11 @@ def set_message_ref(conn: sqlite3.Connection, message_id: int, ref: str, remote_
     conn.execute("UPDATE messages SET ref = ?, remote_id = ? WHERE id = ?", (ref, remote_id, message_id))
 
 
-def export_rows(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
-    """Every record as an interchange dict (not yet validated), in an order import can read:
-    cases, bugs, articles, help requests, messages, links."""
-    for kind in ("case", "bug", "article"):
-        table = TABLE_OF[kind]
-        cols = ", ".join(COLUMNS[table])
-        flags: dict[int, list[dict[str, Any]]] = {}
-        if kind == "article":
-            for f in conn.execute("SELECT article_id, who, reason, created_at, resolved_at FROM article_flags ORDER BY id"):
-                flags.setdefault(f["article_id"], []).append(
-                    {"who": f["who"], "reason": f["reason"], "at": f["created_at"], "resolved_at": f["resolved_at"]})
-        for r in conn.execute(f"SELECT id, {cols} FROM {table} ORDER BY id"):
-            row_id = r.pop("id")
-            if kind == "article":
-                r["flags"] = flags.get(row_id, [])
-            r["type"] = kind
-            yield r
-    cols = ", ".join(f"h.{c}" for c in COLUMNS["help_requests"])
-    for r in conn.execute(
-        f"SELECT {cols}, c.ref AS case_ref, a.ref AS article_ref FROM help_requests h "
-        "LEFT JOIN cases c ON c.id = h.case_id LEFT JOIN articles a ON a.id = h.article_id ORDER BY h.id"
-    ):
-        r["type"] = "help_request"
-        yield r
-    for r in conn.execute(
-        "SELECT m.id, m.ref, m.source, m.remote_id, m.parent_type, "
-        "COALESCE(h.ref, c.ref) AS parent_ref, m.author, m.body, m.kind, m.created_at FROM messages m "
-        "LEFT JOIN help_requests h ON m.parent_type = 'help_request' AND h.id = m.parent_id "
-        "LEFT JOIN cases c ON m.parent_type = 'case' AND c.id = m.parent_id ORDER BY m.id"
-    ):
-        row_id = r.pop("id")
-        if r["ref"] is None:
-            r["ref"] = f"{r['parent_ref']}/local-{row_id}"
-        r["type"] = "message"
-        yield r
-    for r in conn.execute(
-        "SELECT c.ref AS from_ref, b.ref AS to_ref, cb.created_at FROM case_bugs cb "
-        "JOIN cases c ON c.id = cb.case_id JOIN bugs b ON b.id = cb.bug_id ORDER BY cb.case_id, cb.bug_id"
-    ):
-        yield {"type": "link", "kind": "case_bug", **r}
-    for r in conn.execute(
-        "SELECT a.ref AS from_ref, l.target_type, COALESCE(h.ref, c.ref) AS to_ref, l.created_at "
-        "FROM article_links l JOIN articles a ON a.id = l.article_id "
-        "LEFT JOIN help_requests h ON l.target_type = 'help_request' AND h.id = l.target_id "
-        "LEFT JOIN cases c ON l.target_type = 'case' AND c.id = l.target_id "
-        "ORDER BY l.article_id, l.target_type, l.target_id"
-    ):
-        if r["to_ref"] is None:
-            continue
-        kind = "article_case" if r.pop("target_type") == "case" else "article_request"
-        yield {"type": "link", "kind": kind, **r}
-
-
 def known_refs(conn: sqlite3.Connection, kind: str, refs: Iterable[str]) -> set[str]:
     table = TABLE_OF[kind]
-    refs = list(refs)
     found: set[str] = set()
-    for i in range(0, len(refs), 500):
-        chunk = refs[i : i + 500]
-        found.update(r["ref"] for r in conn.execute(
-            f"SELECT ref FROM {table} WHERE ref IN ({','.join('?' * len(chunk))})", chunk))
+    for chunk, marks in chunked(refs):
+        found.update(r["ref"] for r in conn.execute(f"SELECT ref FROM {table} WHERE ref IN ({marks})", chunk))
     return found
 
 
@@ -634,9 +490,7 @@ def _delete(conn: sqlite3.Connection, config: Config, kind: str, where: str, par
         return 0
     bugs: set[int] = set()
     articles: set[int] = set()
-    for i in range(0, len(ids), 500):
-        part = ids[i : i + 500]
-        marks = ",".join("?" * len(part))
+    for part, marks in chunked(ids):
         if kind in ("help_request", "case"):
             conn.execute(f"DELETE FROM messages WHERE parent_type = ? AND parent_id IN ({marks})", (kind, *part))
             articles.update(r["article_id"] for r in conn.execute(

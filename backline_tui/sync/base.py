@@ -26,6 +26,11 @@ class Batch:
     #: matching the query, merged into another): removed from the replica, unless changes of
     #: ours to them are still queued
     gone: list[tuple[str, str]] = field(default_factory=list)
+    #: the other way to say it, for a connector that lists a whole stream (Jira): with ``kind``,
+    #: every ref of that kind the stream holds upstream now; this source's records of the kind
+    #: not among them left, and are removed the same way (the engine turns them into ``gone``)
+    kind: str | None = None
+    present: list[str] | None = None
     #: the case-bug links of the cases in ``records`` are all there: a link between two records
     #: of this source that is not among them was removed upstream, and goes here too
     links_complete: bool = False
@@ -44,6 +49,22 @@ class PushResult:
     message_refs: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     #: True when the op was found already applied upstream (a resend after a crash)
     already_applied: bool = False
+
+
+def valid_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records our models accept, as they dump them; an upstream record we cannot represent
+    is left out, not fatal."""
+    from pydantic import ValidationError
+
+    from backline_tui.domain.models import RECORD_ADAPTER
+
+    out = []
+    for r in records:
+        try:
+            out.append(RECORD_ADAPTER.validate_python(r).model_dump(mode="json"))
+        except ValidationError:
+            continue
+    return out
 
 
 class Connector(Protocol):

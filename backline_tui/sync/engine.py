@@ -1,4 +1,4 @@
-"""The sync engine: push the outbox, then pull every source (DESIGN §6).
+"""The sync engine: push the outbox, then pull every source (docs/architecture.md §6).
 
 * Push: ops go out oldest first. Each is marked ``sending`` (committed) before the connector
   pushes it and ``done`` after, with the upstream's answer written in the same transaction. An
@@ -14,10 +14,8 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -29,12 +27,15 @@ from backline_tui.storage import outbox as ob
 from backline_tui.storage import records as rec
 from backline_tui.sync.base import Connector, PushResult, SourceError
 from backline_tui.sync.demo_connector import LOCAL_SOURCES, DemoConnector
+from backline_tui.sync.mapping import link_holders
 
-__all__ = ["SyncResult", "sync_all", "cli_sync", "connector_for", "SourceError"]
+__all__ = ["SyncResult", "sync_all", "connector_for", "SourceError"]
 
 Progress = Callable[[str, int, "int | None"], None]
 
-#: ops that only make sense if the op before them on the same record went through
+#: ops that still go out after an earlier op on the same record ended in a conflict (an internal
+#: note stands on its own); every other op waits behind the conflict, since it assumed the
+#: conflicted op went through
 _INDEPENDENT_OPS = {"note"}
 _RECORD_TYPES = ("help_request", "case", "bug", "article")
 
@@ -73,6 +74,10 @@ def connector_for(src: SourceConfig, config: Config) -> Connector:
         from backline_tui.sync.rt.connector import RTConnector
 
         return RTConnector(src, config)
+    if src.kind == "jira":
+        from backline_tui.sync.jira import JiraConnector
+
+        return JiraConnector(src, config)
     raise ConfigError(f"source {src.name}: unknown kind {src.kind!r}")
 
 
@@ -123,7 +128,10 @@ def _sync_all(
         names = [n for n in LOCAL_SOURCES if n in pending and n not in configured] + list(configured)
         orphans = [n for n in pending if n not in configured and n not in LOCAL_SOURCES]
         for n in orphans:
-            count = sum(1 for _ in ob.ops_to_push(replica.conn, [n]))
+            count = sum(1 for op in ob.ops_to_push(replica.conn, [n])
+                        if any(p not in configured for p in _still_to_reach(op, config)))
+            if not count:
+                continue
             result.errors.append(f"{count} queued change(s) for source {n!r} cannot be sent: it is not in the config")
     for name in names:
         given = (connectors or {}).get(name)
@@ -178,9 +186,30 @@ def _sync_source(replica: Replica, config: Config, name: str, connector: Connect
             ob.log_finish(conn, log_id, now(), counts["pulled"], counts["pushed"], counts["conflicts"], error)
 
 
+def _pushers(op: dict[str, Any], config: Config) -> list[str]:
+    """The sources whose connectors push an op: its record's; a case↔bug link goes to each
+    upstream that holds it, the way it holds it (sync/mapping.py link_holders: the case's RT as a
+    link, to the bug's URL when the bug lives elsewhere; a Jira bug as a remote link)."""
+    if op["op"] == "link":
+        holders = link_holders(config, "link", op["source"], (op.get("payload") or {}).get("bug_source"))
+        if holders:
+            return holders
+    return [op["source"]]
+
+
+def _still_to_reach(op: dict[str, Any], config: Config) -> list[str]:
+    """The pushers of an op it has not reached yet (an op is done once it reached them all)."""
+    reached = (op.get("payload") or {}).get("reached") or []
+    return [p for p in _pushers(op, config) if p not in reached]
+
+
 def _push(replica: Replica, config: Config, name: str, connector: Connector, now: Callable[[], str],
           progress: Progress | None, result: SyncResult, counts: dict[str, Any]) -> None:
-    ops = ob.ops_to_push(replica.conn, [name])
+    # this source's ops, and the link ops of other sources it holds too (a case↔bug link on a bug
+    # of this source), each until it has reached this source once
+    ops = [op for op in ob.ops_to_push(replica.conn, [name]) if name in _still_to_reach(op, config)]
+    routed = [op for op in ob.link_ops_to_push(replica.conn) if op["source"] != name and name in _still_to_reach(op, config)]
+    ops = sorted(ops + routed, key=lambda op: op["id"])
     conflicted: dict[str, str] = {}
     waiting: set[str] = set()
     for i, op in enumerate(ops):
@@ -192,6 +221,8 @@ def _push(replica: Replica, config: Config, name: str, connector: Connector, now
             continue
         op = current
         ref = op["record_ref"]
+        if name not in _still_to_reach(op, config):
+            continue
         if ref in waiting:
             continue
         if ref in conflicted and op["op"] not in _INDEPENDENT_OPS:
@@ -223,12 +254,17 @@ def _push(replica: Replica, config: Config, name: str, connector: Connector, now
 
 
 def _upstream_refs(op: dict[str, Any], source: str) -> dict[str, Any]:
-    """The op as its connector knows it: a ref qualified in the replica (support:RT#12, where
-    two sources share RT#12) goes out as the source's own."""
-    prefix = f"{source}:"
-    if not op["record_ref"].startswith(prefix):
-        return op
-    return {**op, "record_ref": op["record_ref"][len(prefix):]}
+    """The op as its connectors know it: a ref qualified in the replica (support:RT#12, where two
+    sources share RT#12) goes out as its own source's (the record's, and a link's bug's)."""
+    def own(ref: str | None, of: str | None) -> str | None:
+        prefix = f"{of}:"
+        return ref[len(prefix):] if ref and of and ref.startswith(prefix) else ref
+
+    payload = op.get("payload") or {}
+    out = {**op, "record_ref": own(op["record_ref"], op["source"])}
+    if payload.get("bug_ref"):
+        out["payload"] = {**payload, "bug_ref": own(payload["bug_ref"], payload.get("bug_source") or op["source"])}
+    return out
 
 
 def _apply_push(conn, config: Config, source: str, op: dict[str, Any], res: PushResult, now: str) -> None:
@@ -241,8 +277,11 @@ def _apply_push(conn, config: Config, source: str, op: dict[str, Any], res: Push
                    for kind, old, new, rid in res.renames]
     res.message_refs = {mid: (rec.local_ref(conn, "messages", source, ref, claim=True), rid)
                         for mid, (ref, rid) in res.message_refs.items()}
-    ob.mark(conn, op["id"], "done" if res.status == "done" else "conflict",
-            now, res.message if res.status == "conflict" else None)
+    if res.status == "done" and [p for p in _still_to_reach(op, config) if p != source]:
+        ob.mark_reached(conn, op["id"], source, now)  # another upstream still waits for it
+    else:
+        ob.mark(conn, op["id"], "done" if res.status == "done" else "conflict",
+                now, res.message if res.status == "conflict" else None)
     for kind, old, new, remote_id in res.renames:
         version = next((r.get("remote_version") for r in res.records if r.get("ref") == new), None)
         rec.rename_record(conn, kind, old, new, remote_id=remote_id, remote_version=version, synced_at=now)
@@ -275,9 +314,11 @@ def _pull(replica: Replica, config: Config, name: str, connector: Connector, now
             sources = {s.name for s in config.sources}
             counts["cross"] += [(name, link) for link in rec.foreign_links(fresh, sources, name)]
             rec.localize_refs(conn, name, fresh, sources)
-            if batch.gone:
-                gone = [(kind, rec.local_ref(conn, rec.TABLE_OF[kind], name, ref, claim=False))
-                        for kind, ref in batch.gone]
+            gone = [(kind, rec.local_ref(conn, rec.TABLE_OF[kind], name, ref, claim=False))
+                    for kind, ref in batch.gone]
+            if batch.present is not None and batch.kind in _RECORD_TYPES:  # said as what is still there
+                gone += rec.missing_refs(conn, batch.kind, name, batch.present)
+            if gone:
                 rec.remove_records(conn, config, gone, name, keep)
             records = _drop_known(conn, fresh)
             stamp = now()
@@ -307,57 +348,3 @@ def _drop_known(conn, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             local[(kind, ref)] = version
     return [r for r in records
             if not ((r.get("type"), r.get("ref")) in local and local[(r["type"], r["ref"])] == r.get("remote_version"))]
-
-
-# -------------------------------------------------------------------------------- CLI
-
-
-class _Bar:
-    """A one-line progress display on stderr, only when it is a terminal."""
-
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self.last = 0.0
-
-    def __call__(self, phase: str, done: int, total: int | None) -> None:
-        if not self.tty or time.perf_counter() - self.last < 0.1:
-            return
-        self.last = time.perf_counter()
-        if total:
-            width = 30
-            filled = int(width * done / max(total, 1))
-            text = f"  {phase} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
-        else:
-            text = f"  {phase}: {done} records"
-        print(f"\r{text:<60}", end="", file=sys.stderr, flush=True)
-
-    def clear(self) -> None:
-        if self.tty:
-            print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
-
-
-def cli_sync(args: argparse.Namespace) -> int:
-    from backline_tui.config import load_config
-    from backline_tui.sync.jsonl import cli_paths
-
-    db, config_path = cli_paths(args)
-    config = load_config(config_path)
-    source = getattr(args, "source", None)
-    if not config.sources and source is None:
-        print("backline: no sources configured; add one under [[sources]] in " + str(config_path), file=sys.stderr)
-        return 1
-    replica = Replica(db)
-    bar = _Bar()
-    try:
-        result = sync_all(replica, config, source=source, progress=bar)
-    finally:
-        bar.clear()
-        replica.close()
-    from backline_tui.text import one_line  # sentences quote upstream names and answers
-
-    print(result.summary() + f" ({result.seconds:.1f}s)")
-    for sentence in result.conflicts:
-        print(f"  conflict: {one_line(sentence)}")
-    for err in result.errors:
-        print(f"backline: sync failed: {one_line(err)}", file=sys.stderr)
-    return 0 if result.ok else 1

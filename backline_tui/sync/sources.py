@@ -1,5 +1,5 @@
 """`backline sources check [NAME]` and `backline sources forget NAME`: the logic, as functions
-that return reports and lines (the CLI only prints them).
+that return reports and lines (cli/sources.py only asks and prints).
 
 check asks each source's connector for a read-only ``check()`` (sync/base.py CheckReport): it
 connects, authenticates and says, for each mapped kind, the queue or query and how many records
@@ -8,9 +8,6 @@ where each action would write. It never writes upstream.
 """
 
 from __future__ import annotations
-
-import argparse
-import sys
 
 from backline_tui.config import Config, ConfigError, SourceConfig
 from backline_tui.sync.base import CheckReport, SourceError
@@ -65,57 +62,3 @@ def report_lines(report: CheckReport, src: SourceConfig | None = None) -> list[s
 def forget_summary(counts: dict[str, int]) -> str:
     parts = [f"{n} {KIND_WORDS[k]}" for k, n in counts.items() if n]
     return ", ".join(parts) or "no records"
-
-
-def cli_sources(args: argparse.Namespace) -> int:
-    from backline_tui.config import load_config
-    from backline_tui.sync.jsonl import cli_paths
-    from backline_tui.text import one_line
-
-    db, config_path = cli_paths(args)
-    config = load_config(config_path)
-    if args.sources_command == "check":
-        reports = check_sources(config, args.name)
-        for report in reports:
-            for line in report_lines(report, config.source(report.source)):
-                print(line)
-        bad = [(r.source, p) for r in reports for p in r.problems]
-        for source, problem in bad:
-            print(f"backline: {source}: {one_line(problem)}", file=sys.stderr)
-        return 1 if bad else 0
-    return _forget(args, db, config)
-
-
-def _forget(args: argparse.Namespace, db, config: Config) -> int:
-    from backline_tui.storage import Replica
-    from backline_tui.storage import outbox as ob
-    from backline_tui.storage import records as rec
-
-    replica = Replica(db)
-    try:
-        counts = rec.source_counts(replica.conn, args.name)
-        total = sum(n for k, n in counts.items() if k in ("help_request", "case", "bug", "article"))
-        if not any(counts.values()):
-            print(f"source {args.name}: nothing in {db}")
-            return 0
-        note = " (it is still in the config: the next sync brings them back)" if any(
-            s.name == args.name for s in config.sources) else ""
-        question = f"forget {total} records of source {args.name} ({forget_summary(counts)}) in {db}{note}?"
-        if not args.yes:
-            if not sys.stdin.isatty():
-                print(f"backline: {question} Not without --yes (no terminal to ask).", file=sys.stderr)
-                return 1
-            answer = input(f"{question} [y/N] ").strip().lower()
-            if answer not in ("y", "yes"):
-                print("nothing forgotten")
-                return 1
-        try:
-            with ob.sync_lock(replica.path), replica.transaction() as conn:
-                done = rec.forget_source(conn, config, args.name)
-        except ob.SyncBusy as exc:
-            print(f"backline: {exc}", file=sys.stderr)
-            return 1
-        print(f"forgot {forget_summary(done)} of source {args.name}")
-        return 0
-    finally:
-        replica.close()

@@ -20,12 +20,10 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator
 
-from pydantic import ValidationError
-
 from backline_tui.config import Config, SourceConfig
-from backline_tui.domain.models import RECORD_ADAPTER
-from backline_tui.sync.base import Batch, CheckReport, PushResult, SourceError
+from backline_tui.sync.base import Batch, CheckReport, PushResult, SourceError, valid_records
 from backline_tui.sync.mapping import FieldMap
+from backline_tui.sync.rt.knowledge import KnowledgePush
 from backline_tui.sync.secrets import resolve_secret
 from backline_tui.sync.rt.mapping import (
     DATE_FIELDS, LINK_FIELDS, OP_WRITES, OUR_FIELDS, _article_id, check_from, html_to_text, _ticket_id, _ts, _ts_any, _who, mapping_of, raw_values,
@@ -57,17 +55,8 @@ TICKET_FIELDS = ("Subject,Status,Owner,Creator,Created,LastUpdated,Due,Resolved,
 ARTICLE_FIELDS = "Name,Summary,Class,Created,LastUpdated,Creator,LastUpdatedBy,Disabled,CustomFields"
 MESSAGE_TYPES = ("Create", "Correspond", "Comment")
 
-def _valid(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for r in records:
-        try:
-            out.append(RECORD_ADAPTER.validate_python(r).model_dump(mode="json"))
-        except ValidationError:
-            continue  # an upstream record we cannot represent is left out, not fatal
-    return out
 
-
-class RTConnector:
+class RTConnector(KnowledgePush):
     def __init__(self, src: SourceConfig, config: Config) -> None:
         if not src.url:
             raise SourceError(f"source {src.name} (rt) needs a url")
@@ -118,6 +107,11 @@ class RTConnector:
                 raise SourceError(f"RT at {self.url} has no article class {name!r} (see: backline sources check {self.name})") from None
         return self._class_id
 
+    @property
+    def queues(self) -> dict[str, str]:
+        """The queue of each kind mapped by queue (a kind mapped by TicketSQL has none)."""
+        return {kind: km.queue for kind, km in self.mapping.items() if km.queue}
+
     def stream(self, kind: str) -> str:
         """The cursor's name for one mapped kind: each kind has its own, even when two read one queue."""
         km = self.mapping[kind]
@@ -133,17 +127,19 @@ class RTConnector:
     # ------------------------------------------------------------------------------ pull
 
     def pull(self, cursors: dict[str, str | None]) -> Iterator[Batch]:
-        # order matters: cases link bugs, help requests link cases and articles
+        # order matters: cases link bugs and articles, help requests link cases and articles
         with self._source_errors():
             kinds = [k for k in ("bug", "case", "help_request") if k in self.mapping]
             starts = {k: self._cursor(k, cursors) for k in kinds}
             feed = list(self.client.transactions(
                 f"ObjectType = 'RT::Ticket' AND id > {min(starts.values())}", fields=TXN_FIELDS)) if kinds else []
+            articles_done = "article" not in self.mapping
             for kind in kinds:
-                if kind == "help_request" and "article" in self.mapping:
+                if kind in ("case", "help_request") and not articles_done:
                     yield from self._pull_articles(cursors)
+                    articles_done = True
                 yield from self._pull_tickets(kind, starts[kind], feed)
-            if "article" in self.mapping and "help_request" not in self.mapping:
+            if not articles_done:
                 yield from self._pull_articles(cursors)
 
     def _pull_tickets(self, kind: str, cursor: int, feed: list[dict]) -> Iterator[Batch]:
@@ -259,7 +255,7 @@ class RTConnector:
             if not txns:
                 continue
             records += getattr(self, f"_map_{kind}")(ticket, txns, texts)
-        return _valid(records)
+        return valid_records(records)
 
     def reader(self, kind: str, record: dict[str, Any]):
         """get(field) -> our value of ``field`` in ``record`` through the mapping; values with no
@@ -415,6 +411,9 @@ class RTConnector:
         out += self._messages("case", ticket, txns, texts, kind_of)
         out += [{"type": "link", "kind": "case_bug", "from_ref": ref, "to_ref": target, "created_at": None}
                 for target in self._refs("case", "bugs", ticket)]
+        if "article" in self.mapping:  # an article linked as the answer to the case
+            out += [{"type": "link", "kind": "article_case", "from_ref": a, "to_ref": ref, "created_at": None}
+                    for a in raw_values(ticket, "RefersTo") if a.startswith("KB#")]
         return out
 
     def _map_bug(self, ticket: dict, txns: list[dict], texts: dict[int, dict]) -> list[dict]:
@@ -451,7 +450,7 @@ class RTConnector:
             items = [a for part in self._parallel.map(self._articles_by_id, parts) for a in part]
             records = [r for a in items if str((a.get("Class") or {}).get("id")) == str(self.class_id)
                        for r in self._map_article(a, str(last_txn[int(a["id"])]))]
-            yield Batch(stream, _valid(records), str(last_txn[chunk[-1]]))
+            yield Batch(stream, valid_records(records), str(last_txn[chunk[-1]]))
         top = max(int(t["id"]) for t in feed)
         if top > last_txn[ordered[-1]]:
             yield Batch(stream, [], str(top))
@@ -492,7 +491,7 @@ class RTConnector:
     def _fresh_article(self, aid: int) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
         art, etag = self.client.get_article(aid)
         etag = (etag or "").strip('"') or None
-        return art, _valid(self._map_article(art, etag)), etag
+        return art, valid_records(self._map_article(art, etag)), etag
 
     # ------------------------------------------------------------------------------ push
 
@@ -696,19 +695,33 @@ class RTConnector:
         raise ValueError(f"{ref} comes from source {source} ({other.kind}), which has no web address for RT to link to")
 
     def _push_link(self, op: dict[str, Any], resend: bool) -> PushResult:
-        tid = _ticket_id(op["record_ref"])
         p = op["payload"]
-        fm = self.writable("link")
         target = self.link_target(p.get("bug_source"), p["bug_ref"], p.get("bug_remote_id"))
+        self._add_case_link(_ticket_id(op["record_ref"]), self.writable("link"), target)
+        return self._done(op)
+
+    def _add_case_link(self, tid: int, fm: FieldMap, target: int | str) -> None:
+        """Case ticket ``tid`` links ``target`` (a ticket id, or a URL) in the mapped field: an RT
+        link type, or a CF holding refs (appended). Idempotent."""
         if fm.source in LINK_FIELDS:
             self.client.add_link(tid, fm.source, target)
-        else:
-            ticket, _ = self.client.get_ticket(tid)
-            have = raw_values(ticket, fm.source)
-            text = target if isinstance(target, str) else f"RT#{target}"
-            if text not in have:
-                self._set_ticket(tid, fm, ", ".join([*have, text]) if have else text)
-        return self._done(op)
+            return
+        ticket, _ = self.client.get_ticket(tid)
+        have = raw_values(ticket, fm.source)
+        text = target if isinstance(target, str) else f"RT#{target}"
+        if text not in have:
+            self._set_ticket(tid, fm, ", ".join([*have, text]) if have else text)
+
+    def _remove_case_link(self, tid: int, fm: FieldMap, target: int | str) -> None:
+        """The undo of _add_case_link. Idempotent."""
+        if fm.source in LINK_FIELDS:
+            self.client.remove_link(tid, fm.source, target)
+            return
+        ticket, _ = self.client.get_ticket(tid)
+        text = target if isinstance(target, str) else f"RT#{target}"
+        have = [p for v in raw_values(ticket, fm.source) for p in v.replace(",", " ").split()]
+        if text in have:
+            self._set_ticket(tid, fm, ", ".join(v for v in have if v != text))
 
     def _push_document(self, op: dict[str, Any], resend: bool) -> PushResult:
         ref = op["record_ref"]
