@@ -1,7 +1,8 @@
 """One replica, two sources: customer cases from the project's real RT (tests/rt_server.py) and
 bugs from Jira (jira820, tests/jira_server.py). A case linked to a Jira bug counts in the bug's
-impact, and the link reaches Jira as one remote link, even after a sync killed between the push
-and its acknowledgement."""
+impact, and the link reaches each upstream once, the way it holds it: Jira as one remote link, the
+RT case as one RefersTo the bug's Jira URL, even after a sync killed between a push and its
+acknowledgement."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ pytestmark = [pytest.mark.rt, pytest.mark.jira]
 RT_PW_ENV = "BACKLINE_TEST_RT_ALICE"
 
 
-def test_an_rt_case_linked_to_a_jira_bug_reaches_jira_once_after_a_kill(rt_server_factory, jira_factory, tmp_path):
+def test_an_rt_case_linked_to_a_jira_bug_reaches_jira_and_rt_once_after_a_kill(rt_server_factory, jira_factory, tmp_path):
     os.environ[RT_PW_ENV] = RTServer.alice.password
     rt, jira = rt_server_factory(), jira_factory()
     with rt.client("alice") as alice:
@@ -52,6 +53,8 @@ def test_an_rt_case_linked_to_a_jira_bug_reaches_jira_once_after_a_kill(rt_serve
             links = [link for link in remote_links(http, key) if link["globalId"].startswith("backline:")]
         assert [(link["globalId"], link["object"]["url"]) for link in links] == [
             (f"backline:support:{case_ref}", f"{rt.url}/Ticket/Display.html?id={tid}")]
+        with rt.client("alice") as alice:  # the case's RT holds it too: a link to the bug's URL
+            assert alice.ticket_links(tid).get("RefersTo") == [f"{jira.url}/browse/{key}"]
         # the link survives the pulls of both sources, and still counts
         assert wb.sync().errors == []
         bug = wb.bug(key)
