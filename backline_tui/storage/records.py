@@ -313,6 +313,17 @@ def foreign_links(records: list[dict[str, Any]], sources: set[str], source: str)
     return [dict(r) for r in records if r.get("type") == "link" and (foreign(r["from_ref"]) or foreign(r["to_ref"]))]
 
 
+def unresolved_links(conn: sqlite3.Connection, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The link records among ``records`` with an end the replica does not hold (yet)."""
+    out = []
+    for r in records:
+        if r.get("type") == "link":
+            from_table, to_table = _LINK_TABLES[r["kind"]]
+            if _ref_row(conn, from_table, r["from_ref"]) is None or _ref_row(conn, to_table, r["to_ref"]) is None:
+                out.append(r)
+    return out
+
+
 def localize_refs(conn: sqlite3.Connection, source: str, records: list[dict[str, Any]],
                   sources: set[str]) -> None:
     """Give a source's records (as its connector made them, with its own refs) the refs the

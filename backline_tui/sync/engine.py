@@ -152,7 +152,7 @@ def _sync_all(
                 conn_obj.close()
     if result.cross_links:
         with replica.transaction() as conn:
-            for name, link in result.cross_links:
+            for name, link in {(n, tuple(sorted(link.items()))): (n, link) for n, link in result.cross_links}.values():
                 rec.localize_refs(conn, name, [link], set(configured))
                 rec.write_records(conn, config, [link], strict=False)
     result.seconds = time.perf_counter() - started
@@ -313,6 +313,7 @@ def _pull(replica: Replica, config: Config, name: str, connector: Connector, now
             fresh = batch.records
             sources = {s.name for s in config.sources}
             counts["cross"] += [(name, link) for link in rec.foreign_links(fresh, sources, name)]
+            as_read = {id(r): dict(r) for r in fresh if r.get("type") == "link"}
             rec.localize_refs(conn, name, fresh, sources)
             gone = [(kind, rec.local_ref(conn, rec.TABLE_OF[kind], name, ref, claim=False))
                     for kind, ref in batch.gone]
@@ -326,6 +327,9 @@ def _pull(replica: Replica, config: Config, name: str, connector: Connector, now
                 if r.get("type") in _RECORD_TYPES:
                     r["synced_at"] = stamp
             rec.write_records(conn, config, records, strict=False, keep_local=keep)
+            # a link to a record a later batch brings (a case's article, an article's case) is
+            # written again once every source has synced
+            counts["cross"] += [(name, as_read[id(r)]) for r in rec.unresolved_links(conn, records)]
             if batch.links_complete:
                 cases = [r["ref"] for r in fresh if r.get("type") == "case" and r["ref"] not in keep]
                 links = [(r["from_ref"], r["to_ref"]) for r in fresh if r.get("type") == "link" and r["kind"] == "case_bug"]

@@ -67,8 +67,10 @@ OP_WRITES: dict[str, tuple[str, str | None, str]] = {
 
 
 def effective_mapping(src: Any) -> Mapping | None:
-    """A source's mapping: its config's; for RT without one, the project's own layout; None for
-    sources that take our records as they are (demo, jsonl)."""
+    """The mapping an RT source writes through: its config's, else the project's own layout.
+    None for the others: demo and jsonl take our records as they are, and Jira fills what its
+    mapping leaves out with its own defaults (sync/jira/mapping.py) and refuses an unmapped write
+    when the op is pushed."""
     return _effective(src.model_dump_json())
 
 
@@ -81,8 +83,6 @@ def _effective(dumped: str) -> Mapping | None:
         from backline_tui.sync.rt.mapping import mapping_of
 
         return mapping_of(src)
-    if src.mapping is not None:
-        return parse_mapping(src.name, src.mapping)
     return None
 
 
@@ -118,8 +118,9 @@ def link_holders(config: Any, op: str, case_source: str, bug_source: str | None)
     and a bug of ``bug_source``, each its own way: the case's source (a link, or for a bug of
     another source a link to its URL) when its mapping writes case-bug links, and for a link, a
     Jira source holding the bug (a remote link on the issue). Empty: no upstream can hold it."""
-    out = [] if write_refusal(config, case_source, op) else [case_source]
-    if op == "link" and bug_source and bug_source != case_source and any(
-            s.name == bug_source and s.kind == "jira" for s in config.sources):
-        out.append(bug_source)
-    return out
+    if not (op == "link" and bug_source and bug_source != case_source
+            and any(s.name == bug_source and s.kind == "jira" for s in config.sources)):
+        return [] if write_refusal(config, case_source, op) else [case_source]
+    # the bug's Jira holds it; the case's source too when it is configured and writes links
+    configured = any(s.name == case_source for s in config.sources)
+    return ([case_source] if configured and not write_refusal(config, case_source, op) else []) + [bug_source]

@@ -127,19 +127,18 @@ class RTConnector(KnowledgePush):
     # ------------------------------------------------------------------------------ pull
 
     def pull(self, cursors: dict[str, str | None]) -> Iterator[Batch]:
-        # order matters: cases link bugs and articles, help requests link cases and articles
+        # order matters: cases link bugs, articles link cases, help requests link cases and
+        # articles (a case's link to an article pulled later is written at the end of the sync)
         with self._source_errors():
             kinds = [k for k in ("bug", "case", "help_request") if k in self.mapping]
             starts = {k: self._cursor(k, cursors) for k in kinds}
             feed = list(self.client.transactions(
                 f"ObjectType = 'RT::Ticket' AND id > {min(starts.values())}", fields=TXN_FIELDS)) if kinds else []
-            articles_done = "article" not in self.mapping
             for kind in kinds:
-                if kind in ("case", "help_request") and not articles_done:
+                if kind == "help_request" and "article" in self.mapping:
                     yield from self._pull_articles(cursors)
-                    articles_done = True
                 yield from self._pull_tickets(kind, starts[kind], feed)
-            if not articles_done:
+            if "article" in self.mapping and "help_request" not in self.mapping:
                 yield from self._pull_articles(cursors)
 
     def _pull_tickets(self, kind: str, cursor: int, feed: list[dict]) -> Iterator[Batch]:
