@@ -23,7 +23,7 @@ from common import (  # noqa: E402
     PY, RESULTS, SCALES, BENCH, Result, bench_env, bench_now, config_path, demo_db, limit_check, scratch_copy,
 )
 
-GROUPS = ("startup", "queries", "ui", "ingest", "memory")
+GROUPS = ("startup", "queries", "ui", "ingest", "memory", "insights", "sync")
 STALL_LIMIT_MS = 100.0
 CLAIM_LIMIT_MS = 50.0
 
@@ -168,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         # what is measured so far survives an interrupted run
         out.with_suffix(".partial.json").write_text(json.dumps([r.to_json() for r in results], indent=1))
 
-    for scale in scales:
+    per_scale = [g for g in groups if g != "sync"]
+    for scale in scales if per_scale else []:
         log(f"scale {scale:,} cases")
         db = demo_db(scale, args.seed, log)
         if "startup" in groups:
@@ -194,6 +195,16 @@ def main(argv: list[str] | None = None) -> int:
 
             log("  memory (tmux) …")
             measure("memory", scale, lambda: terminal.memory(db, scale, log))
+        if "insights" in groups:
+            import insights
+
+            log("  insights (pane and report) …")
+            measure("insights", scale, lambda: insights.run(db, scale, log=log))
+    if "sync" in groups:  # one volume, independent of the demo scales
+        import sync
+
+        log("sync against a real Request Tracker …")
+        measure("sync", 0, lambda: sync.run(log=log))
     rows = table(results)
     print_table(rows)
     info = machine()
