@@ -306,6 +306,14 @@ class Workbench:
     def conflicts(self) -> list[dict]:
         return self.outbox(("conflict",))
 
+    def retry_op(self, op_id: int) -> bool:
+        """Send an op in error again at the next sync, whatever its back-off (also one that
+        failed the same way too often and waits for the user). False: no such op in error."""
+        from backline_tui.storage import outbox
+
+        with self.replica.transaction() as conn:
+            return outbox.retry(conn, op_id, to_ts(self.now()))
+
     def dismiss_conflict(self, op_id: int) -> None:
         with self.replica.transaction() as conn:
             conn.execute("UPDATE outbox SET state = 'done', updated_at = ? WHERE id = ? AND state = 'conflict'",

@@ -184,6 +184,8 @@ def test_the_migration_fills_the_rollups_of_an_existing_database(demo_db: Path, 
         for n in names:
             if n["type"] in ("table", "trigger", "index"):
                 conn.execute(f"DROP {n['type'].upper()} IF EXISTS {n['name']}")
+        conn.execute("ALTER TABLE outbox DROP COLUMN next_attempt_at")
+        conn.execute("ALTER TABLE outbox DROP COLUMN failures")
         conn.execute("PRAGMA user_version = 6")
     r.close()
     wb = Workbench.open(demo_db, config, clock)

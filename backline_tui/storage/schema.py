@@ -360,6 +360,9 @@ CREATE INDEX ix_articles_live_id ON articles(id, state, open_flags, review_due_a
 #   histogram (per day and priority, buckets by digit count and leading digit, so monotonic in the
 #   value) finds the bucket holding the middle rank; ins_hr_time (one row per request and metric,
 #   ordered by bucket and creation time) gives the exact value inside it.
+# The same step gives the outbox its retry schedule: next_attempt_at (an op in error is tried again
+# from then on; NULL on an op in error: it failed the same way too often and waits for the user)
+# and failures (how many times in a row it failed the same way). Ops already in error are due now.
 # Deleting an article sets its requests' article_id to NULL in a trigger before the delete (what
 # the foreign key's ON DELETE SET NULL would do), so the requests' triggers still see the article
 # they leave.
@@ -381,6 +384,9 @@ CREATE TABLE ins_hr_time (metric TEXT NOT NULL, bucket INTEGER NOT NULL, created
 CREATE TABLE ins_hr_hist (metric TEXT NOT NULL, day TEXT NOT NULL, priority TEXT NOT NULL, bucket INTEGER NOT NULL,
     n INTEGER NOT NULL, PRIMARY KEY (metric, day, priority, bucket)) WITHOUT ROWID;
 CREATE INDEX ix_hr_unresponded_due ON help_requests(ola_due_at, created_at, priority) WHERE first_response_at IS NULL;
+ALTER TABLE outbox ADD COLUMN next_attempt_at TEXT;
+ALTER TABLE outbox ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+UPDATE outbox SET failures = 1, next_attempt_at = updated_at WHERE state = 'error';
 -- rollups: fill
 DELETE FROM ins_case_day;
 DELETE FROM ins_hr_day;

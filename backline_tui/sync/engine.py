@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from backline_tui.clock import Clock, to_ts
+from backline_tui.clock import Clock, parse_ts, to_ts
 from backline_tui.config import Config, ConfigError, SourceConfig
 from backline_tui.storage import Replica
 from backline_tui.storage import outbox as ob
@@ -163,10 +163,11 @@ def _sync_source(replica: Replica, config: Config, name: str, connector: Connect
 
 def _push(replica: Replica, config: Config, name: str, connector: Connector, now: Callable[[], str],
           progress: Progress | None, result: SyncResult) -> tuple[int, int]:
-    ops = ob.ops_to_push(replica.conn, [name])
+    due = now()
+    ops = ob.ops_to_push(replica.conn, [name], due_at=due)
     pushed = conflicts = 0
     conflicted: dict[str, str] = {}
-    waiting: set[str] = set()
+    waiting: set[str] = ob.refs_not_due(replica.conn, name, due)  # backing off, or waiting for the user
     for i, op in enumerate(ops):
         if progress:
             progress("push", i, len(ops))
@@ -209,7 +210,8 @@ def _push(replica: Replica, config: Config, name: str, connector: Connector, now
 
 def _apply_push(conn, config: Config, source: str, op: dict[str, Any], res: PushResult, now: str) -> None:
     if res.status == "error":
-        ob.mark(conn, op["id"], "error", now, res.message)
+        s = config.sync
+        ob.record_failure(conn, op, res.message, parse_ts(now), base=s.retry_base, cap=s.retry_max, limit=s.retry_limit)
         return
     ob.mark(conn, op["id"], "done" if res.status == "done" else "conflict",
             now, res.message if res.status == "conflict" else None)
