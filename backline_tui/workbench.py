@@ -306,6 +306,10 @@ class Workbench:
     def conflicts(self) -> list[dict]:
         return self.outbox(("conflict",))
 
+    def urgent_help(self) -> list[dict]:
+        """Open P1/P2 help requests, and whether each breaches its OLA now (for announcements)."""
+        return P.urgent_help(self.replica.conn, self.now())
+
     def retry_op(self, op_id: int) -> bool:
         """Send an op in error again at the next sync, whatever its back-off (also one that
         failed the same way too often and waits for the user). False: no such op in error."""

@@ -408,7 +408,7 @@ INSERT INTO ins_hr_time SELECT metric, CASE WHEN v < 10 THEN v ELSE length(v) * 
     SELECT 'frt' AS metric, CAST(strftime('%s', first_response_at) AS INTEGER) - CAST(strftime('%s', created_at) AS INTEGER) AS v, created_at, id, priority
       FROM help_requests WHERE first_response_at IS NOT NULL
     UNION ALL SELECT 'ttr', CAST(strftime('%s', resolved_at) AS INTEGER) - CAST(strftime('%s', created_at) AS INTEGER), created_at, id, priority
-      FROM help_requests WHERE resolved_at IS NOT NULL) WHERE v IS NOT NULL;
+      FROM help_requests WHERE resolved_at IS NOT NULL) WHERE v IS NOT NULL ORDER BY 1, 2, 3, 4;
 INSERT INTO ins_hr_hist SELECT metric, substr(created_at, 1, 10), priority, bucket, COUNT(*) FROM ins_hr_time GROUP BY 1, 2, 3, 4;
 -- rollups: end fill
 -- rollups: triggers
