@@ -327,9 +327,9 @@ def team_stats_rolled(conn: sqlite3.Connection, since: str, until: str, askers: 
     for r in counts:
         r["breached"] -= not_due.get((r["week"], r["priority"]), 0)
     medians: list[dict] = []
-    for metric, kind, group in (("frt", "week", "wk"), ("frt", "priority", "priority"),
-                                ("ttr", "week", "wk"), ("ttr", "all", None)):
-        medians += _medians_rolled(conn, p, metric, kind, group)
+    hist = _histograms(conn, p)
+    for metric, kind in (("frt", "week"), ("frt", "priority"), ("ttr", "week"), ("ttr", "all")):
+        medians += _medians_rolled(conn, p, hist, metric, kind)
     src = _source(
         p, "SELECT asker, product, SUM(requests) AS requests, SUM(already_documented) AS already_documented "
         f"FROM ins_hr_asker {_DAYS} GROUP BY 1, 2",
@@ -346,11 +346,12 @@ def team_stats_rolled(conn: sqlite3.Connection, since: str, until: str, askers: 
     return {"counts": counts, "medians": medians, "askers": top}
 
 
-def _medians_rolled(conn: sqlite3.Connection, p: dict[str, Any], metric: str, kind: str, group: str | None) -> list[dict]:
-    """Exact median of `metric` per group: the histogram of the window finds the bucket holding
-    each middle rank, ins_hr_time (ordered by bucket and creation time) the value inside it."""
+def _histograms(conn: sqlite3.Connection, p: dict[str, Any]) -> dict[tuple[str, str, Any], list[tuple[int, int]]]:
+    """The window's value histograms, (metric, kind, key) -> [(bucket, count)] in bucket order,
+    for kind 'week' (key: week index), 'priority' and 'all' (key ''): one pass over the rollup
+    per (metric, week, priority, bucket), the three groupings summed from its few thousand rows."""
     src = _source(
-        p, f"SELECT {_ROLLED_WEEK} AS wk, priority, metric, bucket, n FROM ins_hr_hist {_DAYS} AND metric = :metric",
+        p, f"SELECT {_ROLLED_WEEK} AS wk, priority, metric, bucket, n FROM ins_hr_hist {_DAYS}",
         f"SELECT wk, priority, metric, {_BUCKET} AS bucket, COUNT(*) AS n FROM ("
         f"SELECT {_week('h.created_at')} AS wk, h.priority, 'frt' AS metric, {_FRT} AS v FROM help_requests h "
         "WHERE h.first_response_at IS NOT NULL AND h.created_at >= :lo AND h.created_at <= :until UNION ALL "
@@ -358,21 +359,28 @@ def _medians_rolled(conn: sqlite3.Connection, p: dict[str, Any], metric: str, ki
         "WHERE h.resolved_at IS NOT NULL AND h.created_at >= :lo AND h.created_at <= :until) "
         "WHERE v IS NOT NULL GROUP BY 1, 2, 3, 4",
     )
-    key = group or "''"
-    hist: dict[Any, list[tuple[int, int]]] = {}
-    for r in conn.execute(
-        f"SELECT {key} AS key, bucket, SUM(n) AS n FROM ({src}) WHERE metric = :metric GROUP BY 1, 2 "
-        "HAVING SUM(n) > 0 ORDER BY 1, 2",
-        p | {"metric": metric},
-    ):
-        hist.setdefault(r["key"], []).append((r["bucket"], r["n"]))
+    sums: dict[tuple[str, str, Any], dict[int, int]] = {}
+    for r in conn.execute(f"SELECT metric, wk, priority, bucket, SUM(n) AS n FROM ({src}) GROUP BY 1, 2, 3, 4", p):
+        if not r["n"]:
+            continue
+        for group in (("week", r["wk"]), ("priority", r["priority"]), ("all", "")):
+            by_bucket = sums.setdefault((r["metric"], *group), {})
+            by_bucket[r["bucket"]] = by_bucket.get(r["bucket"], 0) + r["n"]
+    return {k: sorted(v.items()) for k, v in sums.items()}
+
+
+def _medians_rolled(conn: sqlite3.Connection, p: dict[str, Any], hist: dict, metric: str, kind: str) -> list[dict]:
+    """Exact median of `metric` per group of `kind`: the histogram finds the bucket holding each
+    middle rank, ins_hr_time (ordered by bucket and creation time) the value inside it."""
     out = []
-    for k, buckets in hist.items():
+    for (m, kd, k), buckets in sorted(hist.items(), key=lambda kv: str(kv[0])):
+        if (m, kd) != (metric, kind):
+            continue
         lo, hi = p["since"], p["until"]
         where, params = "", {"metric": metric}
-        if group == "wk":
+        if kind == "week":
             lo, hi = _week_bounds(p, int(k))
-        elif group == "priority":
+        elif kind == "priority":
             where, params["priority"] = " AND priority = :priority", k
         n = sum(c for _, c in buckets)
         values = [_nth(conn, buckets, rank, lo, hi, where, params) for rank in sorted({(n - 1) // 2, n // 2})]
