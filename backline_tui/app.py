@@ -24,6 +24,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
 
+from backline_tui import log
 from backline_tui.config_file import ConfigError
 from backline_tui.text import one_line
 from backline_tui.widgets.search import SearchProvider
@@ -32,6 +33,8 @@ from backline_tui.workbench import ActionError, PaneFilter, Workbench
 if TYPE_CHECKING:
     from backline_tui.config import Config
     from backline_tui.startup import Startup
+
+_LOG = log.get(__name__)
 
 # editor(text, suffix) -> edited text, or None when the user gave up
 Editor = Callable[[str, str], "str | None"]
@@ -148,7 +151,7 @@ class BacklineApp(App):
             self.say(str(exc), severity="warning")
             return False, None
         except Exception as exc:  # noqa: BLE001 — a locked or broken database: say so, keep running
-            self.say(f"database error: {exc}", severity="error", timeout=10)
+            self.say(self.internal("database error", exc), severity="error", timeout=10)
             return False, None
 
     def on_mount(self) -> None:
@@ -165,6 +168,10 @@ class BacklineApp(App):
         """A notification; its text may quote upstream data, so it is cleaned and never markup."""
         self.notify(one_line(message, 400), title=one_line(title, 80), severity=severity, timeout=timeout, markup=False)
 
+    def internal(self, what: str, exc: BaseException) -> str:
+        """Log an unexpected error's traceback; the one line to show, which names the log."""
+        return log.internal(_LOG, what, exc)
+
     def refresh_status(self) -> None:
         self.run_worker(self._load_status, group="status", exclusive=True)
 
@@ -172,7 +179,7 @@ class BacklineApp(App):
         try:
             st = await self.call_db(self.workbench.status)
         except Exception as exc:  # noqa: BLE001 — the status line must never end the app
-            self.status_text = f"status unavailable: {one_line(str(exc), 80)}"
+            self.status_text = one_line(self.internal("status unavailable", exc), 160)
             return
         parts = [f"me: {st['me']}"]
         parts.append(f"{st['pending']} pending op{'s' if st['pending'] != 1 else ''}")
@@ -193,8 +200,8 @@ class BacklineApp(App):
             return self._editor(text, suffix)
         try:
             return external_editor(self, text, suffix)
-        except Exception as exc:  # SuspendNotSupported, editor not found
-            self.say(f"cannot start the editor: {exc}", severity="error")
+        except Exception as exc:  # noqa: BLE001 — SuspendNotSupported, editor not found
+            self.say(self.internal("cannot start the editor", exc), severity="error")
             return None
 
     # ------------------------------------------------------------------ actions run by screens
@@ -217,7 +224,7 @@ class BacklineApp(App):
             self.say(str(exc), severity="warning")
             return
         except Exception as exc:  # noqa: BLE001 — e.g. the database is locked by a long sync
-            self.say(f"not done, database error: {exc}", severity="error", timeout=10)
+            self.say(self.internal("not done, database error", exc), severity="error", timeout=10)
             return
         message = done(result) if callable(done) else done
         if undo is not None:
@@ -337,8 +344,9 @@ class BacklineApp(App):
         errors = [str(e) for e in getattr(result, "errors", None) or []]
         went_offline = self._live.synced(error is not None or any("unreachable" in e for e in errors))
         if error is not None:
+            line = self.internal("sync failed", error)
             if not quiet or went_offline:
-                self.say(f"sync failed: {error}", severity="error", timeout=10)
+                self.say(line, severity="error", timeout=10)
         else:
             pulled = getattr(result, "pulled", 0)
             pushed = getattr(result, "pushed", 0)

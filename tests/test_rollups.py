@@ -1,4 +1,4 @@
-"""The Insights rollups (schema v7) stay equal to a full recomputation after every kind of write:
+"""The Insights rollups stay equal to a full recomputation after every kind of write:
 demo generation (and --replace), actions, imports, syncs, deletes, renames, a config change
 that moves every OLA, and the migration of an existing database.
 
@@ -17,8 +17,9 @@ import pytest
 
 from backline_tui.config import Config, OLAConfig, SourceConfig
 from backline_tui.insights import Insights
-from backline_tui.storage import Replica, rollups
+from backline_tui.storage import Replica, rollups, schema
 from backline_tui.storage import records as rec
+from backline_tui.storage.derived import refresh_derived
 from backline_tui.sync.demo import generate, wipe_records
 from backline_tui.sync.jsonl import export_records, import_records
 from backline_tui.workbench import PaneFilter, Workbench
@@ -170,13 +171,14 @@ def test_deletes_renames_and_article_dates_keep_the_rollups_exact(wb):
 def test_a_config_change_that_moves_every_ola_keeps_the_rollups_exact(wb):
     stricter = Config(me="alice", ola=OLAConfig(P1=5, P2=10, P3=20, P4=30))
     with wb.replica.transaction() as conn:
-        rec.refresh_derived(conn, stricter)
+        refresh_derived(conn, stricter)
     wb.config = stricter
     assert_exact(wb)
 
 
 def test_the_migration_fills_the_rollups_of_an_existing_database(demo_db: Path, config, clock):
-    # the demo database as schema v6 had it: no rollups
+    # the demo database as it was before the rollups' schema step: no rollups
+    step = schema.MIGRATION_FILES.index(schema.ROLLUPS_STEP)  # the version just before it
     r = Replica(demo_db)
     names = r.query("SELECT type, name FROM sqlite_master WHERE name LIKE 'ins\\_%' ESCAPE '\\' OR name = 'ix_hr_unresponded_due'")
     assert {n["name"] for n in names} >= set(rollups.ROLLUP_TABLES)
@@ -186,11 +188,11 @@ def test_the_migration_fills_the_rollups_of_an_existing_database(demo_db: Path, 
                 conn.execute(f"DROP {n['type'].upper()} IF EXISTS {n['name']}")
         conn.execute("ALTER TABLE outbox DROP COLUMN next_attempt_at")
         conn.execute("ALTER TABLE outbox DROP COLUMN failures")
-        conn.execute("PRAGMA user_version = 6")
+        conn.execute(f"PRAGMA user_version = {step}")
     r.close()
     wb = Workbench.open(demo_db, config, clock)
     try:
-        assert wb.replica.schema_version == 7
+        assert wb.replica.schema_version == schema.SCHEMA_VERSION
         assert wb.replica.scalar("SELECT SUM(n) FROM ins_case_day") == 300
         assert_exact(wb)
         wb.claim(wb.pane("help", PaneFilter(unclaimed=True), limit=1)[0]["ref"])  # and its triggers work

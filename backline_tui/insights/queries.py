@@ -100,7 +100,7 @@ def cases_matching(
 
 
 def top_bugs(conn: sqlite3.Connection, limit: int = 10) -> list[dict]:
-    """Open bugs by stored impact score (kept current by records.refresh_bug_impact), with the
+    """Open bugs by stored impact score (kept current by derived.refresh_bug_impact), with the
     open linked cases and distinct customers behind the score and every linked case."""
     return conn.execute(
         "SELECT b.id, b.ref, b.title, b.product, b.component, b.severity, b.status, b.eng_owner, b.created_at, "
@@ -215,7 +215,7 @@ def _medians(conn: sqlite3.Connection, metric: str, kind: str, group: str | None
     return out
 
 
-# -- the same figures from the rollups (schema v7) --------------------------------------------------
+# -- the same figures from the rollups (storage/rollups.py) -----------------------------------------
 #
 # The rollups (storage/rollups.py) hold per-day sums that triggers keep exact. A window whose start
 # is a midnight UTC (the default window, and any --since DATE) reads its full days from them and
@@ -224,7 +224,7 @@ def _medians(conn: sqlite3.Connection, metric: str, kind: str, group: str | None
 # its counterpart above returns for the same data (tests compare both after every kind of write).
 
 _ROLLED_WEEK = "CAST((julianday(day) - julianday(:since_day)) / 7 AS INTEGER)"
-_BUCKET = "CASE WHEN v < 10 THEN v ELSE length(v) * 10 + substr(v, 1, 1) END"  # as in the v7 triggers
+_BUCKET = "CASE WHEN v < 10 THEN v ELSE length(v) * 10 + substr(v, 1, 1) END"  # as in the rollup triggers
 
 
 def _parts(since: str, until: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Outbox, sync cursors and the sync log: the SQL the sync engine needs, and nothing else.
+"""Outbox, sync cursors and the sync log: queuing an op (in the action's own transaction), what
+the sync engine needs, and what the workbench shows of them.
 
 An outbox op moves ``pending`` → ``sending`` (committed before the push) → ``done``, or to
 ``conflict`` (upstream said someone else got there first) or ``error`` (upstream refused). An op
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from backline_tui.clock import to_ts
+from backline_tui.storage.chunks import chunked
 
 ACTIVE = ("pending", "sending", "error")
 
@@ -34,27 +36,64 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def ops_to_push(conn: sqlite3.Connection, sources: Iterable[str], due_at: str | None = None) -> list[dict[str, Any]]:
-    """Ops still to reach upstream for these sources, oldest first; with `due_at`, only those to
-    send at that moment (ops in error whose next attempt is later, or that wait for the user,
-    are left out)."""
+def enqueue(conn: sqlite3.Connection, now: str, op: str, kind: str, record: dict[str, Any],
+            payload: dict[str, Any] | None = None) -> int:
+    """Queue `op` on `record` (based on the upstream version the replica holds), inside the
+    caller's transaction: the change and its op are written together or not at all."""
+    cur = conn.execute(
+        "INSERT INTO outbox(created_at, updated_at, op, record_type, record_ref, source, base_version, payload) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (now, now, op, kind, record["ref"], record["source"], record.get("remote_version"),
+         json.dumps(payload or {}, ensure_ascii=False)),
+    )
+    return cur.lastrowid
+
+
+def listing(conn: sqlite3.Connection, states: tuple[str, ...], limit: int = 200) -> list[dict[str, Any]]:
+    """Ops in these states, oldest first, with their payloads decoded."""
+    marks = ",".join("?" * len(states))
+    rows = conn.execute(f"SELECT * FROM outbox WHERE state IN ({marks}) ORDER BY id LIMIT ?", (*states, limit))
+    return [_decode(r) for r in rows.fetchall()]
+
+
+def count(conn: sqlite3.Connection, states: tuple[str, ...]) -> int:
+    marks = ",".join("?" * len(states))
+    return conn.execute(f"SELECT COUNT(*) AS n FROM outbox WHERE state IN ({marks})", states).fetchone()["n"]
+
+
+def dismiss(conn: sqlite3.Connection, op_id: int, now: str) -> None:
+    """A conflict the user has read: done with."""
+    conn.execute("UPDATE outbox SET state = 'done', updated_at = ? WHERE id = ? AND state = 'conflict'", (now, op_id))
+
+
+def last_sync(conn: sqlite3.Connection) -> dict[str, Any] | None:
+    return conn.execute("SELECT * FROM sync_log WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1").fetchone()
+
+
+def ops_to_push(conn: sqlite3.Connection, sources: Iterable[str]) -> list[dict[str, Any]]:
+    """Ops still to reach upstream for these sources, oldest first."""
     names = list(sources)
     if not names:
         return []
     marks = ",".join("?" * len(names))
-    due = "" if due_at is None else " AND (state != 'error' OR next_attempt_at <= ?)"
     rows = conn.execute(
-        f"SELECT * FROM outbox WHERE state IN ('pending','sending','error') AND source IN ({marks}){due} ORDER BY id",
-        names + ([] if due_at is None else [due_at]),
+        f"SELECT * FROM outbox WHERE state IN ('pending','sending','error') AND source IN ({marks}) ORDER BY id",
+        names,
     ).fetchall()
     return [_decode(r) for r in rows]
 
 
-def refs_not_due(conn: sqlite3.Connection, source: str, due_at: str) -> set[str]:
-    """Records with an op in error not to send at `due_at`: later ops on them wait too (in order)."""
-    return {r["record_ref"] for r in conn.execute(
-        "SELECT DISTINCT record_ref FROM outbox WHERE source = ? AND state = 'error' "
-        "AND (next_attempt_at IS NULL OR next_attempt_at > ?)", (source, due_at))}
+def link_ops_to_push(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Case↔bug link ops still to reach upstream, of every source, oldest first."""
+    rows = conn.execute(
+        "SELECT * FROM outbox WHERE state IN ('pending','sending','error') AND op = 'link' ORDER BY id").fetchall()
+    return [_decode(r) for r in rows]
+
+
+def is_due(op: dict[str, Any], at: str) -> bool:
+    """Whether `op` is to be sent at `at`: any op not in error, and an op in error once its next
+    attempt has come (never one that waits for the user)."""
+    return op["state"] != "error" or (op.get("next_attempt_at") is not None and op["next_attempt_at"] <= at)
 
 
 def backoff_seconds(failures: int, base: int, cap: int, rnd: random.Random | None = None) -> float:
@@ -119,7 +158,8 @@ def rebase(conn: sqlite3.Connection, source: str, ref: str, version: str | None)
 
 
 def rename_ref(conn: sqlite3.Connection, old_ref: str, new_ref: str) -> None:
-    """A local ref (DRAFT-3) became the upstream's (KB#12): ops not yet sent follow it."""
+    """A local ref (DRAFT-3, NEW-BUG-4) became the upstream's (KB#12, SUST-9): ops not yet sent
+    follow it, and so do ops that name it (a case linked to the new bug)."""
     conn.execute("UPDATE outbox SET record_ref = ? WHERE record_ref = ?", (new_ref, old_ref))
     rows = conn.execute(
         "SELECT id, payload FROM outbox WHERE payload LIKE ? AND state IN ('pending','sending','error')",
@@ -127,8 +167,10 @@ def rename_ref(conn: sqlite3.Connection, old_ref: str, new_ref: str) -> None:
     ).fetchall()
     for r in rows:
         payload = json.loads(r["payload"])
-        if payload.get("article_ref") == old_ref:
-            payload["article_ref"] = new_ref
+        moved = [key for key in ("article_ref", "bug_ref") if payload.get(key) == old_ref]
+        for key in moved:
+            payload[key] = new_ref
+        if moved:
             conn.execute("UPDATE outbox SET payload = ? WHERE id = ?", (json.dumps(payload, ensure_ascii=False), r["id"]))
 
 
@@ -171,11 +213,8 @@ def log_finish(conn: sqlite3.Connection, log_id: int, now: str, pulled: int, pus
 
 def local_versions(conn: sqlite3.Connection, table: str, refs: list[str]) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
-    for i in range(0, len(refs), 500):
-        chunk = refs[i : i + 500]
-        for r in conn.execute(
-            f"SELECT ref, remote_version FROM {table} WHERE ref IN ({','.join('?' * len(chunk))})", chunk
-        ):
+    for chunk, marks in chunked(refs):
+        for r in conn.execute(f"SELECT ref, remote_version FROM {table} WHERE ref IN ({marks})", chunk):
             out[r["ref"]] = r["remote_version"]
     return out
 

@@ -1,7 +1,7 @@
-"""The Insights rollups (schema v7): tables of per-day sums that triggers keep exact as records
-are written. A bulk write (demo, import, a config change that rewrites every OLA) pauses the
-triggers and rebuilds the rollups once at the end, which costs a fraction of maintaining them
-row by row.
+"""The Insights rollups (the schema step schema.ROLLUPS_STEP names): tables of per-day sums
+that triggers keep exact as records are written. A bulk write (demo, import, a config change
+that rewrites every OLA) pauses the triggers and rebuilds the rollups once at the end, which
+costs a fraction of maintaining them row by row.
 """
 
 from __future__ import annotations
@@ -15,13 +15,16 @@ _FILL_START, _FILL_END = "-- rollups: fill", "-- rollups: end fill"
 
 
 def fill_statements() -> list[str]:
-    """The statements that rebuild every rollup from the record tables: those the v7 migration
-    ran, taken from it so that there is one text of them."""
-    from backline_tui.storage.schema import V7
+    """The statements that rebuild every rollup from the record tables: those the rollups'
+    migration step ran, taken from it so that there is one text of them."""
+    from backline_tui.storage.schema import MIGRATION_FILES, MIGRATIONS, ROLLUPS_STEP
 
-    body = V7.split(_FILL_START, 1)[1].split(_FILL_END, 1)[0]
+    step = MIGRATIONS[MIGRATION_FILES.index(ROLLUPS_STEP)]
+    lines = step.splitlines(keepends=True)
+    marks = [line.strip() for line in lines]  # the markers are lines of their own
+    body = lines[marks.index(_FILL_START) + 1 : marks.index(_FILL_END)]
     out, current = [], ""
-    for line in body.splitlines(keepends=True):
+    for line in body:
         current += line
         if sqlite3.complete_statement(current):
             out.append(current.strip())
@@ -46,7 +49,7 @@ def paused(conn: sqlite3.Connection) -> Iterator[None]:
     """Inside a transaction: no rollup trigger fires during the block; the rollups are rebuilt
     and the triggers restored at its end. Nested use joins the outer pause."""
     triggers = _triggers(conn)
-    if not triggers:  # already paused by an outer block (or a database before v7)
+    if not triggers:  # already paused by an outer block (or a database before the rollups)
         yield
         return
     for t in triggers:

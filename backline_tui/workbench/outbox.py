@@ -1,0 +1,50 @@
+"""The outbox and sync as the workbench shows them: what is waiting to go upstream, conflicts,
+the last sync, retrying an op the upstream refused, and running a sync."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backline_tui.clock import to_ts
+from backline_tui.storage import outbox
+from backline_tui.workbench.core import WorkbenchCore
+
+
+class OutboxAndSync(WorkbenchCore):
+    def pending_ops(self) -> int:
+        return outbox.count(self._conn, ("pending", "sending"))
+
+    def outbox(self, states: tuple[str, ...] = ("pending", "sending", "conflict", "error"), limit: int = 200) -> list[dict]:
+        return outbox.listing(self._conn, states, limit)
+
+    def conflicts(self) -> list[dict]:
+        return self.outbox(("conflict",))
+
+    def dismiss_conflict(self, op_id: int) -> None:
+        with self.replica.transaction() as conn:
+            outbox.dismiss(conn, op_id, to_ts(self.now()))
+
+    def retry_op(self, op_id: int) -> bool:
+        """Send an op in error again at the next sync, whatever its back-off (also one that
+        failed the same way too often and waits for the user). False: no such op in error."""
+        with self.replica.transaction() as conn:
+            return outbox.retry(conn, op_id, to_ts(self.now()))
+
+    def sync(self, progress=None, source: str | None = None):
+        """Push the outbox, then pull (every configured source, or `source`). Blocking: the UI
+        calls it in a worker. Returns a SyncResult (pulled, pushed, conflicts, errors, seconds)."""
+        from backline_tui.sync.engine import sync_all
+
+        return sync_all(self.replica, self.config, source=source, clock=self.clock, progress=progress)
+
+    def status(self) -> dict[str, Any]:
+        conn = self._conn
+        last = outbox.last_sync(conn)
+        return {
+            "me": self.me,
+            "pending": self.pending_ops(),
+            "conflicts": outbox.count(conn, ("conflict",)),
+            "last_sync": last["finished_at"] if last else None,
+            "last_sync_error": last["error"] if last else None,
+            "sources": [s.name for s in self.config.sources],
+        }
