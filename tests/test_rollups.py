@@ -66,7 +66,7 @@ def test_every_action_keeps_the_rollups_exact(wb):
     assert_exact(wb)
     wb.resolve(a)  # answered, resolved, ttr median, an undocumented answer (gaps)
     assert_exact(wb)
-    wb.document(a)  # KCS: an article, linked: documented, out of the gap subjects
+    draft = wb.document(a)["ref"]  # KCS: an article, linked: documented, out of the gap subjects
     assert_exact(wb)
     wb.claim(b)
     wb.unclaim(b)
@@ -79,7 +79,15 @@ def test_every_action_keeps_the_rollups_exact(wb):
     wb.offer_help(stale)
     bug = wb.pane("bugs")[0]["ref"]
     wb.set_bug_priority(bug, "P1")
+    wb.set_bug_target(bug, "2026-12-01")
     wb.link_case_bug(stale, bug)
+    assert_exact(wb)
+    # the article actions, on the article that documents `a` (its answers count as documented)
+    wb.flag(draft, "typo")
+    wb.unflag(draft)
+    wb.edit_article(draft, "Workaround for the sync stall", "Restart the agent.")
+    wb.mark_reviewed(draft)
+    wb.archive(draft)
     assert_exact(wb)
 
 
