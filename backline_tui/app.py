@@ -342,7 +342,8 @@ class BacklineApp(App):
         self.typeahead: list[str] | None = None
         self.sync_progress = ""
         errors = [str(e) for e in getattr(result, "errors", None) or []]
-        went_offline = self._live.synced(error is not None or any("unreachable" in e for e in errors))
+        unreachable = set(getattr(result, "unreachable", None) or [])
+        went_offline = self._live.synced(error is not None or bool(unreachable))
         if error is not None:
             line = self.internal("sync failed", error)
             if not quiet or went_offline:
@@ -355,8 +356,8 @@ class BacklineApp(App):
             for sentence in getattr(result, "conflicts", None) or []:
                 self.say(str(sentence), title="conflict", severity="warning", timeout=15)
             for sentence in errors:
-                if not quiet or went_offline or "unreachable" not in sentence:
-                    title = "offline: working from the replica" if "unreachable" in sentence else "sync error"
+                if not quiet or went_offline or sentence not in unreachable:
+                    title = "offline: working from the replica" if sentence in unreachable else "sync error"
                     self.say(sentence, title=title, severity="error", timeout=15)
         self.reload_screens()
         if self._live.started:

@@ -6,6 +6,7 @@ the replica is (or since when it is offline)."""
 from __future__ import annotations
 
 import os
+import socket
 
 import pytest
 
@@ -13,6 +14,7 @@ from backline_tui.app import BacklineApp, LiveState
 from backline_tui.clock import Clock
 from backline_tui.config import Config, SourceConfig, SyncConfig
 from backline_tui.workbench import Workbench
+from tests.jira_helpers import jira_source
 from tests.rt_server import RTServer
 from tests.test_ui_support import notes, settle
 
@@ -104,3 +106,23 @@ def test_news_is_each_record_once_and_the_first_look_only_takes_note():
     a = {"ref": "A", "breaching": 1}
     assert live.news([a, b]) == [a]  # newly breaching
     assert live.news([a, {"ref": "B", "breaching": 1}]) == []  # B was announced already
+
+
+@pytest.mark.jira
+def test_an_upstream_not_reached_is_told_apart_from_one_that_refused(tmp_path, rt_server_factory):
+    """What makes the live workbench say 'offline': a source not reached at all (here a Jira
+    with nothing listening), not one that answered with a refusal (RT refusing a password)."""
+    server = rt_server_factory()
+    os.environ[PW] = "not alice's password"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        nobody = f"http://127.0.0.1:{s.getsockname()[1]}"
+    config = Config(me="alice", sources=[SourceConfig(name="rt", kind="rt", url=server.url, user="alice", password_env=PW),
+                                         jira_source(nobody)])
+    wb = Workbench.open(tmp_path / "r.db", config, Clock())
+    try:
+        result = wb.sync()
+    finally:
+        wb.close()
+    assert [e.split(":")[0] for e in result.errors] == ["rt", "eng"]
+    assert result.unreachable == [result.errors[1]]

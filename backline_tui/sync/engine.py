@@ -45,6 +45,8 @@ class SyncResult:
     pushed: int = 0
     conflicts: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    #: the lines of `errors` that say a source was not reached at all (offline, not refused)
+    unreachable: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -160,6 +162,8 @@ def _sync_source(replica: Replica, config: Config, name: str, connector: Connect
     except SourceError as exc:
         error = str(exc)
         result.errors.append(f"{name}: {error}")
+        if exc.unreachable:
+            result.unreachable.append(result.errors[-1])
     finally:
         result.pushed += pushed
         result.pulled += pulled
