@@ -13,12 +13,14 @@ from datetime import timedelta
 
 import pytest
 
+from backline_tui.cli import main
 from backline_tui.clock import Clock, parse_ts
 from backline_tui.config import Config, SourceConfig, SyncConfig
 from backline_tui.storage import outbox
 from backline_tui.workbench import Workbench
 from tests import factories as F
 from tests.conftest import NOW
+from tests.hostile import CORPUS
 from tests.rt_server import RTServer
 
 pytest_plugins = ["tests.rt_server"]
@@ -102,3 +104,31 @@ def test_a_different_failure_starts_the_count_again(wb):
     _sync_at(wb, NOW + timedelta(hours=1))
     op = _op(wb)
     assert op["failures"] == 1 and "not in RT" in op["last_error"] and op["next_attempt_at"] is not None
+
+
+def test_status_lists_an_op_waiting_for_the_user_and_retry_releases_it(wb, tmp_path, capsys):
+    wb.claim("RT#999999")
+    _sync_at(wb, NOW)
+    for _ in range(2):  # retry_limit = 3
+        _sync_at(wb, parse_ts(_op(wb)["next_attempt_at"]))
+    op = _op(wb)
+    assert op["next_attempt_at"] is None
+    with wb.replica.transaction() as conn:  # the upstream's answer is untrusted text
+        conn.execute("UPDATE outbox SET last_error = ? WHERE id = ?", ("refused " + CORPUS["osc52_clipboard"], op["id"]))
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('me = "alice"\n')
+    where = ["--db", str(wb.replica.path), "--config", str(cfg)]
+
+    assert main(["status", *where]) == 0
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if line.startswith(f"refused op {op['id']}: claim on RT#999999, 3× "))
+    assert line.endswith(f"(waits for you: backline retry {op['id']})") and "\x1b" not in out
+
+    assert main(["retry", str(op["id"]), str(op["id"] + 100), *where]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == f"op {op['id']} goes out at the next sync\n"
+    assert captured.err == f"backline: no refused op {op['id'] + 100} (`backline status` lists them)\n"
+    _sync_at(wb, NOW + timedelta(days=30))
+    assert _op(wb)["attempts"] == 4
+    assert main(["status", *where]) == 0
+    assert "(next attempt 2026-" in capsys.readouterr().out

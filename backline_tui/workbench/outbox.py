@@ -44,6 +44,7 @@ class OutboxAndSync(WorkbenchCore):
             "me": self.me,
             "pending": self.pending_ops(),
             "conflicts": outbox.count(conn, ("conflict",)),
+            "errors": outbox.listing(conn, ("error",)),  # refused upstream: backing off, or waiting for the user
             "last_sync": last["finished_at"] if last else None,
             "last_sync_error": last["error"] if last else None,
             "sources": [s.name for s in self.config.sources],
