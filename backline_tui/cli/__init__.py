@@ -63,8 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("md", "csv"), default="md")
     p.add_argument("--since", help="start date YYYY-MM-DD (default: 26 weeks ago)")
 
-    p = sub.add_parser("status", help="who I am, pending outbox ops, last sync")
+    p = sub.add_parser("status", help="who I am, pending outbox ops, ops the upstream refused, last sync")
     _common(p)
+
+    p = sub.add_parser("retry", help="send ops the upstream refused again at the next sync (ids from status)")
+    _common(p)
+    p.add_argument("ops", nargs="+", type=int, metavar="OP", help="op id, as `backline status` lists it")
     return parser
 
 
@@ -79,6 +83,7 @@ COMMANDS: dict[str | None, str] = {
     "schema": "interchange:cmd_schema",
     "report": "report:cmd_report",
     "status": "status:cmd_status",
+    "retry": "retry:cmd_retry",
 }
 
 

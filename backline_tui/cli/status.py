@@ -1,10 +1,12 @@
-"""`backline status`: who I am, the outbox, the last sync, the panes' counts."""
+"""`backline status`: who I am, the outbox (with each op the upstream refused: when it is tried
+again, or that it waits for `backline retry`), the last sync, the panes' counts."""
 
 from __future__ import annotations
 
 import argparse
 
 from backline_tui.cli.paths import workbench
+from backline_tui.text import one_line
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -12,6 +14,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     st = wb.status()
     print(f"me: {st['me']}")
     print(f"pending ops: {st['pending']}  conflicts: {st['conflicts']}")
+    for op in st["errors"]:
+        then = (f"waits for you: backline retry {op['id']}" if op["next_attempt_at"] is None
+                else f"next attempt {op['next_attempt_at']}")
+        print(one_line(f"refused op {op['id']}: {op['op']} on {op['record_ref']}, {op['failures']}× in a row: "
+                       f"{op['last_error']}", 200) + f" ({then})")
     print(f"last sync: {st['last_sync'] or 'never'}")
     for name, n in wb.counts().items():
         print(f"{name}: {n}")

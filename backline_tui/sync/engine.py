@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from backline_tui.clock import Clock, to_ts
+from backline_tui.clock import Clock, parse_ts, to_ts
 from backline_tui.config import Config, ConfigError, SourceConfig
 from backline_tui.storage import Replica
 from backline_tui.storage import outbox as ob
@@ -45,6 +45,8 @@ class SyncResult:
     pushed: int = 0
     conflicts: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    #: the lines of `errors` that say a source was not reached at all (offline, not refused)
+    unreachable: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -160,6 +162,8 @@ def _sync_source(replica: Replica, config: Config, name: str, connector: Connect
     except SourceError as exc:
         error = str(exc)
         result.errors.append(f"{name}: {error}")
+        if exc.unreachable:
+            result.unreachable.append(result.errors[-1])
     finally:
         result.pushed += pushed
         result.pulled += pulled
@@ -184,9 +188,12 @@ def _push(replica: Replica, config: Config, name: str, connector: Connector, now
     if any(s.name == name and s.kind == "jira" for s in config.sources):
         routed = [op for op in ob.link_ops_to_push(replica.conn) if op["source"] != name and _pushed_by(op, config) == name]
         ops = sorted(ops + routed, key=lambda op: op["id"])
+    due = now()
+    # a record with an op backing off (or waiting for the user) keeps its later ops too, in order
+    waiting: set[str] = {op["record_ref"] for op in ops if not ob.is_due(op, due)}
+    ops = [op for op in ops if ob.is_due(op, due)]
     pushed = conflicts = 0
     conflicted: dict[str, str] = {}
-    waiting: set[str] = set()
     for i, op in enumerate(ops):
         if progress:
             progress("push", i, len(ops))
@@ -229,7 +236,8 @@ def _push(replica: Replica, config: Config, name: str, connector: Connector, now
 
 def _apply_push(conn, config: Config, source: str, op: dict[str, Any], res: PushResult, now: str) -> None:
     if res.status == "error":
-        ob.mark(conn, op["id"], "error", now, res.message)
+        s = config.sync
+        ob.record_failure(conn, op, res.message, parse_ts(now), base=s.retry_base, cap=s.retry_max, limit=s.retry_limit)
         return
     ob.mark(conn, op["id"], "done" if res.status == "done" else "conflict",
             now, res.message if res.status == "conflict" else None)
