@@ -13,7 +13,9 @@ import os
 import shlex
 import subprocess
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -78,6 +80,7 @@ class BacklineApp(App):
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backline-db")
         self._undo: tuple[str, Callable[[], Any]] | None = None
         self._syncing = False
+        self._live = LiveState()
         # keys typed while a compose screen is on its way (see RecordActions.swallow_key)
         self.typeahead: list[str] | None = None
         self.config_error: str | None = None  # a config that failed validation after start-up
@@ -96,6 +99,7 @@ class BacklineApp(App):
         config: what is on screen is out of date. A bad config ends the app with its one line."""
         wb = self.workbench
         if self.config_applied:
+            self.start_live()
             return False
         self.config_applied = True
         try:
@@ -106,6 +110,7 @@ class BacklineApp(App):
             return False
         self._use_config(config)
         self.refresh_status()
+        self.start_live()
         return wb.config_refreshed
 
     def _use_config(self, config: Config) -> None:
@@ -183,7 +188,7 @@ class BacklineApp(App):
         from backline_tui.widgets.format import local_time
 
         last = local_time(st["last_sync"]) if st["last_sync"] else "never"
-        parts.append(f"last sync: {last}" + (" (failed)" if st.get("last_sync_error") else ""))
+        parts.append(self._live.freshness() or f"last sync: {last}" + (" (failed)" if st.get("last_sync_error") else ""))
         parts.append("sources: " + (", ".join(source_state(name, st["source_status"][name], local_time)
                                               for name in st["sources"]) if st["sources"] else "none configured"))
         if self.workbench.clock.fixed:
@@ -230,6 +235,8 @@ class BacklineApp(App):
         if after is not None:
             after(result)
         self.reload_screens()
+        if self._live.started and self._live.offline_since is None:
+            self.sync_in_background()  # the change goes upstream at once
 
     def reload_screens(self) -> None:
         for screen in self.screen_stack:
@@ -277,7 +284,43 @@ class BacklineApp(App):
         self.sync_progress = "sync: starting…"
         self.run_worker(partial(self._sync_thread, sync), thread=True, group="sync")
 
-    def _sync_thread(self, sync: Callable[..., Any]) -> None:
+    def start_live(self) -> None:
+        """Once the first page is on screen: sync in the background every `sync.interval`
+        seconds of the config (0: never), keep the status line's freshness current, and note
+        the urgent requests already there (only new ones are announced)."""
+        cfg = self.workbench.config
+        if self._live.started or not cfg.sources:
+            return
+        self._live.started = True
+        self.set_interval(5, self.refresh_status)  # "synced 40 s ago"
+        if cfg.sync.interval > 0:
+            self.set_interval(cfg.sync.interval, self.sync_in_background)
+        self.run_worker(self._announce_urgent, group="urgent")
+
+    def sync_in_background(self) -> None:
+        """A quiet sync in a worker: no toast unless something needs the user (an urgent
+        request, a conflict, an op refused, going offline)."""
+        if self._syncing or not self.workbench.config.sources:
+            return
+        self._syncing = True
+        self.run_worker(partial(self._sync_thread, self.workbench.sync, True), thread=True, group="sync")
+
+    async def _announce_urgent(self) -> None:
+        """Ring the bell and toast, once per record, for P1/P2 help requests that are new or
+        newly breach their OLA since the last look (the first look only takes note)."""
+        try:
+            rows = await self.call_db(self.workbench.urgent_help)
+        except Exception:  # noqa: BLE001 — a busy database: the next sync looks again
+            return
+        news = self._live.news(rows)
+        if news and self.workbench.config.sync.bell:
+            self.bell()
+        for r in news:
+            what = "breaches its OLA" if r["breaching"] else "new"
+            self.say(f"{r['ref']} ({r['priority']}) {what}: {r['subject']}", title=f"urgent {r['priority']}",
+                     severity="warning", timeout=20)
+
+    def _sync_thread(self, sync: Callable[..., Any], quiet: bool = False) -> None:
         def progress(*args: Any, **kwargs: Any) -> None:
             # the engine reports (stage, done, total or None)
             if len(args) == 3 and isinstance(args[1], int):
@@ -288,28 +331,78 @@ class BacklineApp(App):
             self.call_from_thread(setattr, self, "sync_progress", "sync: " + one_line(words, 80) + "…")
 
         try:
-            result = sync(progress=progress)
+            result = sync(progress=None if quiet else progress)
         except Exception as exc:  # noqa: BLE001 — any failure is told, never a crash
-            self.call_from_thread(self._sync_done, None, exc)
+            self.call_from_thread(self._sync_done, None, exc, quiet)
         else:
-            self.call_from_thread(self._sync_done, result, None)
+            self.call_from_thread(self._sync_done, result, None, quiet)
 
-    def _sync_done(self, result: Any, error: BaseException | None) -> None:
+    def _sync_done(self, result: Any, error: BaseException | None, quiet: bool = False) -> None:
         self._syncing = False
         # keys typed while a compose screen is on its way (see RecordActions.swallow_key)
         self.typeahead: list[str] | None = None
         self.sync_progress = ""
+        errors = [str(e) for e in getattr(result, "errors", None) or []]
+        unreachable = set(getattr(result, "unreachable", None) or [])
+        went_offline = self._live.synced(error is not None or bool(unreachable))
         if error is not None:
-            self.say(self.internal("sync failed", error), severity="error", timeout=10)
+            line = self.internal("sync failed", error)
+            if not quiet or went_offline:
+                self.say(line, severity="error", timeout=10)
         else:
             pulled = getattr(result, "pulled", 0)
             pushed = getattr(result, "pushed", 0)
-            self.say(f"sync done: {pushed} pushed, {pulled} pulled")
+            if not quiet:
+                self.say(f"sync done: {pushed} pushed, {pulled} pulled")
             for sentence in getattr(result, "conflicts", None) or []:
                 self.say(str(sentence), title="conflict", severity="warning", timeout=15)
-            for sentence in getattr(result, "errors", None) or []:
-                self.say(str(sentence), title="sync error", severity="error", timeout=15)
+            for sentence in errors:
+                if not quiet or went_offline or sentence not in unreachable:
+                    title = "offline: working from the replica" if sentence in unreachable else "sync error"
+                    self.say(sentence, title=title, severity="error", timeout=15)
         self.reload_screens()
+        if self._live.started:
+            self.run_worker(self._announce_urgent, group="urgent")
+
+
+class LiveState:
+    """What the live workbench remembers between syncs: when it last synced, since when it is
+    offline, and which urgent requests it has seen and announced."""
+
+    def __init__(self) -> None:
+        self.started = False
+        self.synced_at: float | None = None  # time.monotonic() of the last sync that reached upstream
+        self.offline_since: datetime | None = None
+        self.seen: dict[str, bool] | None = None  # urgent ref -> breaching, at the last look
+        self.announced: set[str] = set()
+
+    def synced(self, offline: bool) -> bool:
+        """Note a finished sync; True if the workbench just went offline."""
+        if not offline:
+            self.synced_at, self.offline_since = time.monotonic(), None
+            return False
+        if self.offline_since is None:
+            self.offline_since = datetime.now().astimezone()
+            return True
+        return False
+
+    def freshness(self) -> str | None:
+        if self.offline_since is not None:
+            return f"offline since {self.offline_since:%H:%M}"
+        if self.synced_at is None:
+            return None
+        age = int(time.monotonic() - self.synced_at)
+        return f"synced {age} s ago" if age < 120 else f"synced {age // 60} min ago"
+
+    def news(self, rows: list[dict]) -> list[dict]:
+        """Urgent rows to announce: new since the last look, or breaching now and not before;
+        never the same record twice. The first look only takes note."""
+        first, seen = self.seen is None, self.seen or {}
+        out = [r for r in rows if not first and r["ref"] not in self.announced
+               and (r["ref"] not in seen or (r["breaching"] and not seen[r["ref"]]))]
+        self.announced.update(r["ref"] for r in out)
+        self.seen = {r["ref"]: bool(r["breaching"]) for r in rows}
+        return out
 
 
 def run_app(startup: Startup) -> int:

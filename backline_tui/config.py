@@ -146,6 +146,16 @@ def _login_name() -> str:
         return "me"
 
 
+class SyncConfig(_Strict):
+    """Background sync and retries of ops the upstream refused."""
+
+    interval: int = Field(default=120, ge=0)  # seconds between background syncs while open; 0: off
+    bell: bool = True  # ring the terminal bell for new or newly breaching P1/P2 help requests
+    retry_base: int = Field(default=30, ge=1)  # seconds before the first retry of an op in error
+    retry_max: int = Field(default=3600, ge=1)  # the longest wait between retries
+    retry_limit: int = Field(default=5, ge=1)  # failures the same way in a row before it waits for the user
+
+
 class Config(_Strict):
     me: str = Field(default_factory=lambda: _login_name())
     theme: str = "textual-dark"
@@ -153,6 +163,7 @@ class Config(_Strict):
     stale: StaleConfig = StaleConfig()
     impact: ImpactConfig = ImpactConfig()
     kb: KBConfig = KBConfig()
+    sync: SyncConfig = SyncConfig()
     sources: list[SourceConfig] = []
     # what goes to the log file (backline_tui/log.py); BACKLINE_LOG in the environment wins
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = None

@@ -23,9 +23,9 @@ from common import (  # noqa: E402
     PY, RESULTS, SCALES, BENCH, Result, bench_env, bench_now, config_path, demo_db, limit_check, scratch_copy,
 )
 
-GROUPS = ("startup", "queries", "ui", "ingest", "memory", "knowledge", "jira")
-#: groups measured on each demo scale (jira brings its own data)
-SCALED = ("startup", "queries", "ui", "ingest", "memory", "knowledge")
+GROUPS = ("startup", "queries", "ui", "ingest", "memory", "knowledge", "insights", "sync", "jira")
+#: groups measured on each demo scale (sync and jira bring their own data)
+SCALED = ("startup", "queries", "ui", "ingest", "memory", "knowledge", "insights")
 STALL_LIMIT_MS = 100.0
 CLAIM_LIMIT_MS = 50.0
 
@@ -201,6 +201,16 @@ def main(argv: list[str] | None = None) -> int:
 
             log("  memory (tmux) …")
             measure("memory", scale, lambda: terminal.memory(db, scale, log))
+        if "insights" in groups:
+            import insights
+
+            log("  insights (pane and report) …")
+            measure("insights", scale, lambda: insights.run(db, scale, log=log))
+    if "sync" in groups:  # one volume, independent of the demo scales
+        import sync
+
+        log("sync against a real Request Tracker …")
+        measure("sync", 0, lambda: sync.run(log=log))
     if "jira" in groups:
         import jira
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from backline_tui.cli import main
+from backline_tui.clock import Clock, parse_ts
 from backline_tui.config import Config, SourceConfig
 from backline_tui.sync.base import Batch, PushResult
 from backline_tui.storage.records import write_records
@@ -101,11 +102,12 @@ def test_a_pull_never_overwrites_a_local_change_still_in_the_outbox(tmp_path, cl
         h = wb.help_request("F-1")
         assert (h["owner"], h["subject"]) == ("alice", "Is this a bug?")  # local change kept
         assert wb.pending_ops() == 0 and [o["state"] for o in wb.outbox()] == ["error"]
-        # once the op went through, the next change upstream lands
+        # once the op went through (at its next attempt: it backs off), the next change upstream lands
         up.accept = True
         up.version = 3
         up.records = [{**HELP, "source": "file", "remote_version": "3", "subject": "Renamed upstream",
                        "owner": "alice", "status": "answered"}]
+        wb.clock = Clock(parse_ts(wb.outbox()[0]["next_attempt_at"]))
         result = sync_all(wb.replica, wb.config, clock=wb.clock, connectors={"file": up})
         assert (result.pushed, result.pulled, result.errors) == (1, 1, [])
         assert (wb.help_request("F-1")["subject"], wb.help_request("F-1")["status"]) == ("Renamed upstream", "answered")

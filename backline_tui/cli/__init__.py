@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("md", "csv"), default="md")
     p.add_argument("--since", help="start date YYYY-MM-DD (default: 26 weeks ago)")
 
-    p = sub.add_parser("status", help="who I am, pending outbox ops, last sync")
+    p = sub.add_parser("status", help="who I am, pending outbox ops, ops the upstream refused, last sync")
     _common(p)
 
     p = sub.add_parser("sources", help="check a source's mapping upstream, or forget a source's records")
@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(s)
     s.add_argument("name", help="the source whose records go")
     s.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
+    p = sub.add_parser("retry", help="send ops the upstream refused again at the next sync (ids from status)")
+    _common(p)
+    p.add_argument("ops", nargs="+", type=int, metavar="OP", help="op id, as `backline status` lists it")
     return parser
 
 
@@ -91,6 +94,7 @@ COMMANDS: dict[str | None, str] = {
     "report": "report:cmd_report",
     "status": "status:cmd_status",
     "sources": "sources:cmd_sources",
+    "retry": "retry:cmd_retry",
 }
 
 

@@ -1,20 +1,25 @@
-"""`backline status`: who I am, the outbox, the last sync, each source's last success or failure
-(and sources no longer configured), the panes' counts."""
+"""`backline status`: who I am, the outbox (with each op the upstream refused: when it is tried
+again, or that it waits for `backline retry`), the last sync, each source's last success or
+failure (and sources no longer configured), the panes' counts."""
 
 from __future__ import annotations
 
 import argparse
 
 from backline_tui.cli.paths import workbench
+from backline_tui.text import one_line
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from backline_tui.text import one_line  # errors quote server answers
-
     wb = workbench(args)
     st = wb.status()
     print(f"me: {st['me']}")
     print(f"pending ops: {st['pending']}  conflicts: {st['conflicts']}")
+    for op in st["errors"]:
+        then = (f"waits for you: backline retry {op['id']}" if op["next_attempt_at"] is None
+                else f"next attempt {op['next_attempt_at']}")
+        print(one_line(f"refused op {op['id']}: {op['op']} on {op['record_ref']}, {op['failures']}× in a row: "
+                       f"{op['last_error']}", 200) + f" ({then})")
     print(f"last sync: {st['last_sync'] or 'never'}")
     for name, state in st["source_status"].items():
         if state["error"]:

@@ -263,10 +263,14 @@ class Insights:
     """Insights over the replica. Thread-safe as the Replica is (one connection per thread):
     call it from a worker thread."""
 
-    def __init__(self, replica, config: Config | None = None, clock: Clock | None = None) -> None:
+    def __init__(self, replica, config: Config | None = None, clock: Clock | None = None, *,
+                 recompute: bool = False) -> None:
         self.replica = replica
         self.config = config or Config()
         self.clock = clock or Clock()
+        # recompute=True reads every figure from the record tables instead of the rollups: the
+        # reference the rollups are tested against
+        self.recompute = recompute
 
     @property
     def _conn(self):
@@ -279,24 +283,33 @@ class Insights:
             raise ValueError(f"the start date {start:%Y-%m-%d} is after now ({now:%Y-%m-%d})")
         return Window(start, now)
 
+    def _rolled(self, w: Window) -> bool:
+        """Whether to read the rollups: they hold whole UTC days, so a window that starts at a
+        midnight (the default, or --since DATE) reads them; any other start is read live."""
+        return not self.recompute and w.since_ts.endswith("T00:00:00Z")
+
     # drivers
 
     def drivers(self, window: Window | None = None) -> Drivers:
         w = window or self.window()
-        rows = q.case_volume_by_day(self._conn, w.since_ts, w.until_ts)
+        if self._rolled(w):
+            totals, weekly = q.case_volume(self._conn, w.since_ts, w.until_ts)
+        else:  # per-day rows: summed below as totals are
+            totals = q.case_volume_by_day(self._conn, w.since_ts, w.until_ts)
+            weekly = [{"week": w.week_of(r["day"]), "product": r["product"], "n": r["n"]} for r in totals]
         n_weeks = len(w.weeks)
         by: dict[str, dict[tuple, int]] = {level: {} for level in LEVELS}
-        trend: dict[str, list[int]] = {}
         total = 0
-        for r in rows:
+        for r in totals:
             n, p = r["n"], r["product"]
             total += n
             by["product"][(p,)] = by["product"].get((p,), 0) + n
             by["component"][(p, r["component"])] = by["component"].get((p, r["component"]), 0) + n
             by["version"][(p, r["version"])] = by["version"].get((p, r["version"]), 0) + n
-            week = w.week_of(r["day"])
-            if 0 <= week < n_weeks:
-                trend.setdefault(p, [0] * n_weeks)[week] += n
+        trend: dict[str, list[int]] = {}
+        for r in weekly:
+            if 0 <= r["week"] < n_weeks:
+                trend.setdefault(r["product"], [0] * n_weeks)[r["week"]] += r["n"]
         pareto = {level: _pareto(by[level], level, total) for level in LEVELS}
         order = [d.product for d in pareto["product"]]
         return Drivers(w, total, pareto, {p: trend.get(p, [0] * n_weeks) for p in order})
@@ -335,9 +348,10 @@ class Insights:
 
     def gaps(self, window: Window | None = None, topics: int = 10) -> Gaps:
         w = window or self.window()
+        by_component = q.gaps_by_component_rolled if self._rolled(w) else q.gaps_by_component
         groups = [GapGroup(r["product"], r["component"], r["answered"], r["undocumented"])
-                  for r in q.gaps_by_component(self._conn, w.since_ts, w.until_ts)]
-        subjects = q.gap_subjects(self._conn, w.since_ts, w.until_ts)
+                  for r in by_component(self._conn, w.since_ts, w.until_ts)]
+        subjects = (q.gap_subjects_rolled if self._rolled(w) else q.gap_subjects)(self._conn, w.since_ts, w.until_ts)
         return Gaps(w, groups, cluster(subjects, limit=topics))
 
     # team
@@ -358,7 +372,7 @@ class Insights:
             i = int(key)
             return weeks[i] if 0 <= i < len(weeks) else None
 
-        stats = q.team_stats(conn, w.since_ts, w.until_ts, askers)
+        stats = (q.team_stats_rolled if self._rolled(w) else q.team_stats)(conn, w.since_ts, w.until_ts, askers)
         for r in stats["counts"]:
             for target_stats in (target("week", r["week"]), target("priority", r["priority"]), overall):
                 if target_stats is not None:

@@ -153,6 +153,8 @@ class MainScreen(RecordActions, Screen):
         if not self._warmed:
             await self._drawn()  # the first page is on screen: now what can wait
             self._warm_up()
+            if app.config_applied:
+                app.start_live()  # background sync (otherwise once the config is read)
         if not app.config_applied:
             # the config is validated once the first page is drawn (the models take ~100 ms
             # to build); if it changed the OLA targets, the page is read again

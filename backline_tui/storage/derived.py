@@ -9,6 +9,7 @@ import json
 import sqlite3
 from typing import TYPE_CHECKING, Iterable
 
+from backline_tui.storage import rollups
 from backline_tui.storage.chunks import chunked
 from backline_tui.storage.schema import OPEN_CASE
 
@@ -98,7 +99,8 @@ def refresh_derived(conn: sqlite3.Connection, config: Config, *, ola: bool = Tru
     rewriting them all costs ~0.7 s at a million cases."""
     fp = _derived_fingerprint(config)
     if ola:
-        refresh_ola(conn, config)
+        with rollups.paused(conn):  # every help request's OLA moves: rebuild the rollups once
+            refresh_ola(conn, config)
     refresh_bug_impact(conn, config)
     refresh_article_stats(conn)
     conn.execute(

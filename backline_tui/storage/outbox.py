@@ -2,9 +2,12 @@
 the sync engine needs, and what the workbench shows of them.
 
 An outbox op moves ``pending`` → ``sending`` (committed before the push) → ``done``, or to
-``conflict`` (upstream said someone else got there first) or ``error`` (upstream refused; it is
-tried again at the next sync). An op found in ``sending`` was pushed by a sync that died before
-it recorded the answer: the connector checks upstream before sending it again.
+``conflict`` (upstream said someone else got there first) or ``error`` (upstream refused). An op
+in error is tried again by the first sync at or after its ``next_attempt_at``, which backs off
+exponentially with jitter; after failing the same way ``retry_limit`` times in a row its
+``next_attempt_at`` is NULL: it waits for the user (``retry``). An op found in ``sending`` was
+pushed by a sync that died before it recorded the answer: the connector checks upstream before
+sending it again.
 """
 
 from __future__ import annotations
@@ -12,10 +15,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import sqlite3
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from backline_tui.clock import to_ts
 from backline_tui.storage.chunks import chunked
 
 ACTIVE = ("pending", "sending", "error")
@@ -84,6 +90,44 @@ def link_ops_to_push(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return [_decode(r) for r in rows]
 
 
+def is_due(op: dict[str, Any], at: str) -> bool:
+    """Whether `op` is to be sent at `at`: any op not in error, and an op in error once its next
+    attempt has come (never one that waits for the user)."""
+    return op["state"] != "error" or (op.get("next_attempt_at") is not None and op["next_attempt_at"] <= at)
+
+
+def backoff_seconds(failures: int, base: int, cap: int, rnd: random.Random | None = None) -> float:
+    """Wait before the next attempt after `failures` failures in a row: base × 2^(failures-1),
+    at most `cap`, with "equal jitter" (between half of it and all of it) so that ops that failed
+    together do not all come back at the same moment."""
+    delay = min(cap, base * 2 ** max(0, failures - 1))
+    return delay / 2 + (rnd or random).uniform(0, delay / 2)
+
+
+def record_failure(conn: sqlite3.Connection, op: dict[str, Any], message: str, now: datetime, *, base: int,
+                   cap: int, limit: int, rnd: random.Random | None = None) -> None:
+    """The upstream refused `op` (as it was before this attempt): count the failure if it failed
+    the same way as last time (else start again at one) and schedule the next attempt, or, at
+    `limit` failures in a row, none: the op waits for the user."""
+    failures = (op.get("failures") or 0) + 1 if op.get("last_error") == message else 1
+    when = None
+    if failures < limit:
+        when = to_ts(now + timedelta(seconds=backoff_seconds(failures, base, cap, rnd)))
+    conn.execute(
+        "UPDATE outbox SET state = 'error', updated_at = ?, last_error = ?, failures = ?, next_attempt_at = ? "
+        "WHERE id = ?",
+        (to_ts(now), message, failures, when, op["id"]),
+    )
+
+
+def retry(conn: sqlite3.Connection, op_id: int, now: str) -> bool:
+    """The user asks for an op in error to be sent at the next sync (failures start again)."""
+    cur = conn.execute(
+        "UPDATE outbox SET failures = 0, next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'error'",
+        (now, now, op_id))
+    return cur.rowcount == 1
+
+
 def get_op(conn: sqlite3.Connection, op_id: int) -> dict[str, Any] | None:
     row = conn.execute("SELECT * FROM outbox WHERE id = ?", (op_id,)).fetchone()
     return None if row is None else _decode(row)
@@ -96,9 +140,12 @@ def pending_sources(conn: sqlite3.Connection) -> list[str]:
 
 def mark(conn: sqlite3.Connection, op_id: int, state: str, now: str, error: str | None = None,
          count_attempt: bool = False) -> None:
+    """Move an op to `state`; the last error (and its count) stays while the op is in flight
+    (sending), so that its next failure is known to be the same one."""
     conn.execute(
-        "UPDATE outbox SET state = ?, updated_at = ?, last_error = ?, attempts = attempts + ? WHERE id = ?",
-        (state, now, error, 1 if count_attempt else 0, op_id),
+        "UPDATE outbox SET state = ?, updated_at = ?, last_error = CASE WHEN ? = 'sending' THEN last_error ELSE ? END, "
+        "attempts = attempts + ?, next_attempt_at = NULL WHERE id = ?",
+        (state, now, state, error, 1 if count_attempt else 0, op_id),
     )
 
 
@@ -108,7 +155,8 @@ def mark_reached(conn: sqlite3.Connection, op_id: int, source: str, now: str) ->
     row = conn.execute("SELECT payload FROM outbox WHERE id = ?", (op_id,)).fetchone()
     payload = json.loads(row["payload"] or "{}")
     payload["reached"] = sorted({*(payload.get("reached") or []), source})
-    conn.execute("UPDATE outbox SET state = 'pending', updated_at = ?, last_error = NULL, payload = ? WHERE id = ?",
+    conn.execute("UPDATE outbox SET state = 'pending', updated_at = ?, last_error = NULL, failures = 0, "
+                 "next_attempt_at = NULL, payload = ? WHERE id = ?",
                  (now, json.dumps(payload, ensure_ascii=False), op_id))
 
 

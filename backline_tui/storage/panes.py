@@ -482,3 +482,14 @@ def search(conn: sqlite3.Connection, text: str, limit: int = 30, window: int = S
     kinds = {k: n for n, (k, *_) in enumerate(SEARCH_SOURCES)}
     hits.sort(key=lambda h: (*h["rank"], kinds[h["kind"]]))
     return hits[:limit]
+
+
+def urgent_help(conn: sqlite3.Connection, now: datetime, priorities: tuple[str, ...] = ("P1", "P2")) -> list[dict]:
+    """Open help requests of these priorities (what a live workbench announces when it is new or
+    starts breaching), each with whether it breaches now (no first response, OLA passed)."""
+    marks = ",".join("?" * len(priorities))
+    return conn.execute(
+        "SELECT ref, subject, priority, (first_response_at IS NULL AND ola_due_at <= ?) AS breaching "
+        f"FROM help_requests WHERE {OPEN_HELP} AND priority IN ({marks}) ORDER BY ola_due_at",
+        (to_ts(now), *priorities),
+    ).fetchall()

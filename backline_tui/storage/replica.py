@@ -186,7 +186,9 @@ def rollback_journal(conn: sqlite3.Connection) -> Iterator[None]:
 def bulk_load(conn: sqlite3.Connection) -> Iterator[None]:
     """Inside a transaction: pause the FTS triggers and drop the secondary indexes of the record
     tables for a bulk load, then rebuild each once at the end (a sorted build and one FTS
-    rebuild are several times cheaper than maintaining them row by row)."""
+    rebuild are several times cheaper than maintaining them row by row). The Insights rollups
+    are paused too and recomputed once at the end."""
+    from backline_tui.storage import rollups
     from backline_tui.storage.schema import (
         FILTER_TABLES, FTS_TABLES, filter_create_statements, filter_drop_statements, fts_drop_triggers_sql,
         fts_triggers_sql,
@@ -198,24 +200,25 @@ def bulk_load(conn: sqlite3.Connection) -> Iterator[None]:
         f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})",
         tables,
     ).fetchall()
-    for table in FTS_TABLES:
-        for stmt in fts_drop_triggers_sql(table).strip().splitlines():
-            conn.execute(stmt)
-    for ix in indexes:
-        conn.execute(f"DROP INDEX {ix['name']}")
-    for table in FILTER_TABLES:
-        for stmt in filter_drop_statements(table):
-            conn.execute(stmt)
-    yield
-    for table in FILTER_TABLES:
-        for stmt in filter_create_statements(table):
-            conn.execute(stmt)
-    for ix in indexes:
-        conn.execute(ix["sql"])
-    for table, (fts, _) in FTS_TABLES.items():
-        conn.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
-        for stmt in _split_triggers(fts_triggers_sql(table)):
-            conn.execute(stmt)
+    with rollups.paused(conn):
+        for table in FTS_TABLES:
+            for stmt in fts_drop_triggers_sql(table).strip().splitlines():
+                conn.execute(stmt)
+        for ix in indexes:
+            conn.execute(f"DROP INDEX {ix['name']}")
+        for table in FILTER_TABLES:
+            for stmt in filter_drop_statements(table):
+                conn.execute(stmt)
+        yield
+        for table in FILTER_TABLES:
+            for stmt in filter_create_statements(table):
+                conn.execute(stmt)
+        for ix in indexes:
+            conn.execute(ix["sql"])
+        for table, (fts, _) in FTS_TABLES.items():
+            conn.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
+            for stmt in _split_triggers(fts_triggers_sql(table)):
+                conn.execute(stmt)
 
 
 def _split_triggers(sql: str) -> list[str]:

@@ -103,6 +103,8 @@ def filter_drop_statements(fts: str) -> list[str]:
 # Each step moves the database from version i to i+1: SQL files in storage/migrations/, frozen
 # once released (a later change is a new step, never an edit), so no live constant can change
 # what an old version means.
+# The step that made the Insights rollups: storage/rollups.py reruns its fill statements.
+ROLLUPS_STEP = "v008_insights_rollups.sql"
 MIGRATION_FILES: tuple[str, ...] = (
     "v001_base.sql",
     "v002_covering_queue_indexes.sql",
@@ -111,6 +113,7 @@ MIGRATION_FILES: tuple[str, ...] = (
     "v005_kb_cover_index.sql",
     "v006_pane_filters.sql",
     "v007_knowledge.sql",
+    ROLLUPS_STEP,
 )
 _HERE = Path(__file__).resolve().parent / "migrations"
 MIGRATIONS: list[str] = [(_HERE / name).read_text(encoding="utf-8") for name in MIGRATION_FILES]

@@ -14,7 +14,13 @@ from typing import Any, Iterator, Literal, Protocol
 class SourceError(Exception):
     """The whole source cannot be synced now (unreachable, bad credentials, server error).
 
-    Said in one line, never with a secret in it. Nothing is lost: ops stay in the outbox."""
+    Said in one line, never with a secret in it. Nothing is lost: ops stay in the outbox.
+    `unreachable`: the upstream was not reached at all (the workbench works offline), as opposed
+    to one that answered with a refusal or a failure."""
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 @dataclass

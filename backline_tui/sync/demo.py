@@ -17,6 +17,7 @@ from backline_tui.config import Config
 from backline_tui.domain.vocabulary import KCS_STATES, PRIORITIES, SEVERITIES, TIERS
 from backline_tui.storage import Replica
 from backline_tui.storage import records as rec
+from backline_tui.storage import rollups
 from backline_tui.storage.derived import refresh_derived
 from backline_tui.storage.replica import bulk_load, rollback_journal
 
@@ -393,7 +394,7 @@ def _flush_help(conn, config: Config, help_rows: list, msg_rows: list, stats: De
 
 def wipe_records(replica: Replica) -> None:
     """Remove every record (not the schema); for `backline demo --replace`."""
-    with replica.transaction() as conn:
+    with replica.transaction() as conn, rollups.paused(conn):
         for table in ("messages", "case_bugs", "article_links", "article_flags", "help_requests", "bugs",
                       "cases", "articles", "outbox", "sync_cursors", "sync_log"):
             conn.execute(f"DELETE FROM {table}")

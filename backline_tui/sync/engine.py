@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from backline_tui.clock import Clock, to_ts
+from backline_tui.clock import Clock, parse_ts, to_ts
 from backline_tui.config import Config, ConfigError, SourceConfig
 from backline_tui.storage import Replica
 from backline_tui.storage import outbox as ob
@@ -46,6 +46,8 @@ class SyncResult:
     pushed: int = 0
     conflicts: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    #: the lines of `errors` that say a source was not reached at all (offline, not refused)
+    unreachable: list[str] = field(default_factory=list)
     seconds: float = 0.0
     #: (source, link) naming a record of another source, written again once every source synced
     #: (the other end may arrive later in the same sync)
@@ -174,6 +176,8 @@ def _sync_source(replica: Replica, config: Config, name: str, connector: Connect
         _pull(replica, config, name, connector, now, progress, counts)
     except SourceError as exc:
         result.errors.append(f"{name}: {exc}")
+        if exc.unreachable:
+            result.unreachable.append(result.errors[-1])
     finally:
         result.pushed += counts["pushed"]
         result.pulled += counts["pulled"]
@@ -210,8 +214,11 @@ def _push(replica: Replica, config: Config, name: str, connector: Connector, now
     ops = [op for op in ob.ops_to_push(replica.conn, [name]) if name in _still_to_reach(op, config)]
     routed = [op for op in ob.link_ops_to_push(replica.conn) if op["source"] != name and name in _still_to_reach(op, config)]
     ops = sorted(ops + routed, key=lambda op: op["id"])
+    due = now()
+    # a record with an op backing off (or waiting for the user) keeps its later ops too, in order
+    waiting: set[str] = {op["record_ref"] for op in ops if not ob.is_due(op, due)}
+    ops = [op for op in ops if ob.is_due(op, due)]
     conflicted: dict[str, str] = {}
-    waiting: set[str] = set()
     for i, op in enumerate(ops):
         if progress:
             progress("push", i, len(ops))
@@ -269,7 +276,8 @@ def _upstream_refs(op: dict[str, Any], source: str) -> dict[str, Any]:
 
 def _apply_push(conn, config: Config, source: str, op: dict[str, Any], res: PushResult, now: str) -> None:
     if res.status == "error":
-        ob.mark(conn, op["id"], "error", now, res.message)
+        s = config.sync
+        ob.record_failure(conn, op, res.message, parse_ts(now), base=s.retry_base, cap=s.retry_max, limit=s.retry_limit)
         return
     sources = {s.name for s in config.sources}
     rec.localize_refs(conn, source, res.records, sources)

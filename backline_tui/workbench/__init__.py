@@ -5,7 +5,7 @@
 - details.py: one record with its thread and links, and drafts made from it;
 - actions.py: claim, respond, note, resolve, document, offer help, bug priority and target,
   link, validate, flag, archive, review, edit: what each one checks and writes;
-- outbox.py: what waits to go upstream, the last sync, running one.
+- outbox.py: what waits to go upstream, the last sync, retrying a refused op, running a sync.
 
 The facade holds no SQL: reads are in storage/details.py and storage/panes.py, writes in
 storage/mutations.py and storage/outbox.py."""

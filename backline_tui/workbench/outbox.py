@@ -1,5 +1,5 @@
 """The outbox and sync as the workbench shows them: what is waiting to go upstream, conflicts,
-the last sync, and running one."""
+the last sync, retrying an op the upstream refused, and running a sync."""
 
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ class OutboxAndSync(WorkbenchCore):
         with self.replica.transaction() as conn:
             outbox.dismiss(conn, op_id, to_ts(self.now()))
 
+    def retry_op(self, op_id: int) -> bool:
+        """Send an op in error again at the next sync, whatever its back-off (also one that
+        failed the same way too often and waits for the user). False: no such op in error."""
+        with self.replica.transaction() as conn:
+            return outbox.retry(conn, op_id, to_ts(self.now()))
+
     def sync(self, progress=None, source: str | None = None):
         """Push the outbox, then pull (every configured source, or `source`). Blocking: the UI
         calls it in a worker. Returns a SyncResult (pulled, pushed, conflicts, errors, seconds)."""
@@ -38,6 +44,7 @@ class OutboxAndSync(WorkbenchCore):
             "me": self.me,
             "pending": self.pending_ops(),
             "conflicts": outbox.count(conn, ("conflict",)),
+            "errors": outbox.listing(conn, ("error",)),  # refused upstream: backing off, or waiting for the user
             "last_sync": last["finished_at"] if last else None,
             "last_sync_error": last["error"] if last else None,
             "sources": [s.name for s in self.config.sources],

@@ -67,6 +67,10 @@ class Panes(WorkbenchCore):
 
         return Insights(self.replica, self.config, self.clock)
 
+    def urgent_help(self) -> list[dict]:
+        """Open P1/P2 help requests, and whether each breaches its OLA now (for announcements)."""
+        return pane_queries.urgent_help(self._conn, self.now())
+
     def products(self) -> list[str]:
         return details.products(self._conn)
 

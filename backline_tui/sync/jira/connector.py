@@ -163,8 +163,9 @@ class JiraConnector:
         if isinstance(exc, JiraUnsure):
             return SourceError(f"Jira at {self.url} failed on a change ({exc.message}); it stays queued and is "
                                "checked before it is sent again")
-        if isinstance(exc, JiraUnavailable):
-            return SourceError(f"Jira at {self.url}: {exc.message}; gave up for now, changes stay queued")
+        if isinstance(exc, JiraUnavailable):  # no status: no answer at all (else rate limited)
+            return SourceError(f"Jira at {self.url}: {exc.message}; gave up for now, changes stay queued",
+                               unreachable=exc.status is None)
         if isinstance(exc, JiraServerError):
             return SourceError(f"Jira at {self.url} kept failing ({exc.message}); changes stay queued, try again later")
         return SourceError(f"Jira at {self.url}: {exc.message}")

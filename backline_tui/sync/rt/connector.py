@@ -90,7 +90,7 @@ class RTConnector(KnowledgePush):
         except RTAuthError:
             raise SourceError(f"RT at {self.url} did not accept the credentials of {self.user} (check the password)") from None
         except RTUnavailable as exc:
-            raise SourceError(f"RT at {self.url} is unreachable ({exc.message})") from None
+            raise SourceError(f"RT at {self.url} is unreachable ({exc.message})", unreachable=True) from None
         except RTServerError as exc:
             raise SourceError(f"RT at {self.url} failed with HTTP {exc.status} on {exc.method} {exc.path}") from None
         except RTError as exc:  # e.g. a mapping's TicketSQL RT cannot read

@@ -1,0 +1,218 @@
+"""The Insights rollups stay equal to a full recomputation after every kind of write:
+demo generation (and --replace), actions, imports, syncs, deletes, renames, a config change
+that moves every OLA, and the migration of an existing database.
+
+Two checks each time: every rollup table equals one rebuilt from the record tables
+(rollups.differences), and every Insights figure read through the rollups equals the same figure
+computed from the record tables alone (Insights(recompute=True), the code that served them before
+the rollups), for the default window, a window from a date, and one from a date-time (read live).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from backline_tui.config import Config, OLAConfig, SourceConfig
+from backline_tui.insights import Insights
+from backline_tui.storage import Replica, rollups, schema
+from backline_tui.storage import records as rec
+from backline_tui.storage.derived import refresh_derived
+from backline_tui.sync.demo import generate, wipe_records
+from backline_tui.sync.jsonl import export_records, import_records
+from backline_tui.workbench import PaneFilter, Workbench
+from tests import factories as F
+
+WINDOWS = (None, "2026-09-01", "2026-10-05T13:30:00Z")
+
+
+def assert_exact(wb: Workbench) -> None:
+    assert rollups.differences(wb.replica.conn) == {}
+    rolled = Insights(wb.replica, wb.config, wb.clock)
+    full = Insights(wb.replica, wb.config, wb.clock, recompute=True)
+    for since in WINDOWS:
+        a, b = rolled.snapshot(since), full.snapshot(since)
+        for section in ("drivers", "bugs", "gaps", "team"):
+            assert getattr(a, section) == getattr(b, section), (since, section)
+
+
+def test_demo_generation_fills_the_rollups(wb):
+    n = wb.replica.scalar("SELECT SUM(n) FROM ins_case_day")
+    assert n == wb.replica.scalar("SELECT COUNT(*) FROM cases") == 300
+    assert wb.replica.scalar("SELECT SUM(requests) FROM ins_hr_day") == wb.replica.scalar("SELECT COUNT(*) FROM help_requests")
+    # the figures have something in them (an empty rollup would equal an empty recomputation too)
+    snap = Insights(wb.replica, wb.config, wb.clock).snapshot()
+    assert snap.drivers.total > 0 and snap.team.overall.requests > 0 and snap.gaps.answered > 0
+    assert snap.team.overall.median_resolve is not None and snap.gaps.topics
+    assert any(p.median_first_response is not None for p in snap.team.priorities)
+    assert_exact(wb)
+
+
+def test_demo_replace_wipes_and_refills(wb, config, now):
+    wipe_records(wb.replica)
+    assert wb.replica.scalar("SELECT COUNT(*) FROM ins_hr_time") == 0
+    generate(wb.replica, config, now, cases=200, seed=3)
+    assert wb.replica.scalar("SELECT SUM(n) FROM ins_case_day") == 200
+    assert_exact(wb)
+
+
+def test_every_action_keeps_the_rollups_exact(wb):
+    unclaimed = [r["ref"] for r in wb.pane("help", PaneFilter(unclaimed=True), limit=10)]
+    a, b, c = unclaimed[:3]
+    wb.claim(a)
+    wb.respond(a, "try the workaround")  # first response: responded, met or late, frt median
+    assert_exact(wb)
+    wb.resolve(a)  # answered, resolved, ttr median, an undocumented answer (gaps)
+    assert_exact(wb)
+    draft = wb.document(a)["ref"]  # KCS: an article, linked: documented, out of the gap subjects
+    assert_exact(wb)
+    wb.claim(b)
+    wb.unclaim(b)
+    wb.respond(c, "first answer")
+    wb.note("help_request", c, "internal")
+    kb = wb.replica.scalar("SELECT ref FROM articles WHERE state IN ('wip', 'not_validated') LIMIT 1")
+    wb.flag(kb, "outdated")
+    wb.validate(kb)
+    stale = wb.pane("stale")[0]["ref"]
+    wb.offer_help(stale)
+    bug = wb.pane("bugs")[0]["ref"]
+    wb.set_bug_priority(bug, "P1")
+    wb.set_bug_target(bug, "2026-12-01")
+    wb.link_case_bug(stale, bug)
+    assert_exact(wb)
+    # the article actions, on the article that documents `a` (its answers count as documented)
+    wb.flag(draft, "typo")
+    wb.unflag(draft)
+    wb.edit_article(draft, "Workaround for the sync stall", "Restart the agent.")
+    wb.mark_reviewed(draft)
+    wb.archive(draft)
+    assert_exact(wb)
+
+
+def test_import_and_reimport_keep_the_rollups_exact(wb, tmp_path, config, clock):
+    lines = [json.dumps(r) + "\n" for r in export_records(wb.replica)]
+    fresh = Workbench.open(tmp_path / "fresh.db", config, clock)
+    try:
+        import_records(fresh.replica, config, lines)  # into an empty replica
+        assert_exact(fresh)
+        changed = []
+        for line in lines:  # the same records again, some of them moved in every way a rollup sees
+            r = json.loads(line)
+            if r["type"] == "help_request" and r["ref"].endswith(("1", "5")):
+                r |= {"priority": "P1", "status": "answered", "product": "Moved", "article_ref": None,
+                      "first_response_at": None, "created_at": "2026-11-23T08:30:00Z"}
+            if r["type"] == "case" and r["ref"].endswith("3"):
+                r |= {"created_at": "2026-11-20T01:02:03Z", "version": "9.9", "component": "Other"}
+            changed.append(json.dumps(r) + "\n")
+        import_records(fresh.replica, config, changed)
+        assert fresh.replica.scalar("SELECT COUNT(*) FROM help_requests WHERE product = 'Moved'") > 0
+        assert_exact(fresh)
+    finally:
+        fresh.close()
+
+
+def test_sync_pulls_keep_the_rollups_exact(tmp_path, clock):
+    src = tmp_path / "upstream.jsonl"
+    records = [
+        F.case("S-C1", created_at="2026-11-02T10:00:00Z") | {"type": "case"},
+        F.case("S-C2", created_at="2026-11-23T07:00:00Z", product="Gadget") | {"type": "case"},
+        F.article("S-KB1", created_at="2026-11-03T00:00:00Z") | {"type": "article"},
+    ] + [
+        F.help_request(f"S-H{i}", created_at=f"2026-11-{10 + i:02d}T0{i}:00:00Z", updated_at="2026-11-22T00:00:00Z",
+                       priority=f"P{1 + i % 4}", status=("answered", "resolved", "new")[i % 3], subject="Sync stalls",
+                       first_response_at=f"2026-11-{10 + i:02d}T0{i}:{10 * i:02d}:00Z" if i % 3 != 2 else None,
+                       resolved_at=f"2026-11-{12 + i:02d}T00:00:00Z" if i % 3 == 1 else None,
+                       article_ref="S-KB1" if i == 4 else None) | {"type": "help_request"}
+        for i in range(6)
+    ]
+    src.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    config = Config(me="alice", sources=[SourceConfig(name="file", kind="jsonl", path=str(src))])
+    wb = Workbench.open(tmp_path / "r.db", config, clock)
+    try:
+        assert wb.sync().pulled == len(records)
+        assert wb.replica.scalar("SELECT SUM(n) FROM ins_hr_subject") > 0
+        assert_exact(wb)
+        # the upstream changes: an answer documented, a request moved to another day and priority, an article older
+        records[3 + 4]["article_ref"] = None
+        records[3 + 0] |= {"article_ref": "S-KB1", "updated_at": "2026-11-23T08:00:00Z"}
+        records[3 + 1] |= {"created_at": "2026-11-23T06:00:00Z", "priority": "P1", "updated_at": "2026-11-23T08:00:00Z"}
+        records[2] |= {"created_at": "2026-11-20T00:00:00Z", "updated_at": "2026-11-23T08:00:00Z"}
+        src.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        result = wb.sync()
+        assert result.errors == [] and result.pulled > 0
+        assert_exact(wb)
+    finally:
+        wb.close()
+
+
+def test_deletes_renames_and_article_dates_keep_the_rollups_exact(wb):
+    conn = wb.replica.conn
+    documented = conn.execute("SELECT article_id FROM help_requests WHERE article_id IS NOT NULL LIMIT 1").fetchone()["article_id"]
+    with wb.replica.transaction():
+        # an article made later than the answers it holds, then earlier: "already documented" moves
+        conn.execute("UPDATE articles SET created_at = '2026-11-23T08:59:00Z' WHERE id = ?", (documented,))
+    assert_exact(wb)
+    with wb.replica.transaction():
+        conn.execute("UPDATE articles SET created_at = '2020-01-01T00:00:00Z' WHERE id = ?", (documented,))
+    assert_exact(wb)
+    with wb.replica.transaction():
+        conn.execute("DELETE FROM articles WHERE id = ?", (documented,))  # its requests lose article_id (FK)
+    assert_exact(wb)
+    # one request of a (day, priority, product, component) group of two, both answered in time
+    pair = [F.help_request(f"PAIR-{i}", created_at="2026-11-10T10:00:00Z", first_response_at="2026-11-10T10:05:00Z",
+                           resolved_at="2026-11-11T10:00:00Z", status="resolved", priority="P2") for i in (1, 2)]
+    F.load(wb.replica, wb.config, help_requests=pair)
+    with wb.replica.transaction():
+        conn.execute("DELETE FROM help_requests WHERE ref = 'PAIR-1'")
+    assert_exact(wb)
+    with wb.replica.transaction():
+        conn.execute("DELETE FROM help_requests WHERE id IN (SELECT id FROM help_requests WHERE status = 'answered' LIMIT 3)")
+        conn.execute("DELETE FROM cases WHERE id IN (SELECT id FROM cases ORDER BY created_at DESC LIMIT 5)")
+        ref = conn.execute("SELECT ref FROM help_requests WHERE status IN ('answered','resolved') AND article_id IS NULL "
+                           "ORDER BY ref DESC LIMIT 1").fetchone()["ref"]
+        rec.rename_record(conn, "help_request", ref, "ZZ-1", remote_id="1", remote_version="1", synced_at=None)
+    assert_exact(wb)
+
+
+def test_a_config_change_that_moves_every_ola_keeps_the_rollups_exact(wb):
+    stricter = Config(me="alice", ola=OLAConfig(P1=5, P2=10, P3=20, P4=30))
+    with wb.replica.transaction() as conn:
+        refresh_derived(conn, stricter)
+    wb.config = stricter
+    assert_exact(wb)
+
+
+def test_the_migration_fills_the_rollups_of_an_existing_database(demo_db: Path, config, clock):
+    # the demo database as it was before the rollups' schema step: no rollups
+    step = schema.MIGRATION_FILES.index(schema.ROLLUPS_STEP)  # the version just before it
+    r = Replica(demo_db)
+    names = r.query("SELECT type, name FROM sqlite_master WHERE name LIKE 'ins\\_%' ESCAPE '\\' OR name = 'ix_hr_unresponded_due'")
+    assert {n["name"] for n in names} >= set(rollups.ROLLUP_TABLES)
+    with r.transaction() as conn:
+        for n in names:
+            if n["type"] in ("table", "trigger", "index"):
+                conn.execute(f"DROP {n['type'].upper()} IF EXISTS {n['name']}")
+        conn.execute("ALTER TABLE outbox DROP COLUMN next_attempt_at")
+        conn.execute("ALTER TABLE outbox DROP COLUMN failures")
+        conn.execute(f"PRAGMA user_version = {step}")
+    r.close()
+    wb = Workbench.open(demo_db, config, clock)
+    try:
+        assert wb.replica.schema_version == schema.SCHEMA_VERSION
+        assert wb.replica.scalar("SELECT SUM(n) FROM ins_case_day") == 300
+        assert_exact(wb)
+        wb.claim(wb.pane("help", PaneFilter(unclaimed=True), limit=1)[0]["ref"])  # and its triggers work
+        assert_exact(wb)
+    finally:
+        wb.close()
+
+
+@pytest.mark.parametrize("until", ["2026-11-23T09:00:00Z", "2026-11-23T00:00:00Z"])
+def test_a_window_of_today_only_is_read_live_and_equal(wb, until):
+    ins = Insights(wb.replica, wb.config, wb.clock)
+    w = ins.window("2026-11-23", until=F.parse_ts(until))
+    full = Insights(wb.replica, wb.config, wb.clock, recompute=True)
+    assert ins.drivers(w) == full.drivers(w) and ins.team(w) == full.team(w) and ins.gaps(w) == full.gaps(w)
+
