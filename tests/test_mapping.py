@@ -74,3 +74,21 @@ def test_sources_check_lines_keep_hostile_upstream_text_inert():
     assert len(lines) == 2 + 2 * len(CORPUS)
     for line in lines:
         assert "\n" not in line and not any(bad in line for bad in INJECTIONS), line
+
+
+def test_a_case_bug_link_goes_to_each_upstream_that_holds_it():
+    from backline_tui.sync.mapping import link_holders
+
+    no_links = {"case": {"queue": "Cases", "fields": {}}}
+    config = Config(sources=[
+        SourceConfig(name="east", kind="rt", url="http://east"),  # the project's layout: RefersTo
+        SourceConfig(name="west", kind="rt", url="http://west", mapping=no_links),
+        SourceConfig(name="eng", kind="jira", url="http://jira", token_env="T",
+                     mapping={"bug": {"query": "project = ENG"}})])
+    assert link_holders(config, "link", "east", "eng") == ["east", "eng"]  # RT to the URL, Jira a remote link
+    assert link_holders(config, "link", "east", "east") == ["east"]
+    assert link_holders(config, "link", "east", "west") == ["east"]  # an RT bug elsewhere: a URL in east only
+    assert link_holders(config, "link", "west", "eng") == ["eng"]  # west writes no links: Jira alone
+    assert link_holders(config, "link", "west", "east") == []  # nobody can hold it: the action is refused
+    assert link_holders(config, "link", "gone", "eng") == ["eng"]  # a case of a source no longer configured
+    assert link_holders(config, "unlink", "east", "eng") == ["east"]  # Jira takes no unlink
