@@ -73,7 +73,10 @@ class BacklineApp(App):
         self.workbench = workbench
         self._editor = editor
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backline-db")
+        # the undo of the most recent action only (None when that action cannot be undone),
+        # and what that action was, to say so
         self._undo: tuple[str, Callable[[], Any]] | None = None
+        self._last_action: str | None = None
         self._syncing = False
         # keys typed while a compose screen is on its way (see RecordActions.swallow_key)
         self.typeahead: list[str] | None = None
@@ -215,13 +218,41 @@ class BacklineApp(App):
             self.say(f"not done, database error: {exc}", severity="error", timeout=10)
             return
         message = done(result) if callable(done) else done
+        # only the most recent action can be undone: any other action ends the older one's undo
+        self._undo = undo
+        self._last_action = message
         if undo is not None:
-            self._undo = undo
-            message += " · U to undo"
+            message += f" · {self.key_of('undo', 'U')} to undo"
         self.say(message)
         if after is not None:
             after(result)
         self.reload_screens()
+
+    def action_done(self, message: str) -> None:
+        """An action done by a screen itself (a sent reply): it cannot be undone, and it ends the
+        undo of whatever came before it."""
+        self._undo = None
+        self._last_action = message
+        self.say(message)
+        self.reload_screens()
+
+    def key_of(self, binding_id: str, default: str) -> str:
+        """The key the user has for a binding (after [keys] remapping), as shown in hints."""
+        return self.binding_keys.get(binding_id, default)
+
+    @property
+    def binding_keys(self) -> dict[str, str]:
+        keymap = getattr(self, "_keymap", None) or {}
+        return {bid: keys.split(",")[0].strip() for bid, keys in keymap.items()}
+
+    async def action_quit(self) -> None:
+        """Quit, keeping the text of every compose screen still open as a draft."""
+        from backline_tui.screens.compose import ComposeScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, ComposeScreen):
+                await screen.keep_draft("the app was closed before it was sent")
+        self.exit()
 
     def reload_screens(self) -> None:
         for screen in self.screen_stack:
@@ -231,12 +262,25 @@ class BacklineApp(App):
         self.refresh_status()
 
     def action_undo(self) -> None:
+        """Undo the most recent action, named first; nothing older."""
         if self._undo is None:
-            self.say("nothing to undo")
+            if self._last_action:
+                self.say(f"nothing to undo: the last action ({self._last_action}) cannot be undone",
+                         severity="warning")
+            else:
+                self.say("nothing to undo")
             return
-        label, fn = self._undo
-        self._undo = None
-        self.perform(fn, f"undone: {label}")
+        from backline_tui.screens.dialogs import ConfirmScreen
+
+        undo = self._undo
+        label, fn = undo
+
+        def confirmed(yes: bool | None) -> None:
+            if yes and self._undo is undo:
+                self.perform(fn, f"undone: {label}")
+
+        self.push_screen(ConfirmScreen(f"Undo {label}?", "the most recent action", "Undo",
+                                       note="y = undo it, n or esc = keep it"), confirmed)
 
     def action_help(self) -> None:
         from backline_tui.screens.dialogs import HelpScreen

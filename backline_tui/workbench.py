@@ -18,6 +18,8 @@ from backline_tui.config_file import PRIORITIES
 from backline_tui.domain import rules
 from backline_tui.storage import Replica
 from backline_tui.storage import panes as P
+from backline_tui.storage import drafts as D
+from backline_tui.storage import outbox as OB
 from backline_tui.storage import records as rec
 from backline_tui.storage.panes import PaneFilter
 
@@ -329,6 +331,35 @@ class Workbench:
             "sources": [s.name for s in self.config.sources],
         }
 
+    # ---------------------------------------------------------------- drafts (text not sent)
+
+    def save_draft(self, kind: str, ref: str, action: str, body: str, title: str | None = None,
+                   reason: str | None = None) -> None:
+        """Keep what the user typed for `action` on a record until it is sent or discarded."""
+        with self.replica.transaction() as conn:
+            D.save(conn, kind, ref, action, body, title, reason, to_ts(self.now()))
+
+    def draft(self, kind: str, ref: str, action: str) -> dict | None:
+        return D.get(self._conn, kind, ref, action)
+
+    def drop_draft(self, kind: str, ref: str, action: str) -> None:
+        with self.replica.transaction() as conn:
+            D.delete(conn, kind, ref, action)
+
+    def drafts(self) -> list[dict]:
+        return D.all_drafts(self._conn)
+
+    def reply_refusal(self, ref: str) -> str | None:
+        """Why a reply to `ref` would be refused (and what to do instead), or None: said before
+        the user starts typing."""
+        hr = self._get("help_request", ref)
+        if hr["status"] == "resolved":
+            return f"{hr['ref']} is resolved: a reply would be refused; n writes an internal note"
+        if hr["owner"] and hr["owner"] != self.me:
+            return (f"{hr['ref']} is claimed by {hr['owner']}: a reply would be refused; "
+                    "n writes an internal note, T takes it over")
+        return None
+
     # ---------------------------------------------------------------- help-request actions
 
     def _touch_help(self, conn, hr: dict, **fields: Any) -> None:
@@ -346,7 +377,8 @@ class Workbench:
             if hr["owner"]:
                 raise ActionError(f"{hr['ref']} is already claimed by {hr['owner']}")
             self._touch_help(conn, hr, owner=self.me, status="claimed" if hr["status"] == "new" else hr["status"])
-            self._enqueue(conn, "claim", "help_request", hr)
+            if OB.take_back(conn, hr["source"], hr["ref"], "unclaim") is None:
+                self._enqueue(conn, "claim", "help_request", hr)
         return self.help_request(hr["id"])
 
     def unclaim(self, ref: str) -> dict:
@@ -358,7 +390,8 @@ class Workbench:
             if hr["status"] == "resolved":
                 raise ActionError(f"{hr['ref']} is already resolved")
             self._touch_help(conn, hr, owner=None, status="new" if hr["status"] == "claimed" else hr["status"])
-            self._enqueue(conn, "unclaim", "help_request", hr)
+            if OB.take_back(conn, hr["source"], hr["ref"], "claim") is None:
+                self._enqueue(conn, "unclaim", "help_request", hr)
         return self.help_request(hr["id"])
 
     def _check_mine_or_free(self, hr: dict, verb: str) -> None:
@@ -494,8 +527,18 @@ class Workbench:
                 raise ActionError(f"{bug['ref']} priority is already {priority or 'set by impact'}")
             conn.execute("UPDATE bugs SET priority_override = ?, updated_at = ? WHERE id = ?",
                          (priority, to_ts(self.now()), bug["id"]))
-            self._enqueue(conn, "bug_priority", "bug", bug, {"priority": priority})
+            self._enqueue_setting(conn, "bug_priority", bug, "priority", priority, bug["priority_override"])
         return self.bug(bug["ref"])
+
+    def _enqueue_setting(self, conn, op: str, bug: dict, field: str, value: Any, before: Any) -> None:
+        """One op per setting not yet sent: a newer value replaces a pending older one, and a
+        value back to what upstream had (an undo) leaves no op at all."""
+        older = OB.take_back(conn, bug["source"], bug["ref"], op)
+        if older is not None:
+            before = older["payload"].get("before", before)
+            if value == before:
+                return
+        self._enqueue(conn, op, "bug", bug, {field: value, "before": before})
 
     def set_bug_target(self, ref: str, target: str | date | datetime | None) -> dict:
         if isinstance(target, str):
@@ -512,7 +555,7 @@ class Workbench:
             if bug["target_at"] == target_ts:
                 raise ActionError(f"{bug['ref']} target is already {target_ts[:10] if target_ts else 'the default'}")
             conn.execute("UPDATE bugs SET target_at = ?, updated_at = ? WHERE id = ?", (target_ts, to_ts(self.now()), bug["id"]))
-            self._enqueue(conn, "bug_target", "bug", bug, {"target_at": target_ts})
+            self._enqueue_setting(conn, "bug_target", bug, "target_at", target_ts, bug["target_at"])
         return self.bug(bug["ref"])
 
     def link_case_bug(self, case_ref: str, bug_ref: str) -> dict:
@@ -570,6 +613,11 @@ class Workbench:
                                 "ORDER BY created_at DESC, id DESC LIMIT 1", (art["id"],)).fetchone()
             if flag is None:
                 raise ActionError(f"{art['ref']} has no open flag")
+            if OB.take_back(conn, art["source"], art["ref"], "flag", {"flag_id": flag["id"]}) is not None:
+                # the flag never left: it goes, with its op
+                conn.execute("DELETE FROM article_flags WHERE id = ?", (flag["id"],))
+                rec.refresh_article_stats(conn, [art["id"]])
+                return self.article(art["ref"])
             conn.execute("UPDATE article_flags SET resolved_at = ? WHERE id = ?", (to_ts(self.now()), flag["id"]))
             rec.refresh_article_stats(conn, [art["id"]])
             self._enqueue(conn, "unflag", "article", art, {"flag_id": flag["id"]})

@@ -8,6 +8,7 @@ from typing import Any
 
 from textual.binding import Binding
 
+from backline_tui.screens.sending import Sending
 from backline_tui.text import clean
 
 ACTION_BINDINGS = [
@@ -118,57 +119,71 @@ class RecordActions:
     def action_respond(self, use_editor: bool = False) -> None:
         if (rec := self._rec()) is None:
             return
-        ref, wb = rec["ref"], self._wb()
-        self._open_compose(
-            "Send reply", f"Reply to {ref} · asked by {rec.get('asker') or '?'}",
-            "", "",
-            lambda body: self.app.perform(lambda: wb.respond(ref, body), f"reply sent to {ref} (queued for sync)"),
-            use_editor,
+        ref, kind, wb = rec["ref"], rec["kind"], self._wb()
+        sending = Sending(
+            send=lambda c: wb.respond(ref, c.body),
+            done=lambda _: f"reply sent to {ref} (queued for sync)",
+            draft=(kind, ref, "respond"),
+            as_note=lambda c: wb.note(kind, ref, c.body),
         )
+        self._open_compose("Send reply", f"Reply to {ref} · asked by {rec.get('asker') or '?'}", "", sending,
+                           use_editor, precheck=lambda: wb.reply_refusal(ref))
 
     def action_note(self, use_editor: bool = False) -> None:
         if (rec := self._rec()) is None:
             return
         ref, kind, wb = rec["ref"], rec["kind"], self._wb()
-        self._open_compose(
-            "Save note", f"Internal note on {ref} (not shown to the asker or customer)",
-            "", "",
-            lambda body: self.app.perform(lambda: wb.note(kind, ref, body), f"note added to {ref}"),
-            use_editor,
-        )
+        sending = Sending(send=lambda c: wb.note(kind, ref, c.body), done=lambda _: f"note added to {ref}",
+                          draft=(kind, ref, "note"))
+        self._open_compose("Save note", f"Internal note on {ref} (not shown to the asker or customer)",
+                           "", sending, use_editor)
 
     def _question(self, rec: dict) -> str:
         subject = rec.get("subject") or rec.get("title") or ""
         body = rec.get("body")
         return f"{subject}\n\n{body}" if body else subject
 
-    def _open_compose(self, label: str, heading: str, context: str, body: str, on_text, use_editor: bool) -> None:
+    def _open_compose(self, label: str, heading: str, body: str, sending: Sending, use_editor: bool,
+                      precheck=None) -> None:
         rec = self.target()
         self.app.typeahead = []
-        self.app.run_worker(self._open_compose_async(rec, label, heading, body, on_text, use_editor), group="action")
+        self.app.run_worker(self._open_compose_async(rec, label, heading, body, sending, use_editor, precheck),
+                            group="action")
 
-    async def _open_compose_async(self, rec, label, heading, body, on_text, use_editor) -> None:
+    async def _open_compose_async(self, rec, label, heading, body, sending: Sending, use_editor, precheck) -> None:
         from backline_tui.screens.compose import ComposeScreen
 
+        app, wb = self.app, self._wb()
+        if precheck is not None:
+            # say up front why the text would be refused, before anything is typed
+            ok, refusal = await app.attempt(precheck)
+            if not ok or refusal:
+                app.typeahead = None
+                if refusal:
+                    app.say(refusal, severity="warning")
+                return
         context = ""
         if rec is not None:
             try:
-                full = await self.app.call_db(self._wb().detail, rec["kind"], rec["ref"])
+                full = await app.call_db(wb.detail, rec["kind"], rec["ref"])
                 context = self._question(full)
             except Exception:  # noqa: BLE001 — the record vanished: compose without context
                 context = self._question(rec)
-        if self.app.screen is not self:  # the user went elsewhere meanwhile
-            self.app.typeahead = None
+        notice = ""
+        if sending.draft is not None:
+            try:
+                draft = await app.call_db(wb.draft, *sending.draft)
+            except Exception:  # noqa: BLE001 — no draft table (an old replica): start empty
+                draft = None
+            if draft is not None:
+                body = draft["body"]
+                notice = f"your unsent text from {draft['updated_at'][:16].replace('T', ' ')}Z is back" + (
+                    f" (not sent: {draft['reason']})" if draft.get("reason") else "")
+        if app.screen is not self:  # the user went elsewhere meanwhile
+            app.typeahead = None
             return
-
-        def done(result) -> None:
-            if result is not None:
-                on_text(result.body)
-
-        self.app.push_screen(
-            ComposeScreen(heading=heading, context=context, body=body, submit_label=label, start_in_editor=use_editor),
-            done,
-        )
+        app.push_screen(ComposeScreen(heading=heading, context=context, body=body, submit_label=label,
+                                      start_in_editor=use_editor, sending=sending, notice=notice))
 
     def action_resolve(self) -> None:
         if (rec := self._rec()) is None:
@@ -208,19 +223,13 @@ class RecordActions:
             return
         title, body = draft
 
-        def done(result) -> None:
-            if result is None:
-                return
-            self.app.perform(
-                lambda: wb.document(ref, result.title, result.body),
-                lambda art: f"documented {ref} in {art['ref']} (work in progress article)",
-            )
-
+        sending = Sending(send=lambda c: wb.document(ref, c.title, c.body),
+                          done=lambda art: f"documented {ref} in {art['ref']} (work in progress article)",
+                          draft=("help_request", ref, "document"))
         self.app.push_screen(
             ArticleComposeScreen(heading=f"Document {ref} as a KB article (KCS: Issue / Environment / Resolution / Cause)",
-                          context="", body=clean(body), title=clean(title), submit_label="Save article"),
-            done,
-        )
+                                 context="", body=clean(body), title=clean(title), submit_label="Save article",
+                                 sending=sending))
 
     def action_edit(self) -> None:
         if (rec := self._rec()) is None:
@@ -260,12 +269,10 @@ class RecordActions:
         if not ok:
             self.app.typeahead = None
             return
-        self._open_compose(
-            "Send offer", f"Offer help to {rec.get('owner') or 'the case owner'} on {ref}",
-            "", clean(text),
-            lambda body: self.app.perform(lambda: wb.offer_help(ref, body), f"offered help on {ref}"),
-            False,
-        )
+        sending = Sending(send=lambda c: wb.offer_help(ref, c.body), done=lambda _: f"offered help on {ref}",
+                          draft=("case", ref, "offer"))
+        self._open_compose("Send offer", f"Offer help to {rec.get('owner') or 'the case owner'} on {ref}",
+                           clean(text), sending, False)
 
     # -- bugs ------------------------------------------------------------------------------------
 

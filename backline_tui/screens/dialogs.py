@@ -21,18 +21,20 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
     ]
 
-    def __init__(self, question: str, detail: str = "", yes_label: str = "Yes") -> None:
+    def __init__(self, question: str, detail: str = "", yes_label: str = "Yes",
+                 note: str = "This cannot be undone. y = yes, n or esc = no") -> None:
         super().__init__()
         self.question = question
         self.detail = detail
         self.yes_label = yes_label
+        self.note = note
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Text(one_line(self.question, 200), style="bold"), classes="dialog-title")
             if self.detail:
                 yield Static(Text(one_line(self.detail, 300)), classes="dialog-detail")
-            yield Static(Text("This cannot be undone. y = yes, n or esc = no", style="dim"))
+            yield Static(Text(self.note, style="dim"))
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.yes_label} (y)", id="yes", variant="error")
                 yield Button("Cancel (n)", id="no")

@@ -175,3 +175,24 @@ def sync_lock(db_path: str | Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+# -- ops that cancel out -------------------------------------------------------------------------
+
+
+def take_back(conn: sqlite3.Connection, source: str, ref: str, op: str,
+              payload: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """If the newest unsent op on this record is a still-pending `op`, delete it and return it:
+    the change that would cancel it (unclaim after claim, an undo) then needs no op of its own,
+    and upstream never sees the pair. An op already sending, or followed by another op on the
+    same record, stays; so does one whose payload differs from the given `payload` items."""
+    row = conn.execute(
+        "SELECT * FROM outbox WHERE source = ? AND record_ref = ? AND state IN ('pending','sending','error','conflict') "
+        "ORDER BY id DESC LIMIT 1", (source, ref)).fetchone()
+    if row is None or row["op"] != op or row["state"] != "pending":
+        return None
+    found = _decode(row)
+    if payload and any(found["payload"].get(k) != v for k, v in payload.items()):
+        return None
+    conn.execute("DELETE FROM outbox WHERE id = ?", (row["id"],))
+    return found

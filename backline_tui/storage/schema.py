@@ -345,6 +345,21 @@ CREATE INDEX ix_articles_live_id ON articles(id, state, open_flags, review_due_a
     created_at, title, ref, owner, product, component, updated_at, last_reviewed_at) WHERE state != 'archived';
 """ + "".join(stmt + ";\n" for fts in FILTER_TABLES for stmt in filter_create_statements(fts))
 
+# drafts: what the user typed and did not send yet (a refused reply, a compose open at quit or
+# crash), one per record and action, reopened by the same key on the same record
+V7 = """
+CREATE TABLE drafts (
+    record_type TEXT NOT NULL,
+    record_ref TEXT NOT NULL,
+    action TEXT NOT NULL,
+    body TEXT NOT NULL,
+    title TEXT,
+    reason TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (record_type, record_ref, action)
+);
+"""
+
 # index i holds the SQL that moves a database from version i to i+1
-MIGRATIONS: list[str] = [V1 + _fts_sql(), V2, V3, V4, V5, V6]
+MIGRATIONS: list[str] = [V1 + _fts_sql(), V2, V3, V4, V5, V6, V7]
 SCHEMA_VERSION = len(MIGRATIONS)
