@@ -191,3 +191,79 @@ def test_pending_ops_that_cancel_collapse(wb):
     wb.set_bug_priority(bug["ref"], new)
     ops = wb.outbox()
     assert [(o["op"], o["payload"]["priority"], o["payload"]["before"]) for o in ops] == [("bug_priority", new, before)]
+
+
+# ---------------------------------------------------------------- 3. focus never in a hidden field
+
+
+async def test_keys_never_fall_into_a_hidden_filter(wb):
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for key in ("3", "M", "0", "enter", "escape", "0"):
+            await pilot.press(key)
+            await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        assert "text:" not in screen_text(app)
+        filt = screen._filter
+        assert filt is None or app.focused is not filt
+        await pilot.press("3", "j", "q")
+        await settle(pilot)
+        assert app.return_code == 0  # q quit
+
+
+# ---------------------------------------------------------------- 4. insights keys after R
+
+
+async def test_insights_keys_answer_after_recompute(wb):
+    from textual.widgets import TabbedContent
+
+    from backline_tui.widgets.insights import InsightsPane
+
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        pane = app.screen.query_one(InsightsPane)
+        for _ in range(50):
+            if pane.ready:
+                break
+            await pilot.pause(0.05)
+        await pilot.press("R")
+        await settle(pilot)
+        for _ in range(50):
+            if pane.ready:
+                break
+            await pilot.pause(0.05)
+        await settle(pilot)
+        tabs = app.screen.query_one(TabbedContent)
+        before = tabs.active
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert tabs.active != before, "] did nothing after R"
+
+
+# ---------------------------------------------------------------- 8. config values only as bound parameters
+
+
+def test_hostile_config_keys_and_values_never_reach_sql_text(demo_db, clock):
+    from backline_tui.config import Config
+
+    hostile = {"S1": 8, "S2": 4, "S3": 2, "S4": 1, "it's": 5, "x' THEN 1 END); DROP TABLE bugs; --": 9}
+    tiers = {"enterprise": 3, "business": 2, "standard": 1, "o'brien \"corp\"": 4}
+    config = Config(me="it's me'; --", impact={"severity_weights": hostile, "tier_weights": tiers},
+                    ola={"P1": 31, "P2": 121, "P3": 481, "P4": 1441})
+    plain = Workbench.open(demo_db, Config(me="alice"), clock)
+    expected = {b["ref"]: b["impact_score"] for b in plain.pane("bugs", limit=500)}
+    plain.close()
+    w = Workbench.open(demo_db, config, clock)
+    try:
+        got = {b["ref"]: b["impact_score"] for b in w.pane("bugs", limit=500)}
+        assert got == expected  # the extra keys match no severity or tier
+        hr = w.pane("help")[0]
+        assert w.replica.scalar("SELECT COUNT(*) FROM bugs") > 0
+        assert hr["ola_due_at"] > hr["created_at"]
+    finally:
+        w.close()

@@ -99,6 +99,7 @@ class MainScreen(RecordActions, Screen):
         self._suspended = True
 
     def on_screen_resume(self) -> None:
+        self._keep_focus_visible()
         # back from a detail or compose screen: what was done there shows in the list
         if self.loaded and self._suspended:
             self._suspended = False
@@ -206,6 +207,7 @@ class MainScreen(RecordActions, Screen):
         table.set_rows(row_cells, cursor=max(index, 0), lines=lines)
         if rows:
             switcher.current = "table"
+            self._keep_focus_visible()
         else:
             f = self.filters[pane]
             what = f.describe()
@@ -363,6 +365,20 @@ class MainScreen(RecordActions, Screen):
             filt.display = False
             self._set_filter(text=None)
             self.query_one(PaneTable).focus()
+
+    def _keep_focus_visible(self) -> None:
+        """Focus never stays in a field the user cannot see (the hidden filter would take the
+        keys meant as commands, q among them) nor nowhere: the list takes it."""
+        focused = self.focused
+        if focused is None or (focused is self._filter and not self._filter.display):
+            if self.pane in PANES:
+                self.query_one(PaneTable).focus()
+            elif focused is not None:
+                self.set_focus(None)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if self._filter is not None and event.widget is self._filter and not self._filter.display:
+            self.call_later(self._keep_focus_visible)
 
     def _prepare_filter_field(self) -> None:
         if self.is_mounted and self.is_attached and self.app.return_code is None:  # not while quitting

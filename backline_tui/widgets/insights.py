@@ -233,6 +233,8 @@ class InsightsPane(Widget, can_focus=False):
         self.query_one(f"#tab-{section}", TabPane).loading = False
         self._pending.discard(section)
         self._head()
+        # the loading indicator took the focus (after R): give it back, or the pane's keys stop
+        self.call_after_refresh(self.focus_section)
         if not self._pending:
             self.post_message(self.Ready())
 
