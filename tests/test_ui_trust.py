@@ -267,3 +267,26 @@ def test_hostile_config_keys_and_values_never_reach_sql_text(demo_db, clock):
         assert hr["ola_due_at"] > hr["created_at"]
     finally:
         w.close()
+
+
+# ---------------------------------------------------------------- 5. countdowns tick while idle
+
+
+async def test_the_ola_countdown_moves_within_61_seconds_with_no_key(wb, clock, monkeypatch):
+    from tests.test_ui_actions import cell_texts
+
+    monkeypatch.setattr(MainScreen, "TICK_SECONDS", 0.1)  # real seconds between ticks in this test
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        row = next(r for r in app.screen.rows if r["breach_seconds"] is not None)
+        before = cell_texts(app, row["ref"])[0]
+        queries = []
+        wb.replica.conn.set_trace_callback(queries.append)
+        clock.advance(61)
+        await pilot.pause(0.4)
+        await settle(pilot)
+        wb.replica.conn.set_trace_callback(None)
+        after = cell_texts(app, row["ref"])[0]
+        assert after != before, f"the OLA cell still reads {before!r} 61 s later"
+        assert not [q for q in queries if "FROM help_requests" in q]  # no row read again

@@ -55,8 +55,17 @@ class DetailScreen(RecordActions, Screen):
         yield StatusLine()
         yield KeyBar()
 
+    TICK_SECONDS = 30.0  # the OLA countdown and idle time in the header move on their own
+
     def on_mount(self) -> None:
+        self.set_interval(self.TICK_SECONDS, self._tick, name="countdown")
         self.reload()
+
+    def _tick(self) -> None:
+        if self.record is not None and self.app.screen is self:
+            rec = self.app.workbench.redecorate(self.kind, [self.record])[0]
+            self.record = rec
+            self._show_record(rec)
 
     def reload(self) -> None:
         self.run_worker(self._load, group="detail", exclusive=True)

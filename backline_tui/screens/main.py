@@ -89,7 +89,12 @@ class MainScreen(RecordActions, Screen):
         yield StatusLine()
         yield KeyBar()
 
+    # how often the times on screen (OLA countdown, idle, target) are worked out again: from the
+    # rows in memory, without a query; they show minutes, so twice a minute is always in time
+    TICK_SECONDS = 30.0
+
     def on_mount(self) -> None:
+        self.set_interval(self.TICK_SECONDS, self._tick, name="countdown")
         self._show_bar()
         self.query_one("#paneinfo", Static).update(Text(f"{TITLES[self.pane]} · loading…", style="bold"))
         self.query_one(PaneTable).focus()
@@ -218,6 +223,24 @@ class MainScreen(RecordActions, Screen):
             switcher.current = "empty"
         self._show_info()
         self._refresh_keys()
+
+    def _tick(self) -> None:
+        if self.app.screen is self and self.pane in PANES and self.rows and self.rows_pane == self.pane:
+            self.run_worker(self._tick_async(self.pane, self.rows), group="tick", exclusive=True)
+
+    async def _tick_async(self, pane: str, rows: list[dict]) -> None:
+        from backline_tui.workbench import PANE_KIND
+
+        app = self.app
+
+        def work():
+            fresh = app.workbench.redecorate(PANE_KIND[pane], rows)
+            return fresh, *page_cells(pane, fresh)
+
+        fresh, row_cells, lines = await app.call_db(work)
+        if self.rows is rows and self.rows_pane == pane:  # no reload came in meanwhile
+            self.rows = fresh
+            self.query_one(PaneTable).update_rows(row_cells, lines)
 
     def _warm_up(self) -> None:
         """After the first page is on screen, import what the first detail, dialog and the

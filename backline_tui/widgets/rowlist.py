@@ -131,6 +131,16 @@ class RowList(ScrollView, can_focus=True):
         self._scroll_to_cursor()
         self.post_message(self.RowHighlighted(self, self._cursor))
 
+    def update_rows(self, rows: list[list[Text]], lines: list[Text] | None = None) -> None:
+        """The same rows with new cells (a countdown that moved): cursor and scroll stay."""
+        if len(rows) != len(self._rows):
+            self.set_rows(rows, self._cursor, lines)
+            return
+        self._rows = rows
+        self._lines = lines
+        self._cache.clear()
+        self.refresh()
+
     def clear(self, columns: bool = False) -> None:
         self._rows = []
         self._lines = None
