@@ -80,6 +80,7 @@ class ComposeScreen(Screen["Composed | None"]):
     def on_mount(self) -> None:
         area = self.query_one("#compose-body", TextArea)
         area.focus()
+        self.query_one("#compose-error", Static).display = bool(self.notice)
         typed = "".join(getattr(self.app, "typeahead", None) or [])
         self.app.typeahead = None
         if typed:
@@ -113,8 +114,9 @@ class ComposeScreen(Screen["Composed | None"]):
         if self.sending is not None and self.sending.as_note is not None:
             keys = getattr(self.app, "binding_keys", {})
             way = f"{keys.get('compose.as_note', 'ctrl+n')} sends it as an internal note; " + way
-        self.query_one("#compose-error", Static).update(
-            Text(one_line(f"not sent: {reason} · {way}", 400), style="bold"))
+        error = self.query_one("#compose-error", Static)
+        error.update(Text(one_line(f"not sent: {reason} · {way}", 400), style="bold"))
+        error.display = True
         self.query_one("#compose-hint", Static).update(self._hint())
         self.refresh_bindings()
         self.app.say(f"not sent: {reason}", severity="warning")
