@@ -66,6 +66,7 @@ class BacklineApp(App):
 
     status_text: reactive[str] = reactive("")
     sync_progress: reactive[str] = reactive("")
+    status_attention: reactive[bool] = reactive(False)  # something unsent needs the user
 
     def __init__(self, workbench: Workbench, editor: Editor | None = None, keymap: dict[str, str] | None = None,
                  theme: str | None = None) -> None:
@@ -173,13 +174,20 @@ class BacklineApp(App):
             self.status_text = f"status unavailable: {one_line(str(exc), 80)}"
             return
         parts = [f"me: {st['me']}"]
-        parts.append(f"{st['pending']} pending op{'s' if st['pending'] != 1 else ''}")
+        # every change not yet upstream, ops in error included; conflicts and errors need the user
+        unsent = st.get("unsent", st["pending"])
+        parts.append(f"{unsent} pending op{'s' if unsent != 1 else ''}")
+        if st.get("errors"):
+            parts.append(f"{st['errors']} in error")
         if st["conflicts"]:
             parts.append(f"{st['conflicts']} conflict{'s' if st['conflicts'] != 1 else ''}")
         from backline_tui.widgets.format import local_time
 
-        last = local_time(st["last_sync"]) if st["last_sync"] else "never"
-        parts.append(f"last sync: {last}" + (" (failed)" if st.get("last_sync_error") else ""))
+        ok, failed = st.get("last_success"), st.get("last_failure")
+        parts.append(f"last sync: {local_time(ok) if ok else 'never'}")
+        if failed and (not ok or failed > ok):
+            parts.append(f"sync failed {local_time(failed)}")
+        self.status_attention = bool(st.get("errors") or st["conflicts"] or (failed and (not ok or failed > ok)))
         parts.append("sources: " + (", ".join(st["sources"]) if st["sources"] else "none configured"))
         if self.workbench.clock.fixed:
             parts.append(f"now pinned at {self.workbench.now().strftime('%Y-%m-%d %H:%M')}Z")
@@ -335,16 +343,15 @@ class BacklineApp(App):
         # keys typed while a compose screen is on its way (see RecordActions.swallow_key)
         self.typeahead: list[str] | None = None
         self.sync_progress = ""
-        if error is not None:
-            self.say(f"sync failed: {error}", severity="error", timeout=10)
+        # a failed sync says so in one line, and never "done" beside it
+        errors = [str(error)] if error is not None else [str(e) for e in getattr(result, "errors", None) or []]
+        if errors:
+            more = f" (and {len(errors) - 1} more: backline status)" if len(errors) > 1 else ""
+            self.say(f"sync failed: {errors[0]}{more}", severity="error", timeout=15)
         else:
-            pulled = getattr(result, "pulled", 0)
-            pushed = getattr(result, "pushed", 0)
-            self.say(f"sync done: {pushed} pushed, {pulled} pulled")
-            for sentence in getattr(result, "conflicts", None) or []:
-                self.say(str(sentence), title="conflict", severity="warning", timeout=15)
-            for sentence in getattr(result, "errors", None) or []:
-                self.say(str(sentence), title="sync error", severity="error", timeout=15)
+            self.say(f"sync done: {getattr(result, 'pushed', 0)} pushed, {getattr(result, 'pulled', 0)} pulled")
+        for sentence in (getattr(result, "conflicts", None) or []) if error is None else []:
+            self.say(str(sentence), title="conflict", severity="warning", timeout=15)
         self.reload_screens()
 
 

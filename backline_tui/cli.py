@@ -152,7 +152,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     st = wb.status()
     print(f"me: {st['me']}")
     print(f"pending ops: {st['pending']}  conflicts: {st['conflicts']}")
-    print(f"last sync: {st['last_sync'] or 'never'}")
+    print(f"last successful sync: {st['last_success'] or 'never'}")
+    if st["last_failure"]:
+        from backline_tui.text import one_line
+
+        print(f"last failed sync: {st['last_failure']}: {one_line(st['last_failure_error'] or '', 300)}")
     for name, n in wb.counts().items():
         print(f"{name}: {n}")
     return 0

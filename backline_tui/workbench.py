@@ -336,10 +336,16 @@ class Workbench:
 
     def status(self) -> dict[str, Any]:
         last = self.replica.one("SELECT * FROM sync_log WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1")
+        ok, failed = OB.last_syncs(self._conn)
         return {
+            "last_success": ok["finished_at"] if ok else None,
+            "last_failure": failed["finished_at"] if failed else None,
+            "last_failure_error": failed["error"] if failed else None,
             "me": self.me,
             "pending": self.pending_ops(),
-            "conflicts": self.replica.scalar("SELECT COUNT(*) FROM outbox WHERE state = 'conflict'"),
+            "unsent": OB.unsent_count(self._conn),
+            "errors": OB.count_in(self._conn, "error"),
+            "conflicts": OB.count_in(self._conn, "conflict"),
             "last_sync": last["finished_at"] if last else None,
             "last_sync_error": last["error"] if last else None,
             "sources": [s.name for s in self.config.sources],

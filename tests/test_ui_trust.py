@@ -290,3 +290,47 @@ async def test_the_ola_countdown_moves_within_61_seconds_with_no_key(wb, clock, 
         after = cell_texts(app, row["ref"])[0]
         assert after != before, f"the OLA cell still reads {before!r} 61 s later"
         assert not [q for q in queries if "FROM help_requests" in q]  # no row read again
+
+
+# ---------------------------------------------------------------- 6. a failed sync says so, once
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_a_failed_sync_says_it_failed_in_one_line_and_status_keeps_it_apart(demo_db, tmp_path, monkeypatch):
+    from backline_tui.config import load_config
+    from tests.test_cli import run
+    from tests.test_secrets import _rt_config
+
+    url = f"http://127.0.0.1:{_free_port()}"
+    cfg = _rt_config(tmp_path / "c.toml", url)
+    monkeypatch.setenv("BACKLINE_SECRET_TEST_PW", "pw")
+    w = Workbench.open(demo_db, load_config(cfg))
+    app = BacklineApp(w)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("S")
+            for _ in range(100):
+                await settle(pilot)
+                if not app._syncing:
+                    break
+                await pilot.pause(0.05)
+            said = [n for n in notes(app) if "sync" in n]
+            assert len(said) == 1 and said[0].startswith("sync failed: "), said
+            assert said[0].count("127.0.0.1") == 1, said[0]
+            assert "sync failed" in screen_text(app)
+    finally:
+        w.close()
+    p = run("sync", "--db", str(demo_db), "--config", str(cfg), env={"BACKLINE_SECRET_TEST_PW": "pw"})
+    assert p.returncode == 1 and p.stdout.strip() == "" and len(p.stderr.strip().splitlines()) == 1, (p.stdout, p.stderr)
+    assert p.stderr.count("127.0.0.1") == 1
+    st = run("status", "--db", str(demo_db), "--config", str(cfg), env={"BACKLINE_SECRET_TEST_PW": "pw"})
+    assert "last successful sync: never" in st.stdout
+    assert "last failed sync: " in st.stdout and "unreachable" in st.stdout

@@ -40,6 +40,15 @@ def ops_to_push(conn: sqlite3.Connection, sources: Iterable[str]) -> list[dict[s
     return [_decode(r) for r in rows]
 
 
+def unsent_count(conn: sqlite3.Connection) -> int:
+    """Changes not yet upstream: pending, sending, or in error (tried again at the next sync)."""
+    return conn.execute("SELECT COUNT(*) AS n FROM outbox WHERE state IN ('pending','sending','error')").fetchone()["n"]
+
+
+def count_in(conn: sqlite3.Connection, state: str) -> int:
+    return conn.execute("SELECT COUNT(*) AS n FROM outbox WHERE state = ?", (state,)).fetchone()["n"]
+
+
 def get_op(conn: sqlite3.Connection, op_id: int) -> dict[str, Any] | None:
     row = conn.execute("SELECT * FROM outbox WHERE id = ?", (op_id,)).fetchone()
     return None if row is None else _decode(row)
@@ -115,6 +124,15 @@ def log_finish(conn: sqlite3.Connection, log_id: int, now: str, pulled: int, pus
         "UPDATE sync_log SET finished_at = ?, pulled = ?, pushed = ?, conflicts = ?, error = ? WHERE id = ?",
         (now, pulled, pushed, conflicts, error, log_id),
     )
+
+
+def last_syncs(conn: sqlite3.Connection) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The last sync that succeeded and the last one that failed (either may be None)."""
+    ok = conn.execute("SELECT * FROM sync_log WHERE finished_at IS NOT NULL AND error IS NULL "
+                      "ORDER BY id DESC LIMIT 1").fetchone()
+    failed = conn.execute("SELECT * FROM sync_log WHERE finished_at IS NOT NULL AND error IS NOT NULL "
+                          "ORDER BY id DESC LIMIT 1").fetchone()
+    return ok, failed
 
 
 def local_versions(conn: sqlite3.Connection, table: str, refs: list[str]) -> dict[str, str | None]:

@@ -315,7 +315,9 @@ def cli_sync(args: argparse.Namespace) -> int:
         replica.close()
     from backline_tui.text import one_line  # sentences quote upstream names and answers
 
-    print(result.summary() + f" ({result.seconds:.1f}s)")
+    # a failed sync prints no summary that reads like success: one line per error, on stderr
+    if result.ok:
+        print(result.summary() + f" ({result.seconds:.1f}s)")
     for sentence in result.conflicts:
         print(f"  conflict: {one_line(sentence)}")
     for err in result.errors:

@@ -138,7 +138,7 @@ class RTConnector:
         except RTAuthError:
             raise SourceError(f"RT at {self.url} did not accept the credentials of {self.user} (check the password)") from None
         except RTUnavailable as exc:
-            raise SourceError(f"RT at {self.url} is unreachable ({exc.message})") from None
+            raise SourceError(exc.message) from None  # it names RT and its URL, once
         except RTServerError as exc:
             raise SourceError(f"RT at {self.url} failed with HTTP {exc.status} on {exc.method} {exc.path}") from None
 

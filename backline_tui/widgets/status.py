@@ -14,11 +14,17 @@ class StatusLine(Static):
 
     DEFAULT_CSS = """
     StatusLine { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
+    StatusLine.-attention { background: $warning; color: $text; }
     """
 
     def on_mount(self) -> None:
         self.watch(self.app, "status_text", self._changed)
         self.watch(self.app, "sync_progress", self._changed)
+        if hasattr(self.app, "status_attention"):
+            self.watch(self.app, "status_attention", self._attention)
+
+    def _attention(self, value: bool) -> None:
+        self.set_class(bool(value), "-attention")
 
     def _changed(self, _value: str = "") -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
