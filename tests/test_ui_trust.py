@@ -334,3 +334,28 @@ async def test_a_failed_sync_says_it_failed_in_one_line_and_status_keeps_it_apar
     st = run("status", "--db", str(demo_db), "--config", str(cfg), env={"BACKLINE_SECRET_TEST_PW": "pw"})
     assert "last successful sync: never" in st.stdout
     assert "last failed sync: " in st.stdout and "unreachable" in st.stdout
+
+
+# ---------------------------------------------------------------- 7. search: any order, partial refs, balanced
+
+
+def test_search_words_in_any_order_partial_refs_and_kinds_balanced(replica, config):
+    from backline_tui.storage import panes as P
+    from tests import factories as F
+
+    F.load(replica, config, cases=[
+        F.case(f"CASE-{500 + i}", subject=f"Flux search timeout at site {i}", body="handles leak after restart")
+        for i in range(25)
+    ], bugs=[F.bug("PROJ-117", title="Indexer leaks file handles", body="flux search timeout under load")],
+        articles=[F.article("KB-1383", title="Tuning the indexer", body="When flux search times out (timeout) ...")])
+
+    def refs(q: str) -> list[str]:
+        return [h["ref"] for h in P.search(replica.conn, q, 20)]
+
+    assert set(refs("handles leak")) == set(refs("leak handles")) and "PROJ-117" in refs("leak handles")
+    assert "PROJ-117" in refs("handl leak")  # every word a prefix, not only the last
+    assert refs("PROJ-11")[0] == "PROJ-117"
+    assert refs("proj-117")[0] == "PROJ-117"
+    assert refs("1383")[0] == "KB-1383"
+    found = refs("flux search timeout")
+    assert "PROJ-117" in found[:4] and "KB-1383" in found[:4], found  # not behind 20 cases
