@@ -230,7 +230,7 @@ class BacklineApp(App):
         self._undo = undo
         self._last_action = message
         if undo is not None:
-            message += f" · {self.key_of('undo', 'U')} to undo"
+            message += f" · {self.key_of('undo')} to undo"
         self.say(message)
         if after is not None:
             after(result)
@@ -244,14 +244,20 @@ class BacklineApp(App):
         self.say(message)
         self.reload_screens()
 
-    def key_of(self, binding_id: str, default: str) -> str:
-        """The key the user has for a binding (after [keys] remapping), as shown in hints."""
-        return self.binding_keys.get(binding_id, default)
+    def key_of(self, binding_id: str, default: str = "") -> str:
+        """The key the user has for a binding (after [keys] remapping), as hints show it."""
+        from backline_tui.keys import BY_ID, display_key, key_list
+
+        keymap = getattr(self, "_keymap", None) or {}
+        known = BY_ID.get(binding_id)
+        keys = key_list(keymap.get(binding_id) or (known.keys if known else default))
+        return display_key(keys[0]) if keys else default
 
     @property
     def binding_keys(self) -> dict[str, str]:
-        keymap = getattr(self, "_keymap", None) or {}
-        return {bid: keys.split(",")[0].strip() for bid, keys in keymap.items()}
+        from backline_tui.keys import BY_ID
+
+        return {bid: self.key_of(bid) for bid in BY_ID}
 
     async def action_quit(self) -> None:
         """Quit, keeping the text of every compose screen still open as a draft."""
@@ -287,8 +293,9 @@ class BacklineApp(App):
             if yes and self._undo is undo:
                 self.perform(fn, f"undone: {label}")
 
-        self.push_screen(ConfirmScreen(f"Undo {label}?", "the most recent action", "Undo",
-                                       note="y = undo it, n or esc = keep it"), confirmed)
+        self.push_screen(ConfirmScreen(
+            f"Undo {label}?", "the most recent action", "Undo",
+            note=f"{self.key_of('confirm.yes')} = undo it, {self.key_of('confirm.no')} = keep it"), confirmed)
 
     def action_help(self) -> None:
         from backline_tui.screens.dialogs import HelpScreen

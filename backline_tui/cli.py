@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", help="who I am, pending outbox ops, last sync")
     _common(p)
+
+    p = sub.add_parser("keys", help="every binding id and its key (as remapped in the config's [keys])")
+    _common(p)
+    p.add_argument("--markdown", action="store_true", help="as a Markdown table")
     return parser
 
 
@@ -162,6 +166,14 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys(args: argparse.Namespace) -> int:
+    from backline_tui import keys
+
+    _db, config = _load(args)
+    print((keys.markdown_table if args.markdown else keys.plain_table)(dict(config.keys)), end="")
+    return 0
+
+
 def _not_yet(name: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         raise UserError(f"'backline {name}' is not available in this build yet")
@@ -210,6 +222,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "schema": cmd_schema,
     "report": cmd_report,
     "status": cmd_status,
+    "keys": cmd_keys,
 }
 
 

@@ -370,14 +370,12 @@ class Workbench:
         return D.all_drafts(self._conn)
 
     def reply_refusal(self, ref: str) -> str | None:
-        """Why a reply to `ref` would be refused (and what to do instead), or None: said before
-        the user starts typing."""
+        """Why a reply to `ref` would be refused, or None: said before the user starts typing."""
         hr = self._get("help_request", ref)
         if hr["status"] == "resolved":
-            return f"{hr['ref']} is resolved: a reply would be refused; n writes an internal note"
+            return f"{hr['ref']} is resolved"
         if hr["owner"] and hr["owner"] != self.me:
-            return (f"{hr['ref']} is claimed by {hr['owner']}: a reply would be refused; "
-                    "n writes an internal note, T takes it over")
+            return f"{hr['ref']} is claimed by {hr['owner']}"
         return None
 
     # ---------------------------------------------------------------- help-request actions

@@ -229,7 +229,7 @@ async def test_question_mark_lists_every_key(wb):
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         shown = screen_text(app)
-        for words in ("claim / unclaim", "respond", "document", "offer help", "priority override",
+        for words in ("claim", "unclaim", "respond", "document", "offer help", "priority override",
                       "resolution target", "validate", "flag with a reason", "archive", "mark reviewed",
                       "$EDITOR", "sync now", "filter as you type", "mine only"):
             assert words in shown, words

@@ -359,3 +359,23 @@ def test_search_words_in_any_order_partial_refs_and_kinds_balanced(replica, conf
     assert refs("1383")[0] == "KB-1383"
     found = refs("flux search timeout")
     assert "PROJ-117" in found[:4] and "KB-1383" in found[:4], found  # not behind 20 cases
+
+
+# ---------------------------------------------------------------- 9. smaller ones
+
+
+async def test_in_a_detail_1_to_5_switch_panes_and_q_backs_out(wb):
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, MainScreen)
+        await pilot.press("3")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen) and app.screen.pane == "bugs"
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("q")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen) and app.return_code is None  # back, not quit

@@ -11,6 +11,15 @@ from textual.binding import Binding
 from backline_tui.screens.sending import Sending
 from backline_tui.text import clean
 
+# 1–5 everywhere: in a list they switch panes, in a record they go back to the list on that pane
+PANE_BINDINGS = [
+    Binding("1", "pane('help')", "Help queue", id="pane.help", show=False),
+    Binding("2", "pane('stale')", "Stale cases", id="pane.stale", show=False),
+    Binding("3", "pane('bugs')", "Bugs", id="pane.bugs", show=False),
+    Binding("4", "pane('kb')", "KB review", id="pane.kb", show=False),
+    Binding("5", "pane('insights')", "Insights", id="pane.insights", show=False),
+]
+
 ACTION_BINDINGS = [
     Binding("c", "claim", "Claim", id="claim"),
     Binding("u", "unclaim", "Unclaim", id="unclaim"),
@@ -160,7 +169,8 @@ class RecordActions:
             if not ok or refusal:
                 app.typeahead = None
                 if refusal:
-                    app.say(refusal, severity="warning")
+                    app.say(f"{refusal}: a reply would be refused; {app.key_of('note')} writes an internal note",
+                            severity="warning")
                 return
         context = ""
         if rec is not None:

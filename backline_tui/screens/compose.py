@@ -63,14 +63,16 @@ class ComposeScreen(Screen["Composed | None"]):
         yield KeyBar()
 
     def _hint(self) -> Text:
-        keys = self.app.binding_keys if hasattr(self.app, "binding_keys") else {}
-        submit = keys.get("compose.submit", "ctrl+s")
-        parts = [f"{submit} = {self.submit_label.lower()}"]
+        k = self._key
+        parts = [f"{k('compose.submit', 'ctrl+s')} = {self.submit_label.lower()}"]
         if self.sending is not None and self.sending.as_note is not None and self.refused:
-            parts.append(f"{keys.get('compose.as_note', 'ctrl+n')} = send as internal note")
-        parts += [f"{keys.get('compose.editor', 'ctrl+e')} = continue in $EDITOR",
-                  f"{keys.get('compose.cancel', 'esc')} = cancel"]
+            parts.append(f"{k('compose.as_note', 'ctrl+n')} = send as internal note")
+        parts += [f"{k('compose.editor', 'ctrl+e')} = continue in $EDITOR", f"{k('compose.cancel', 'esc')} = cancel"]
         return Text(" · ".join(parts), style="dim")
+
+    def _key(self, binding_id: str, default: str) -> str:
+        key_of = getattr(self.app, "key_of", None)
+        return key_of(binding_id, default) if key_of else default
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "as_note":
@@ -112,8 +114,7 @@ class ComposeScreen(Screen["Composed | None"]):
         self.refused = True
         way = "your text is kept here and as a draft (the same key on this record reopens it)"
         if self.sending is not None and self.sending.as_note is not None:
-            keys = getattr(self.app, "binding_keys", {})
-            way = f"{keys.get('compose.as_note', 'ctrl+n')} sends it as an internal note; " + way
+            way = f"{self._key('compose.as_note', 'ctrl+n')} sends it as an internal note; " + way
         error = self.query_one("#compose-error", Static)
         error.update(Text(one_line(f"not sent: {reason} · {way}", 400), style="bold"))
         error.display = True

@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from backline_tui.screens.actions import ACTION_BINDINGS, RecordActions
+from backline_tui.screens.actions import ACTION_BINDINGS, PANE_BINDINGS, RecordActions
 from backline_tui.text import clean, one_line
 from backline_tui.widgets.format import (BREACHED, DIM, GOOD, NOTE, OFFER, WARN, block, capped, duration, local_time, ola_sentence,
                                          more_note, priority_cell, target_cell)
@@ -29,7 +29,8 @@ def _line(text: Text, label: str, value: object, style: str = "") -> None:
 
 class DetailScreen(RecordActions, Screen):
     BINDINGS = [
-        Binding("escape", "back", "Back", id="detail.back"),
+        Binding("escape,q", "back", "Back", id="detail.back"),
+        *PANE_BINDINGS,  # back to the list, on that pane
         Binding("j", "scroll(1)", "Scroll down", id="detail.down", show=False),
         Binding("k", "scroll(-1)", "Scroll up", id="detail.up", show=False),
         *ACTION_BINDINGS,
@@ -269,6 +270,16 @@ class DetailScreen(RecordActions, Screen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_pane(self, name: str) -> None:
+        """Back to the list (past every record opened on the way), on pane `name`."""
+        from backline_tui.screens.main import MainScreen
+
+        app = self.app
+        while len(app.screen_stack) > 1 and not isinstance(app.screen, MainScreen):
+            app.pop_screen()
+        if isinstance(app.screen, MainScreen):
+            app.screen.action_pane(name)
 
     def action_scroll(self, step: int) -> None:
         body = self.query_one("#detail-body", VerticalScroll)

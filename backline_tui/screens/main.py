@@ -19,7 +19,7 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Static
 
-from backline_tui.screens.actions import ACTION_BINDINGS, COMPOSING, RecordActions
+from backline_tui.screens.actions import ACTION_BINDINGS, COMPOSING, PANE_BINDINGS, RecordActions
 from backline_tui.text import one_line
 from backline_tui.widgets.format import COLUMNS, page_cells
 from backline_tui.widgets.keybar import KeyBar
@@ -43,11 +43,7 @@ class PaneTable(RowList):
 
 class MainScreen(RecordActions, Screen):
     BINDINGS = [
-        Binding("1", "pane('help')", "Help queue", id="pane.help", show=False),
-        Binding("2", "pane('stale')", "Stale cases", id="pane.stale", show=False),
-        Binding("3", "pane('bugs')", "Bugs", id="pane.bugs", show=False),
-        Binding("4", "pane('kb')", "KB review", id="pane.kb", show=False),
-        Binding("5", "pane('insights')", "Insights", id="pane.insights", show=False),
+        *PANE_BINDINGS,
         Binding("j", "cursor(1)", "Down", id="cursor.down", show=False),
         Binding("k", "cursor(-1)", "Up", id="cursor.up", show=False),
         Binding("enter", "open", "Open", id="open"),
@@ -184,15 +180,17 @@ class MainScreen(RecordActions, Screen):
         text = Text()
         text.append("Nothing here yet: this database holds no help requests, cases, bugs or articles.\n\n",
                     style="bold")
-        text.append("To look around with made-up data, quit (q) and run:\n\n")
+        text.append(f"To look around with made-up data, quit ({self.app.key_of('quit')}) and run:\n\n")
         text.append(f"    backline --db {one_line(str(wb.replica.path), 200)} demo\n\n", style="bold")
         text.append("To work on real data, add a source to the config file\n")
         text.append(f"    {one_line(str(default_config_path()), 200)}\n", style="bold")
         text.append("for example\n\n")
         text.append('    [[sources]]\n    name = "rt"\n    kind = "rt"\n    url = "https://rt.example.com"\n'
                     '    user = "me"\n    password_env = "RT_PASSWORD"\n\n', style="green4")
-        text.append("then press S to sync (or run `backline sync`), or import a file with `backline import FILE`.\n\n")
-        text.append("? lists every key · q quits", style="dim")
+        k = self.app.key_of
+        text.append(f"then press {k('sync')} to sync (or run `backline sync`), or import a file with "
+                    "`backline import FILE`.\n\n")
+        text.append(f"{k('help')} lists every key · {k('quit')} quits", style="dim")
         self.query_one("#empty", Static).update(text)
         self.query_one(ContentSwitcher).current = "empty"
         self.query_one("#paneinfo", Static).update(Text("Welcome to Backline", style="bold"))
@@ -218,7 +216,8 @@ class MainScreen(RecordActions, Screen):
             what = f.describe()
             msg = Text(f"No {NOUN[pane]}" + (f" match the filter ({what})." if what else "."), style="bold")
             if what:
-                msg.append("\n\n0 clears every filter; esc clears the text filter.", style="dim")
+                msg.append(f"\n\n{self.app.key_of('filter.clear')} clears every filter; "
+                           f"{self.app.key_of('back')} clears the text filter.", style="dim")
             self.query_one("#empty", Static).update(msg)
             switcher.current = "empty"
         self._show_info()
@@ -273,11 +272,14 @@ class MainScreen(RecordActions, Screen):
         if n:
             info.append(f" · {offset + 1:,}–{offset + n:,}")
             info.append(f" of {total:,}" if total is not None else " of …")
+            k = self.app.key_of
             if total is not None and offset + n < total:
-                info.append(" · ] next page", style="dim")
+                info.append(f" · {k('page.next')} next page", style="dim")
             if offset:
-                info.append(" · [ previous page", style="dim")
-        info.append("   M mine · F unclaimed · P product · 0 all", style="dim")
+                info.append(f" · {k('page.prev')} previous page", style="dim")
+        k = self.app.key_of
+        info.append(f"   {k('filter.mine')} mine · {k('filter.unclaimed')} unclaimed · {k('filter.product')} product"
+                    f" · {k('filter.clear')} all", style="dim")
         self.query_one("#paneinfo", Static).update(info)
 
     # ------------------------------------------------------------------ the selected row
