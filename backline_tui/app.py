@@ -40,13 +40,15 @@ def external_editor(app: App, text: str, suffix: str = ".md") -> str | None:
     command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     fd, name = tempfile.mkstemp(prefix="backline-", suffix=suffix)
     try:
+        added = not text.endswith("\n")  # a text file ends with a newline; editors expect it
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+            f.write(text + ("\n" if added else ""))
         with app.suspend():
             rc = subprocess.call([*shlex.split(command), name])
         if rc != 0:
             return None
-        return Path(name).read_text(encoding="utf-8")
+        edited = Path(name).read_text(encoding="utf-8")
+        return edited[:-1] if added and edited.endswith("\n") else edited
     finally:
         os.unlink(name)
 

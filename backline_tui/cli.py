@@ -77,6 +77,9 @@ def _paths(args: argparse.Namespace) -> tuple[Path, Path]:
 
     db = Path(args.db) if args.db else default_db_path()
     config = Path(args.config) if args.config else default_config_path()
+    if args.config and not config.exists():
+        # a config named on the command line that is not there is a typo, not "use the defaults"
+        raise UserError(f"no config file at {config} (leave out --config to use {default_config_path()})")
     return db, config
 
 
@@ -239,7 +242,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return COMMANDS[args.command](args) or 0
+        new_db = _new_database(args)
+        code = COMMANDS[args.command](args) or 0
+        if new_db is not None and code == 0 and new_db.exists():
+            print(f"backline: there was no database at {new_db}: this started a new, empty one", file=sys.stderr)
+        return code
     except KeyboardInterrupt:
         print("backline: interrupted", file=sys.stderr)
         return 130
@@ -260,6 +267,20 @@ def main(argv: list[str] | None = None) -> int:
             raise
         say_error(f"internal error: {type(exc).__name__}: {exc} (set BACKLINE_DEBUG=1 for details)")
         return EXIT_INTERNAL
+
+
+def _new_database(args: argparse.Namespace) -> Path | None:
+    """A --db path (or BACKLINE_DB) that holds no database yet: the command makes one, and says
+    so once it is done (a mistyped path should not quietly become a new, empty replica; the
+    workbench itself shows the path on its welcome screen)."""
+    if args.command in ("schema", "keys", "demo", "import", None):
+        return None
+    if not (getattr(args, "db", None) or os.environ.get("BACKLINE_DB")):
+        return None
+    from backline_tui.config_file import default_db_path
+
+    db = Path(args.db) if getattr(args, "db", None) else default_db_path()
+    return None if str(db) == ":memory:" or db.exists() else db
 
 
 def say_error(message: str) -> None:

@@ -576,10 +576,16 @@ class Workbench:
             self._enqueue_setting(conn, "bug_target", bug, "target_at", target_ts, bug["target_at"])
         return self.bug(bug["ref"])
 
+    def _get_typed(self, kind: str, ref: str) -> dict:
+        """A record by a ref the user typed: as typed, else in capitals ("proj-42" is PROJ-42)."""
+        ref = ref.strip()
+        row = rec.get_record(self._conn, kind, ref) or rec.get_record(self._conn, kind, ref.upper())
+        return row if row is not None else self._get(kind, ref)
+
     def link_case_bug(self, case_ref: str, bug_ref: str) -> dict:
         with self.replica.transaction() as conn:
-            case = self._get("case", case_ref)
-            bug = self._get("bug", bug_ref)
+            case = self._get_typed("case", case_ref)
+            bug = self._get_typed("bug", bug_ref)
             now = to_ts(self.now())
             if not rec.add_link(conn, "case_bug", case["ref"], bug["ref"], now):
                 raise ActionError(f"{case['ref']} is already linked to {bug['ref']}")

@@ -379,3 +379,67 @@ async def test_in_a_detail_1_to_5_switch_panes_and_q_backs_out(wb):
         await pilot.press("q")
         await settle(pilot)
         assert isinstance(app.screen, MainScreen) and app.return_code is None  # back, not quit
+
+
+def test_small_ones_in_the_facade(wb):
+    from backline_tui.widgets.format import cells
+
+    # the Why column of a case stale by idle time alone says so
+    row = next(r for r in wb.pane("stale", limit=500) if [x for x in r["reasons"] if x.startswith("idle")] == r["reasons"])
+    assert "idle past" in cells("stale", row)[6].plain
+    # a new draft has not been reused yet
+    hr = next(r for r in wb.pane("help", limit=500) if not r.get("article_id"))
+    art = wb.document(hr["ref"], "Title", "Body")
+    assert art["reuse_count"] == 0
+    # refs typed in any case
+    case = wb.pane("stale")[0]["ref"]
+    bug = wb.pane("bugs")[0]["ref"]
+    assert wb.link_case_bug(case.lower(), bug.lower())["ref"] == bug
+
+
+def test_the_editor_file_ends_with_a_newline(tmp_path, monkeypatch):
+    import contextlib
+    import sys
+
+    from backline_tui.app import external_editor
+
+    seen = tmp_path / "seen"
+    script = tmp_path / "ed.py"
+    script.write_text("import sys, pathlib\np = pathlib.Path(sys.argv[1])\nt = p.read_text()\n"
+                      f"pathlib.Path({str(seen)!r}).write_text(repr(t))\np.write_text(t + 'more\\n')\n")
+    monkeypatch.setenv("VISUAL", f"{sys.executable} {script}")
+
+    class App:
+        def suspend(self):
+            return contextlib.nullcontext()
+
+    assert external_editor(App(), "line one") == "line one\nmore"
+    assert seen.read_text() == repr("line one\n")
+
+
+def test_a_missing_config_file_or_a_new_database_is_said(tmp_path):
+    from tests.test_cli import assert_one_line_error, run
+
+    p = run("status", "--db", str(tmp_path / "x.db"), "--config", str(tmp_path / "typo.toml"))
+    assert_one_line_error(p)
+    assert "no config file at" in p.stderr and "typo.toml" in p.stderr
+    (tmp_path / "c.toml").write_text("", encoding="utf-8")
+    p = run("status", "--db", str(tmp_path / "new.db"), "--config", str(tmp_path / "c.toml"))
+    assert p.returncode == 0 and "no database at" in p.stderr and "new, empty one" in p.stderr
+    p = run("status", "--db", str(tmp_path / "new.db"), "--config", str(tmp_path / "c.toml"))
+    assert p.stderr == ""
+
+
+async def test_a_target_date_in_the_past_is_said(wb):
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("ctrl+u")
+        await type_text(pilot, "2020-01-01")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert any("already past" in n for n in notes(app)), notes(app)

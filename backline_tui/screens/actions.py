@@ -321,9 +321,11 @@ class RecordActions:
             if value is None:
                 return
             new = value.strip() or None
+            past = bool(new) and new[:10] < wb.now().strftime("%Y-%m-%d")
             self.app.perform(
                 lambda: wb.set_bug_target(ref, new),
-                f"{ref} target: {new or 'default for its priority'}",
+                f"{ref} target: {new or 'default for its priority'}"
+                + (" — that date is already past: the bug shows as overdue" if past else ""),
                 undo=(f"target of {ref}", lambda: wb.set_bug_target(ref, before)),
             )
 
@@ -345,11 +347,12 @@ class RecordActions:
                 return
             value = value.strip()
             case_ref, bug_ref = (value, ref) if kind == "bug" else (ref, value)
-            self.app.perform(lambda: wb.link_case_bug(case_ref, bug_ref), f"linked {case_ref} to {bug_ref}")
+            self.app.perform(lambda: wb.link_case_bug(case_ref, bug_ref),
+                             lambda bug: f"linked {ref if kind == 'case' else case_ref.upper()} to {bug['ref']}")
 
         self.app.typeahead = []
         self.app.push_screen(PromptScreen(f"Link {ref} to a {other}", f"{other} ref, e.g. "
-                                          + ("RT#1001" if other == "case" else "PROJ-42"), ""), entered)
+                                          + ("CASE-1042" if other == "case" else "PROJ-42"), ""), entered)
 
     # -- articles --------------------------------------------------------------------------------
 

@@ -276,8 +276,12 @@ def refresh_article_stats(conn: sqlite3.Connection, article_ids: Iterable[int] |
     sql = """
         UPDATE articles SET
           open_flags = (SELECT COUNT(*) FROM article_flags f WHERE f.article_id = articles.id AND f.resolved_at IS NULL),
-          reuse_count = (SELECT COUNT(*) FROM article_links l WHERE l.article_id = articles.id),
-          last_reused_at = (SELECT MAX(created_at) FROM article_links l WHERE l.article_id = articles.id)
+          -- reuse is a link made after the article: the request and case it was written from
+          -- (linked the moment it was created) are where it came from, not reuse
+          reuse_count = (SELECT COUNT(*) FROM article_links l WHERE l.article_id = articles.id
+                         AND l.created_at > articles.created_at),
+          last_reused_at = (SELECT MAX(created_at) FROM article_links l WHERE l.article_id = articles.id
+                            AND l.created_at > articles.created_at)
     """
     if article_ids is None:
         conn.execute(sql)

@@ -142,8 +142,12 @@ def cells(pane: str, row: dict) -> list[Text]:
         return [ola_cell(row), t(row["priority"]), t(row["ref"], 10), t(row["subject"], 38), t(row["asker"], 12),
                 t(row["product"], 10), t(owner or "—", 10, "" if owner else DIM), t(row["status"])]
     if pane == "stale":
-        # the idle ratio has its own columns: Why lists the other reasons
-        why = [r for r in row.get("reasons") or [] if not r.startswith("idle ")]
+        # the idle ratio has its own columns: Why lists the other reasons, or says that idle
+        # time alone put the case here (most rows)
+        reasons = row.get("reasons") or []
+        why = [r for r in reasons if not r.startswith("idle ")]
+        if not why and reasons:
+            why = [f"idle past {row['severity']} limit"]
         return [idle_cell(row), ratio_cell(row), t(row["severity"]), t(row["ref"], 12), t(row["customer"], 14),
                 t(row["subject"], 30), reasons_cell(why, 20), t(row.get("owner") or "—", 10)]
     if pane == "bugs":
