@@ -443,3 +443,19 @@ async def test_a_target_date_in_the_past_is_said(wb):
         await pilot.press("enter")
         await settle(pilot)
         assert any("already past" in n for n in notes(app)), notes(app)
+
+
+async def test_the_state_is_checked_before_asking_and_the_footer_leaves_out_what_it_refuses(wb):
+    resolved = wb.replica.one("SELECT ref FROM help_requests WHERE status = 'resolved' LIMIT 1")["ref"]
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.open_record("help_request", resolved)
+        await settle(pilot)
+        footer = screen_text(app).splitlines()[-1]
+        assert "Respond" not in footer and "Claim" not in footer and "Resolve" not in footer, footer
+        assert "Note" in footer
+        await pilot.press("x")
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert f"{resolved} is already resolved" in notes(app)

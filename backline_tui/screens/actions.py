@@ -69,6 +69,23 @@ class RecordActions:
             return False
         return True
 
+    def refusal(self, action: str, rec: dict | None = None, owners: bool = True) -> str | None:
+        """Why the selected record refuses `action` (rules.why_not), or None; with `owners`
+        False only its own state counts (resolved, archived), not who owns it."""
+        from backline_tui.domain.rules import why_not
+
+        rec = rec if rec is not None else self.target()
+        if rec is None:
+            return None
+        wb = self.app.workbench
+        return why_not(action, rec, wb.config.me if owners and wb.config_loaded else None)
+
+    def footer_hides(self, action: str) -> bool:
+        """Keys a resolved or archived record refuses leave the footer (they stay live and say
+        why). Keys refused for being someone else's stay: the footer does not change as the
+        cursor moves down a pane of open requests."""
+        return action in RECORD_ACTIONS and self.refusal(action, owners=False) is not None
+
     def swallow_key(self, event) -> bool:
         """Between r (or n, o, d) and its compose screen there is a database read. Keys typed
         ahead in that moment are kept for the compose screen instead of running as commands
@@ -201,6 +218,9 @@ class RecordActions:
         from backline_tui.screens.dialogs import ConfirmScreen
 
         ref, wb = rec["ref"], self._wb()
+        if (why := self.refusal("resolve", rec)) is not None:
+            self.app.say(why, severity="warning")  # before asking, not after
+            return
 
         def confirmed(yes: bool | None) -> None:
             if yes:
@@ -384,6 +404,9 @@ class RecordActions:
         from backline_tui.screens.dialogs import ConfirmScreen
 
         ref, wb = rec["ref"], self._wb()
+        if (why := self.refusal("archive", rec)) is not None:
+            self.app.say(why, severity="warning")  # before asking, not after
+            return
 
         def confirmed(yes: bool | None) -> None:
             if yes:

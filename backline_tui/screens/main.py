@@ -19,7 +19,7 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Static
 
-from backline_tui.screens.actions import ACTION_BINDINGS, COMPOSING, PANE_BINDINGS, RecordActions
+from backline_tui.screens.actions import ACTION_BINDINGS, COMPOSING, PANE_BINDINGS, RECORD_ACTIONS, RecordActions
 from backline_tui.text import one_line
 from backline_tui.widgets.format import COLUMNS, page_cells
 from backline_tui.widgets.keybar import KeyBar
@@ -309,7 +309,8 @@ class MainScreen(RecordActions, Screen):
         the footer when that changes, not on every cursor move (a rebuild costs ~10 ms of
         layout, the main stall when scrolling a pane)."""
         rec = self.target()
-        key = (self.pane, rec.get("kind") if rec else None, self.empty_db)
+        refused = frozenset(a for a in RECORD_ACTIONS if rec is not None and self.refusal(a, rec, owners=False))
+        key = (self.pane, rec.get("kind") if rec else None, self.empty_db, refused)
         if key != self._keys_for:
             self._keys_for = key
             self.refresh_bindings()
