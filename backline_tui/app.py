@@ -62,6 +62,7 @@ class BacklineApp(App):
         Binding("question_mark", "help", "Help", id="help"),
         Binding("S", "sync", "Sync", id="sync"),
         Binding("U,ctrl+z", "undo", "Undo", id="undo", show=False),
+        Binding("b", "outbox", "Outbox", id="outbox", show=False),
     ]
 
     COMMANDS = App.COMMANDS | {SearchProvider}
@@ -190,6 +191,8 @@ class BacklineApp(App):
         if failed and (not ok or failed > ok):
             parts.append(f"sync failed {local_time(failed)}")
         self.status_attention = bool(st.get("errors") or st["conflicts"] or (failed and (not ok or failed > ok)))
+        if st.get("errors") or st["conflicts"]:
+            parts.append(f"{self.key_of('outbox')} outbox")
         parts.append("sources: " + (", ".join(st["sources"]) if st["sources"] else "none configured"))
         if self.workbench.clock.fixed:
             parts.append(f"now pinned at {self.workbench.now().strftime('%Y-%m-%d %H:%M')}Z")
@@ -298,6 +301,13 @@ class BacklineApp(App):
         self.push_screen(ConfirmScreen(
             f"Undo {label}?", "the most recent action", "Undo",
             note=f"{self.key_of('confirm.yes')} = undo it, {self.key_of('confirm.no')} = keep it"), confirmed)
+
+    def action_outbox(self) -> None:
+        """Every change not yet upstream, and what to do about the ones that stopped."""
+        from backline_tui.screens.outbox import OutboxScreen
+
+        if not isinstance(self.screen, OutboxScreen):
+            self.push_screen(OutboxScreen())
 
     def action_help(self) -> None:
         from backline_tui.screens.dialogs import HelpScreen

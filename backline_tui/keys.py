@@ -23,6 +23,7 @@ KEYS: tuple[Key, ...] = (
     Key("help", "question_mark", "every key", "everywhere"),
     Key("sync", "S", "sync now: push my actions, pull changes", "everywhere"),
     Key("undo", "U,ctrl+z", "undo the most recent action, named first", "everywhere"),
+    Key("outbox", "b", "the outbox: changes not yet upstream (a click on the status line too)", "everywhere"),
     Key("pane.help", "1", "help queue", "lists and records"),
     Key("pane.stale", "2", "stale cases", "lists and records"),
     Key("pane.bugs", "3", "sustaining bugs", "lists and records"),
@@ -65,6 +66,11 @@ KEYS: tuple[Key, ...] = (
     Key("insights.next", "right_square_bracket", "next section", "insights"),
     Key("insights.prev", "left_square_bracket", "previous section", "insights"),
     Key("insights.reload", "R", "recompute", "insights"),
+    Key("outbox.back", "escape,q", "back", "outbox"),
+    Key("outbox.retry", "r", "try a change in conflict or error again at the next sync", "outbox"),
+    Key("outbox.edit", "e", "edit the text of a reply, note or offer, then it goes again", "outbox"),
+    Key("outbox.note", "n", "turn a refused reply into an internal note", "outbox"),
+    Key("outbox.discard", "d", "discard a change (asks first)", "outbox"),
     Key("confirm.yes", "y", "yes", "dialogs"),
     Key("confirm.no", "n,escape", "no", "dialogs"),
     Key("prompt.cancel", "escape", "cancel", "dialogs"),
@@ -82,6 +88,7 @@ TOGETHER: tuple[tuple[str, ...], ...] = (
     ("everywhere", "lists", "lists and records", "insights"),
     ("everywhere", "a record", "lists and records", *_RECORDS),
     ("everywhere", "writing"),
+    ("everywhere", "outbox"),
     ("dialogs",),
 )
 

@@ -319,6 +319,34 @@ class Workbench:
             r["payload"] = json.loads(r["payload"])
         return rows
 
+    def unsent_ops(self) -> list[dict]:
+        """The outbox view: every op not yet upstream (pending, sending, conflict, error)."""
+        return OB.unsent(self._conn)
+
+    def retry_op(self, op_id: int) -> None:
+        with self.replica.transaction() as conn:
+            if not OB.retry(conn, op_id, to_ts(self.now())):
+                raise ActionError("only a change in conflict or in error can be tried again")
+
+    def rewrite_op(self, op_id: int, body: str, as_note: bool = False) -> None:
+        """Edit the text of a reply, note or offer not yet sent (as_note: a refused reply becomes
+        an internal note); it goes back in line for the next sync."""
+        if not body.strip():
+            raise ActionError("the text is empty")
+        with self.replica.transaction() as conn:
+            op = OB.get_op(conn, op_id)
+            if as_note and (op is None or op["op"] != "respond"):
+                raise ActionError("only a reply can become an internal note")
+            if not OB.rewrite(conn, op_id, body, to_ts(self.now()), "note" if as_note else None):
+                raise ActionError("only the text of a reply, note or offer not being sent can be edited")
+
+    def discard_op(self, op_id: int) -> dict:
+        with self.replica.transaction() as conn:
+            found = OB.discard(conn, op_id, to_ts(self.now()))
+        if found is None:
+            raise ActionError("that change is being sent or already went; it cannot be discarded")
+        return found
+
     def conflicts(self) -> list[dict]:
         return self.outbox(("conflict",))
 

@@ -15,13 +15,14 @@ from backline_tui.screens import dialogs
 from backline_tui.screens.compose import ArticleComposeScreen, ComposeScreen
 from backline_tui.screens.detail import DetailScreen
 from backline_tui.screens.main import MainScreen
+from backline_tui.screens.outbox import OutboxScreen
 from backline_tui.widgets.insights import InsightsPane
 from tests.test_cli import assert_one_line_error, run
 from tests.test_ui_actions import first, select
 from tests.test_ui_support import notes, screen_text, settle
 
 LIVE = (BacklineApp, MainScreen, DetailScreen, ComposeScreen, ArticleComposeScreen, dialogs.ConfirmScreen,
-        dialogs.PromptScreen, dialogs.ChoiceScreen, dialogs.HelpScreen, InsightsPane)
+        dialogs.PromptScreen, dialogs.ChoiceScreen, dialogs.HelpScreen, InsightsPane, OutboxScreen)
 
 
 def test_the_binding_id_list_is_exactly_the_live_bindings():

@@ -163,3 +163,30 @@ async def test_notifications_quote_hostile_refs_literally(evil_wb):
         assert app.is_running
         assert_inert(notes(app)[-1])
         assert f"refused: {CLICK}" in screen_text(app)
+
+
+async def test_outbox_shows_hostile_errors_and_text_literally(wb):
+    from backline_tui.screens.outbox import OutboxScreen
+    from backline_tui.storage import outbox as OB
+
+    ref = next(r["ref"] for r in wb.pane("help", limit=500) if r["owner"] is None)
+    wb.respond(ref, f"reply {HOSTILE}")
+    op = next(o for o in wb.outbox() if o["op"] == "respond")
+    with wb.replica.transaction() as conn:
+        OB.mark(conn, op["id"], "error", "2026-11-23T08:00:00Z", f"upstream said {HOSTILE}")
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        assert isinstance(app.screen, OutboxScreen)
+        await pilot.press("down")  # the reply (after its claim): its text and error in full below
+        await settle(pilot)
+        shown = screen_text(app)
+        for piece in (CLICK, LINK, BRACKETS, "\ufffd]0;pwned\ufffd"):
+            assert piece in shown, piece
+        assert_inert(shown)
+        for y in range(1, 20):
+            await pilot.click(offset=(30, y))
+        await settle(pilot)
+        assert app.is_running and app.return_code is None

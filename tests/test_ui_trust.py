@@ -459,3 +459,58 @@ async def test_the_state_is_checked_before_asking_and_the_footer_leaves_out_what
         await settle(pilot)
         assert not isinstance(app.screen, ConfirmScreen)
         assert f"{resolved} is already resolved" in notes(app)
+
+
+# ---------------------------------------------------------------- the outbox view
+
+
+async def test_the_outbox_shows_what_stopped_and_lets_the_user_act(wb, fresh):
+    from textual.widgets import DataTable
+
+    from backline_tui.screens.outbox import OutboxScreen
+    from backline_tui.storage import outbox as OB
+
+    free = [r["ref"] for r in wb.pane("help", limit=500) if r["owner"] is None]
+    wb.respond(free[0], "first answer")  # claim + respond
+    wb.respond(free[1], "second answer")
+    ops = wb.outbox()
+    refused = next(o for o in ops if o["op"] == "respond" and o["record_ref"] == free[0])
+    other = next(o for o in ops if o["op"] == "respond" and o["record_ref"] == free[1])
+    with wb.replica.transaction() as conn:
+        OB.mark(conn, refused["id"], "error", "2026-11-23T08:00:00Z", "RT refused the reply: ticket is resolved")
+        OB.mark(conn, other["id"], "conflict", "2026-11-23T08:00:00Z", "bob answered HELP first")
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        status = screen_text(app)
+        assert "3 pending ops · 1 in error · 1 conflict" in status  # ops in error count as unsent
+        assert app.status_attention
+        await pilot.press("b")
+        await settle(pilot)
+        assert isinstance(app.screen, OutboxScreen)
+        shown = screen_text(app)
+        assert "RT refused the reply: ticket is resolved" in shown and "reply: first answer" in shown
+        assert "2 need you" in shown
+        table = app.screen.query_one(DataTable)
+        table.move_cursor(row=[o["id"] for o in app.screen.ops].index(refused["id"]))
+        await pilot.pause()
+        await pilot.press("n")  # the refused reply becomes a note
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, OutboxScreen)
+        op = next(o for o in fresh().unsent_ops() if o["id"] == refused["id"])
+        assert op["op"] == "note" and op["state"] == "pending"
+        assert fresh().help_request(free[0])["messages"][-1]["kind"] == "note"
+        table.move_cursor(row=[o["id"] for o in app.screen.ops].index(other["id"]))
+        await pilot.pause()
+        await pilot.press("r")
+        await settle(pilot)
+        assert next(o for o in fresh().unsent_ops() if o["id"] == other["id"])["state"] == "pending"
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert other["id"] not in [o["id"] for o in fresh().unsent_ops()]
+        assert all(m["body"] != "second answer" for m in fresh().help_request(free[1])["messages"])

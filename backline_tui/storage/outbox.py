@@ -214,3 +214,52 @@ def take_back(conn: sqlite3.Connection, source: str, ref: str, op: str,
         return None
     conn.execute("DELETE FROM outbox WHERE id = ?", (row["id"],))
     return found
+
+
+# -- the outbox view: what the user can do with an op that did not go through ----------------------
+
+UNSENT = ("pending", "sending", "conflict", "error")
+TEXT_OPS = ("respond", "note", "offer_help")  # ops whose payload carries the text the user wrote
+
+
+def unsent(conn: sqlite3.Connection, limit: int = 500) -> list[dict[str, Any]]:
+    """Every op not yet upstream, oldest first: pending, sending, in conflict or in error."""
+    rows = conn.execute(
+        "SELECT * FROM outbox WHERE state IN ('pending','sending','conflict','error') ORDER BY id LIMIT ?",
+        (limit,)).fetchall()
+    return [_decode(r) for r in rows]
+
+
+def retry(conn: sqlite3.Connection, op_id: int, now: str) -> bool:
+    """An op in conflict or error goes back in line for the next sync."""
+    cur = conn.execute("UPDATE outbox SET state = 'pending', updated_at = ?, last_error = NULL "
+                       "WHERE id = ? AND state IN ('conflict','error')", (now, op_id))
+    return cur.rowcount > 0
+
+
+def rewrite(conn: sqlite3.Connection, op_id: int, body: str, now: str, op: str | None = None) -> bool:
+    """New text for an op that carries text (and, with `op` "note", a reply made an internal
+    note); the local message follows, and the op goes back in line. Not for an op being sent."""
+    found = get_op(conn, op_id)
+    if found is None or found["op"] not in TEXT_OPS or found["state"] == "sending":
+        return False
+    payload = dict(found["payload"], body=body)
+    conn.execute("UPDATE outbox SET op = ?, payload = ?, state = 'pending', updated_at = ?, last_error = NULL "
+                 "WHERE id = ?", (op or found["op"], json.dumps(payload, ensure_ascii=False), now, op_id))
+    if payload.get("message_id"):
+        kind = "note" if op == "note" else None
+        conn.execute("UPDATE messages SET body = ?, kind = COALESCE(?, kind) WHERE id = ? AND remote_id IS NULL",
+                     (body, kind, payload["message_id"]))
+    return True
+
+
+def discard(conn: sqlite3.Connection, op_id: int, now: str) -> dict[str, Any] | None:
+    """Give up an op that is not being sent: it never goes upstream, and a message it would have
+    posted leaves the replica (the next pull brings back what upstream holds)."""
+    found = get_op(conn, op_id)
+    if found is None or found["state"] not in ("pending", "conflict", "error"):
+        return None
+    conn.execute("UPDATE outbox SET state = 'discarded', updated_at = ? WHERE id = ?", (now, op_id))
+    if found["op"] in TEXT_OPS and found["payload"].get("message_id"):
+        conn.execute("DELETE FROM messages WHERE id = ? AND remote_id IS NULL", (found["payload"]["message_id"],))
+    return found

@@ -26,6 +26,12 @@ class StatusLine(Static):
     def _attention(self, value: bool) -> None:
         self.set_class(bool(value), "-attention")
 
+    def on_click(self) -> None:
+        # the status line counts unsent changes: a click opens the outbox
+        outbox = getattr(self.app, "action_outbox", None)
+        if outbox is not None:
+            outbox()
+
     def _changed(self, _value: str = "") -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
         progress = getattr(self.app, "sync_progress", "")
