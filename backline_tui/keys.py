@@ -19,18 +19,22 @@ class Key:
 
 
 KEYS: tuple[Key, ...] = (
-    Key("quit", "q", "quit (text being written is kept as a draft)", "everywhere"),
+    Key("quit", "q", "quit (what you are writing is kept)", "everywhere"),
     Key("help", "question_mark", "every key", "everywhere"),
     Key("sync", "S", "sync now: push my actions, pull changes", "everywhere"),
     Key("undo", "U,ctrl+z", "undo the most recent action, named first", "everywhere"),
-    Key("outbox", "b", "the outbox: changes not yet upstream (a click on the status line too)", "everywhere"),
+    Key("outbox", "b", "outbox: what is not upstream yet", "everywhere"),
     Key("pane.help", "1", "help queue", "lists and records"),
     Key("pane.stale", "2", "stale cases", "lists and records"),
     Key("pane.bugs", "3", "sustaining bugs", "lists and records"),
     Key("pane.kb", "4", "KB review", "lists and records"),
     Key("pane.insights", "5", "insights", "lists and records"),
-    Key("cursor.down", "j", "move down", "lists"),
+    Key("cursor.down", "j", "move down (on to the next page)", "lists"),
     Key("cursor.up", "k", "move up", "lists"),
+    Key("nav.top", "g", "the first row of the whole list", "lists"),
+    Key("nav.bottom", "G", "the last row of the whole list", "lists"),
+    Key("nav.half_down", "ctrl+d", "half a screen down", "lists"),
+    Key("nav.half_up", "ctrl+u", "half a screen up", "lists"),
     Key("open", "enter", "open the record", "lists"),
     Key("back", "escape", "clear the text filter", "lists"),
     Key("filter", "slash", "filter as you type (word starts)", "lists"),
@@ -42,6 +46,7 @@ KEYS: tuple[Key, ...] = (
     Key("page.prev", "left_square_bracket", "previous page", "lists"),
     Key("claim", "c", "claim", "help requests"),
     Key("unclaim", "u", "unclaim", "help requests"),
+    Key("take_over", "T", "take over from its owner (asks)", "help requests"),
     Key("respond", "r", "respond to the asker (answering claims it)", "help requests"),
     Key("note", "n", "internal note", "help requests, stale cases"),
     Key("resolve", "x", "resolve (asks first)", "help requests"),
@@ -55,6 +60,9 @@ KEYS: tuple[Key, ...] = (
     Key("archive", "a", "archive (asks first)", "KB review"),
     Key("review", "m", "mark reviewed (resolves open flags)", "KB review"),
     Key("edit", "e", "write in $EDITOR", "help requests, stale cases, KB review"),
+    Key("copy.ref", "y", "copy the ref (OSC 52)", "any record"),
+    Key("copy.url", "Y", "copy the upstream URL (OSC 52)", "any record"),
+    Key("open.url", "O", "open the upstream page in the browser", "any record"),
     Key("detail.back", "escape,q", "back to the list", "a record"),
     Key("detail.down", "j", "scroll down", "a record"),
     Key("detail.up", "k", "scroll up", "a record"),
@@ -62,6 +70,7 @@ KEYS: tuple[Key, ...] = (
     Key("compose.editor", "ctrl+e", "continue in $EDITOR", "writing"),
     Key("compose.cancel", "escape", "cancel (asks if you typed)", "writing"),
     Key("compose.as_note", "ctrl+n", "send a refused reply as an internal note", "writing"),
+    Key("compose.take_over", "ctrl+t", "take over, then send the reply", "writing"),
     Key("insights.level", "g", "group drivers by component, product or version", "insights"),
     Key("insights.next", "right_square_bracket", "next section", "insights"),
     Key("insights.prev", "left_square_bracket", "previous section", "insights"),
@@ -81,7 +90,7 @@ KEYS: tuple[Key, ...] = (
 BY_ID = {k.id: k for k in KEYS}
 
 # bindings live at the same time (a key may mean one thing in each of these groups only)
-_RECORDS = ("help requests", "help requests, stale cases", "stale cases", "sustaining bugs", "KB review",
+_RECORDS = ("any record", "help requests", "help requests, stale cases", "stale cases", "sustaining bugs", "KB review",
             "stale cases, sustaining bugs", "help requests, stale cases, KB review")
 TOGETHER: tuple[tuple[str, ...], ...] = (
     ("everywhere", "lists", "lists and records", *_RECORDS),

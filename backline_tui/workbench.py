@@ -167,6 +167,16 @@ class Workbench:
                              "title": row.get("subject") or row.get("title") or ""})
         return hits
 
+    def record_url(self, kind: str, ref: str) -> str | None:
+        """The record's page upstream (for a browser), or None (demo data, a file, a local draft)."""
+        from backline_tui.sync.urls import web_url
+
+        row = rec.get_record(self._conn, kind, ref)
+        if row is None:
+            return None
+        source = next((s for s in self.config.sources if s.name == row["source"]), None)
+        return web_url(source, kind, row["ref"])
+
     def is_empty(self) -> bool:
         return all(
             self.replica.scalar(f"SELECT NOT EXISTS(SELECT 1 FROM {t})") for t in ("help_requests", "cases", "bugs", "articles")
@@ -426,6 +436,25 @@ class Workbench:
             if OB.take_back(conn, hr["source"], hr["ref"], "unclaim") is None:
                 self._enqueue(conn, "claim", "help_request", hr)
         return self.help_request(hr["id"])
+
+    def take_over(self, ref: str) -> dict:
+        """A request someone else owns becomes mine: upstream a reassignment, with the previous
+        owner named in the thread."""
+        with self.replica.transaction() as conn:
+            hr = self._get("help_request", ref)
+            why = rules.why_not("take_over", {**hr, "kind": "help_request"}, self.me)
+            if why is not None:
+                raise ActionError(why)
+            self._touch_help(conn, hr, owner=self.me, status="claimed" if hr["status"] == "new" else hr["status"])
+            self._enqueue(conn, "take_over", "help_request", hr, {"previous_owner": hr["owner"]})
+        return self.help_request(hr["id"])
+
+    def take_over_and_respond(self, ref: str, body: str) -> dict:
+        """The way forward for a reply refused because someone else owns the request: take it
+        over and send, all or nothing."""
+        with self.replica.transaction():
+            self.take_over(ref)
+            return self.respond(ref, body)
 
     def unclaim(self, ref: str) -> dict:
         with self.replica.transaction() as conn:

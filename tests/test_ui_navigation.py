@@ -228,7 +228,8 @@ async def test_question_mark_lists_every_key(wb):
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        shown = screen_text(app)
+        # every key is in the help (it scrolls when the terminal is short)
+        shown = " ".join(str(w.render()) for w in app.screen.query(".help-column"))
         for words in ("claim", "unclaim", "respond", "document", "offer help", "priority override",
                       "resolution target", "validate", "flag with a reason", "archive", "mark reviewed",
                       "$EDITOR", "sync now", "filter as you type", "mine only"):

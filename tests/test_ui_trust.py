@@ -514,3 +514,125 @@ async def test_the_outbox_shows_what_stopped_and_lets_the_user_act(wb, fresh):
         await settle(pilot)
         assert other["id"] not in [o["id"] for o in fresh().unsent_ops()]
         assert all(m["body"] != "second answer" for m in fresh().help_request(free[1])["messages"])
+
+
+# ---------------------------------------------------------------- take over
+
+
+async def test_take_over_names_the_owner_first_and_queues_a_reassignment(wb, fresh):
+    row = first(wb, "help", lambda r: r["owner"] not in (None, "alice"))
+    ref, owner = row["ref"], row["owner"]
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select(pilot, ref)
+        await pilot.press("T")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert f"Take {ref} over from {owner}?" in screen_text(app)
+        assert fresh().help_request(ref)["owner"] == owner
+        await pilot.press("y")
+        await settle(pilot)
+        assert fresh().help_request(ref)["owner"] == "alice"
+        ops = [o for o in fresh().outbox() if o["record_ref"] == ref]
+        assert [(o["op"], o["payload"]["previous_owner"]) for o in ops] == [("take_over", owner)]
+
+
+async def test_a_reply_refused_for_its_owner_can_take_over_and_send(wb, fresh):
+    row = first(wb, "help", lambda r: r["owner"] is None)
+    ref = row["ref"]
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_writing(pilot, ref)
+        other = fresh()
+        with other.replica.transaction() as conn:
+            conn.execute("UPDATE help_requests SET owner = 'bob', status = 'claimed' WHERE ref = ?", (ref,))
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "ctrl+t = take over and send" in screen_text(app)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        hr = fresh().help_request(ref)
+        assert hr["owner"] == "alice" and hr["messages"][-1]["body"] == LONG
+        assert [o["op"] for o in fresh().outbox() if o["record_ref"] == ref] == ["take_over", "respond"]
+
+
+# ---------------------------------------------------------------- navigation over the whole list
+
+
+async def test_g_G_and_j_go_over_the_whole_list_not_just_the_page(wb, monkeypatch):
+    import backline_tui.screens.main as main_mod
+
+    monkeypatch.setattr(main_mod, "PAGE", 5)
+    every = [r["ref"] for r in wb.pane("stale", limit=500)]
+    assert len(every) > 10
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("G")
+        await settle(pilot)
+        assert screen.target()["ref"] == every[-1]
+        await pilot.press("g")
+        await settle(pilot)
+        assert screen.target()["ref"] == every[0]
+        await pilot.press(*"jjjjj")  # past the page's last row: on to the next page
+        await settle(pilot)
+        assert screen.target()["ref"] == every[5]
+        await pilot.press("k")
+        await settle(pilot)
+        assert screen.target()["ref"] == every[4]
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+        assert screen.target()["ref"] != every[0]
+
+
+# ---------------------------------------------------------------- copy and open
+
+
+async def test_y_copies_the_ref_and_O_opens_the_upstream_page_or_says_there_is_none(wb, tmp_path, monkeypatch):
+    import sys
+
+    from backline_tui.config import SourceConfig
+
+    row = wb.pane("help")[0]
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select(pilot, row["ref"])
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.clipboard == row["ref"]
+        assert any(f"copied the ref {row['ref']}" in n for n in notes(app))
+        await pilot.press("O")
+        await settle(pilot)
+        assert any(f"{row['ref']} has no upstream page" in n for n in notes(app))
+
+    # a record from RT: Y copies its page, O opens it in the browser ($BROWSER here)
+    with wb.replica.transaction() as conn:
+        conn.execute("UPDATE help_requests SET ref = 'RT#4242', source = 'rt' WHERE id = ?", (row["id"],))
+    opened = tmp_path / "opened"
+    browser = tmp_path / "browser.py"
+    browser.write_text(f"import sys, pathlib\npathlib.Path({str(opened)!r}).write_text(sys.argv[1])\n")
+    monkeypatch.setenv("BROWSER", f"{sys.executable} {browser} %s")
+    import webbrowser
+
+    monkeypatch.setattr(webbrowser, "_tryorder", None)  # read $BROWSER again
+    wb.config = wb.config.model_copy(update={"sources": [SourceConfig(name="rt", kind="rt", url="https://rt.example.com/")]})
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select(pilot, "RT#4242")
+        await pilot.press("Y")
+        await settle(pilot)
+        assert app.clipboard == "https://rt.example.com/Ticket/Display.html?id=4242"
+        await pilot.press("O")
+        await settle(pilot)
+        for _ in range(50):
+            if opened.exists():
+                break
+            await pilot.pause(0.05)
+        assert opened.read_text() == "https://rt.example.com/Ticket/Display.html?id=4242"

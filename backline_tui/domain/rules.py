@@ -186,8 +186,12 @@ def why_not(action: str, record: dict, me: str | None) -> str | None:
     kind, ref = record.get("kind"), record.get("ref", "")
     if kind == "help_request":
         status, owner = record.get("status"), record.get("owner")
-        if action in ("claim", "unclaim", "respond", "resolve") and status == "resolved":
+        if action in ("claim", "unclaim", "respond", "resolve", "take_over") and status == "resolved":
             return f"{ref} is already resolved"
+        if action == "take_over" and not owner:
+            return f"nobody owns {ref}: claim it instead"
+        if action == "take_over" and me is not None and owner == me:
+            return f"{ref} is already yours"
         if action == "claim" and owner and me is not None:
             return f"{ref} is already yours" if owner == me else f"{ref} is already claimed by {owner}"
         if action == "unclaim" and me is not None and owner != me:

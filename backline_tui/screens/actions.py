@@ -23,6 +23,7 @@ PANE_BINDINGS = [
 ACTION_BINDINGS = [
     Binding("c", "claim", "Claim", id="claim"),
     Binding("u", "unclaim", "Unclaim", id="unclaim"),
+    Binding("T", "take_over", "Take over", id="take_over", show=False),
     Binding("r", "respond", "Respond", id="respond"),
     Binding("n", "note", "Note", id="note"),
     Binding("x", "resolve", "Resolve", id="resolve"),
@@ -36,14 +37,20 @@ ACTION_BINDINGS = [
     Binding("a", "archive", "Archive", id="archive"),
     Binding("m", "review", "Reviewed", id="review"),
     Binding("e", "edit", "$EDITOR", id="edit"),
+    Binding("y", "copy_ref", "Copy ref", id="copy.ref", show=False),
+    Binding("Y", "copy_url", "Copy URL", id="copy.url", show=False),
+    Binding("O", "open_url", "Open upstream", id="open.url", show=False),
 ]
+# on every kind of record
+ANY_RECORD = ("copy_ref", "copy_url", "open_url")
 
 ACTIONS_FOR: dict[str, tuple[str, ...]] = {
-    "help_request": ("claim", "unclaim", "respond", "note", "resolve", "document", "edit"),
+    "help_request": ("claim", "unclaim", "take_over", "respond", "note", "resolve", "document", "edit"),
     "case": ("note", "offer", "link", "edit"),
     "bug": ("priority", "target", "link"),
     "article": ("validate", "flag", "archive", "review", "edit"),
 }
+ACTIONS_FOR = {kind: (*acts, *ANY_RECORD) for kind, acts in ACTIONS_FOR.items()}
 RECORD_ACTIONS = frozenset(a for acts in ACTIONS_FOR.values() for a in acts)
 # actions that open a screen to type into: their keys are run in order (RecordActions.run_key_now)
 COMPOSING = frozenset({"respond", "note", "offer", "document", "flag", "target", "link"})
@@ -119,6 +126,45 @@ class RecordActions:
         getattr(self, f"action_{action}")()
         return True
 
+    # -- any record: copy and open ---------------------------------------------------------------
+
+    def action_copy_ref(self) -> None:
+        if (rec := self._rec()) is not None:
+            self._copy(rec["ref"], "ref")
+
+    def _copy(self, text: str, what: str) -> None:
+        # OSC 52: most terminals put it on the clipboard; some refuse, silently
+        self.app.copy_to_clipboard(text)
+        self.app.say(f"copied the {what} {text} (if your terminal refuses OSC 52 clipboard writes, "
+                     "select it on screen instead)")
+
+    def action_copy_url(self) -> None:
+        self._with_url(lambda url: self._copy(url, "URL"))
+
+    def action_open_url(self) -> None:
+        def open_(url: str) -> None:
+            import webbrowser
+
+            opened = webbrowser.open(url)
+            self.app.say(f"opened {url} in the browser" if opened else f"no browser to open; the URL is {url}")
+
+        self._with_url(open_)
+
+    def _with_url(self, then) -> None:
+        if (rec := self._rec()) is None:
+            return
+        self.app.run_worker(self._url_then(rec, then), group="action")
+
+    async def _url_then(self, rec: dict, then) -> None:
+        ok, url = await self.app.attempt(self._wb().record_url, rec["kind"], rec["ref"])
+        if not ok:
+            return
+        if url is None:
+            self.app.say(f"{rec['ref']} has no upstream page (demo data, an imported file or a local draft)",
+                         severity="warning")
+            return
+        then(url)
+
     # -- help requests -------------------------------------------------------------------------
 
     def _wb(self):
@@ -142,6 +188,27 @@ class RecordActions:
         ref, wb = rec["ref"], self._wb()
         self.app.perform(lambda: wb.unclaim(ref), f"unclaimed {ref}", undo=(f"unclaim {ref}", lambda: wb.claim(ref)))
 
+    def action_take_over(self) -> None:
+        """Take a request over from its owner, after a confirmation that names them."""
+        if (rec := self._rec()) is None:
+            return
+        from backline_tui.screens.dialogs import ConfirmScreen
+
+        ref, wb = rec["ref"], self._wb()
+        if (why := self.refusal("take_over", rec)) is not None:
+            self.app.say(why, severity="warning")
+            return
+        owner = rec.get("owner")
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.app.perform(lambda: wb.take_over(ref), f"took {ref} over from {owner}")
+
+        self.app.push_screen(ConfirmScreen(
+            f"Take {ref} over from {owner}?", f"{owner} owns it now; they are named in the thread and it becomes yours",
+            "Take over", note=f"{self.app.key_of('confirm.yes')} = take it over, {self.app.key_of('confirm.no')} = no"),
+            confirmed)
+
     def action_respond(self, use_editor: bool = False) -> None:
         if (rec := self._rec()) is None:
             return
@@ -151,6 +218,7 @@ class RecordActions:
             done=lambda _: f"reply sent to {ref} (queued for sync)",
             draft=(kind, ref, "respond"),
             as_note=lambda c: wb.note(kind, ref, c.body),
+            take_over=lambda c: wb.take_over_and_respond(ref, c.body),
         )
         self._open_compose("Send reply", f"Reply to {ref} · asked by {rec.get('asker') or '?'}", "", sending,
                            use_editor, precheck=lambda: wb.reply_refusal(ref))
@@ -186,8 +254,10 @@ class RecordActions:
             if not ok or refusal:
                 app.typeahead = None
                 if refusal:
-                    app.say(f"{refusal}: a reply would be refused; {app.key_of('note')} writes an internal note",
-                            severity="warning")
+                    way = f"{app.key_of('note')} writes an internal note"
+                    if "claimed by" in refusal:
+                        way += f", {app.key_of('take_over')} takes it over"
+                    app.say(f"{refusal}: a reply would be refused; {way}", severity="warning")
                 return
         context = ""
         if rec is not None:

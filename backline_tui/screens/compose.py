@@ -25,6 +25,7 @@ class ComposeScreen(Screen["Composed | None"]):
         Binding("ctrl+e", "editor", "$EDITOR", id="compose.editor", priority=True),
         Binding("escape", "cancel", "Cancel", id="compose.cancel"),
         Binding("ctrl+n", "as_note", "Send as note", id="compose.as_note"),
+        Binding("ctrl+t", "take_over", "Take over and send", id="compose.take_over"),
     ]
 
     AUTOSAVE_PAUSE = 0.5  # seconds of no typing before the text is kept as a draft
@@ -36,6 +37,7 @@ class ComposeScreen(Screen["Composed | None"]):
         self.sending = sending
         self.notice = notice
         self.refused = False
+        self.refused_by_owner = False  # refused because someone else owns the request
         self.busy = False
         self.heading = heading
         self.context_text = context
@@ -67,6 +69,8 @@ class ComposeScreen(Screen["Composed | None"]):
         parts = [f"{k('compose.submit', 'ctrl+s')} = {self.submit_label.lower()}"]
         if self.sending is not None and self.sending.as_note is not None and self.refused:
             parts.append(f"{k('compose.as_note', 'ctrl+n')} = send as internal note")
+        if self.sending is not None and self.sending.take_over is not None and self.refused_by_owner:
+            parts.append(f"{k('compose.take_over', 'ctrl+t')} = take over and send")
         parts += [f"{k('compose.editor', 'ctrl+e')} = continue in $EDITOR", f"{k('compose.cancel', 'esc')} = cancel"]
         return Text(" · ".join(parts), style="dim")
 
@@ -77,6 +81,8 @@ class ComposeScreen(Screen["Composed | None"]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "as_note":
             return self.sending is not None and self.sending.as_note is not None and self.refused
+        if action == "take_over":
+            return self.sending is not None and self.sending.take_over is not None and self.refused_by_owner
         return True
 
     def on_mount(self) -> None:
@@ -112,7 +118,10 @@ class ComposeScreen(Screen["Composed | None"]):
     def _refuse(self, reason: str) -> None:
         """Not sent: the text stays, with the reason and the way forward."""
         self.refused = True
+        self.refused_by_owner = " is claimed by " in reason
         way = "your text is kept here and as a draft (the same key on this record reopens it)"
+        if self.sending is not None and self.sending.take_over is not None and self.refused_by_owner:
+            way = f"{self._key('compose.take_over', 'ctrl+t')} takes it over and sends; " + way
         if self.sending is not None and self.sending.as_note is not None:
             way = f"{self._key('compose.as_note', 'ctrl+n')} sends it as an internal note; " + way
         error = self.query_one("#compose-error", Static)
@@ -151,6 +160,11 @@ class ComposeScreen(Screen["Composed | None"]):
             self.app.say("there is nothing to send yet", severity="warning")
             return
         self._send(self.sending.as_note, lambda _: "sent as an internal note")
+
+    def action_take_over(self) -> None:
+        if self.sending is None or self.sending.take_over is None:
+            return
+        self._send(self.sending.take_over, lambda _: "taken over and sent")
 
     def _send(self, fn: Callable[[Composed], Any], done: Callable[[Any], str]) -> None:
         if self.busy:

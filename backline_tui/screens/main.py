@@ -53,6 +53,10 @@ class MainScreen(RecordActions, Screen):
         Binding("F", "toggle('unclaimed')", "Unclaimed", id="filter.unclaimed", show=False),
         Binding("P", "product", "Product", id="filter.product", show=False),
         Binding("0", "clear_filters", "All", id="filter.clear", show=False),
+        Binding("g", "top", "Top", id="nav.top", show=False),
+        Binding("G", "bottom", "Bottom", id="nav.bottom", show=False),
+        Binding("ctrl+d", "half(1)", "Half page down", id="nav.half_down", show=False),
+        Binding("ctrl+u", "half(-1)", "Half page up", id="nav.half_up", show=False),
         Binding("right_square_bracket", "page(1)", "Next page", id="page.next", show=False),
         Binding("left_square_bracket", "page(-1)", "Prev page", id="page.prev", show=False),
         *ACTION_BINDINGS,
@@ -74,6 +78,7 @@ class MainScreen(RecordActions, Screen):
         self._warmed = False
         self._suspended = False
         self._filter: Input | None = None
+        self._cursor_after_load: int | None = None  # row for the next page shown (-1: its last)
 
     def compose(self) -> ComposeResult:
         yield PaneBar(id="panebar")
@@ -207,6 +212,9 @@ class MainScreen(RecordActions, Screen):
         self.rows = rows
         self.rows_pane = pane
         index = next((i for i, r in enumerate(rows) if r["ref"] == keep_ref), min(keep_row, len(rows) - 1))
+        if self._cursor_after_load is not None:  # g, G, or j/k across a page boundary
+            index = self._cursor_after_load if self._cursor_after_load >= 0 else len(rows) - 1
+            self._cursor_after_load = None
         table.set_rows(row_cells, cursor=max(index, 0), lines=lines)
         if rows:
             switcher.current = "table"
@@ -319,7 +327,7 @@ class MainScreen(RecordActions, Screen):
         self.action_open()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("toggle", "product", "clear_filters", "filter", "page", "open"):
+        if action in ("toggle", "product", "clear_filters", "filter", "page", "open", "top", "bottom", "half"):
             if self.pane == "insights" or self.empty_db:
                 return False
         return self.check_record_action(action)
@@ -373,11 +381,51 @@ class MainScreen(RecordActions, Screen):
             box.mount(Static(Text(f"Insights could not start: {one_line(str(exc), 200)}")))
 
     def action_cursor(self, step: int) -> None:
+        """j/k; past the last row of a page the next page, before the first the previous one."""
         table = self.query_one(PaneTable)
+        pane, rows = self.pane, table.row_count
+        if pane in PANES and self.rows_pane == pane and rows:
+            total, offset = self.totals.get(pane), self.offsets[pane]
+            if step > 0 and table.cursor_row == rows - 1 and total is not None and offset + rows < total:
+                self._go(offset + PAGE, 0)
+                return
+            if step < 0 and table.cursor_row == 0 and offset > 0:
+                self._go(max(offset - PAGE, 0), -1)
+                return
         if step > 0:
             table.action_cursor_down()
         else:
             table.action_cursor_up()
+
+    def _go(self, offset: int, row: int) -> None:
+        """Show the page at `offset` of this pane with the cursor on `row` (-1: the last)."""
+        pane = self.pane
+        if offset == self.offsets[pane] and self.rows_pane == pane:
+            table = self.query_one(PaneTable)
+            table.move_cursor(row if row >= 0 else table.row_count - 1)
+            return
+        self.offsets[pane] = offset
+        self.cursor_ref[pane] = None
+        self._cursor_after_load = row
+        self.reload()
+
+    def action_top(self) -> None:
+        """g: the first row of the whole list, not just of this page."""
+        self._go(0, 0)
+
+    def action_bottom(self) -> None:
+        """G: the last row of the whole list."""
+        total = self.totals.get(self.pane)
+        if total is None:
+            self.app.say("still counting the rows; try again in a moment")
+            return
+        self._go(max(total - 1, 0) // PAGE * PAGE, -1)
+
+    def action_half(self, step: int) -> None:
+        """ctrl+d / ctrl+u: half a screen down or up."""
+        table = self.query_one(PaneTable)
+        half = max(1, (table.scrollable_content_region.height - 1) // 2)
+        table.move_cursor(table.cursor_row + step * half)
 
     def action_open(self) -> None:
         rec = self.target()

@@ -20,9 +20,11 @@ class Sending:
     `send(composed)` runs on the database thread and raises ActionError to refuse; `done(result)`
     is the sentence said once it went through. `draft` is (record kind, ref, action): the text
     is kept there while typing and after a refusal, until it is sent or discarded. `as_note`,
-    when given, is the way forward for a refused reply: the same text as an internal note."""
+    when given, is the way forward for a refused reply: the same text as an internal note;
+    `take_over` the other one, when someone else owns the request."""
 
     send: Callable[[Composed], Any]
     done: Callable[[Any], str]
     draft: tuple[str, str, str] | None = None
     as_note: Callable[[Composed], Any] | None = None
+    take_over: Callable[[Composed], Any] | None = None  # take the request over, then send
