@@ -449,6 +449,24 @@ class Workbench:
             self._enqueue(conn, "take_over", "help_request", hr, {"previous_owner": hr["owner"]})
         return self.help_request(hr["id"])
 
+    BULK = ("claim", "validate", "archive", "review", "flag", "link")
+
+    def bulk(self, action: str, refs: list[str], arg: str | None = None) -> int:
+        """One action over many records, all or nothing: one transaction, one outbox op per
+        record. If one record refuses (already claimed, archived…), nothing is done and the
+        sentence names it. `arg`: the reason of a flag, the bug of a link."""
+        one = {"claim": self.claim, "validate": self.validate, "archive": self.archive, "review": self.mark_reviewed,
+               "flag": lambda ref: self.flag(ref, arg or ""), "link": lambda ref: self.link_case_bug(ref, arg or "")}
+        if action not in one:
+            raise ActionError(f"{action} cannot be applied to marked rows")
+        with self.replica.transaction():
+            for ref in refs:
+                try:
+                    one[action](ref)
+                except ActionError as exc:
+                    raise ActionError(f"nothing done: {exc}") from None
+        return len(refs)
+
     def take_over_and_respond(self, ref: str, body: str) -> dict:
         """The way forward for a reply refused because someone else owns the request: take it
         over and send, all or nothing."""

@@ -636,3 +636,84 @@ async def test_y_copies_the_ref_and_O_opens_the_upstream_page_or_says_there_is_n
                 break
             await pilot.pause(0.05)
         assert opened.read_text() == "https://rt.example.com/Ticket/Display.html?id=4242"
+
+
+# ---------------------------------------------------------------- marks and bulk actions
+
+
+async def test_bulk_claim_over_marked_rows_is_all_or_nothing_with_one_op_each(wb, fresh):
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("A")  # mark every row shown: some are someone else's
+        await settle(pilot)
+        shown = list(screen.rows)
+        assert f"{len(shown)} marked" in screen_text(app)
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert f"Claim {len(shown)} marked rows?" in screen_text(app)
+        await pilot.press("y")
+        await settle(pilot)
+        assert any(n.startswith("nothing done: ") for n in notes(app)), notes(app)
+        assert fresh().outbox() == []  # nothing at all
+        await pilot.press("X", "F")  # clear marks, unclaimed only
+        await settle(pilot)
+        await pilot.press("A", "c", "y")
+        await settle(pilot)
+        free = [r["ref"] for r in screen.rows] if screen.rows else []
+        w = fresh()
+        ops = w.outbox()
+        assert len(ops) == len({o["record_ref"] for o in ops}) and {o["op"] for o in ops} == {"claim"}
+        assert all(w.help_request(o["record_ref"])["owner"] == "alice" for o in ops)
+        assert len(ops) == len([r for r in shown if r["owner"] is None]) and not free
+
+
+async def test_space_marks_cases_and_l_links_them_all_to_one_bug(wb, fresh):
+    bug = wb.pane("bugs")[0]["ref"]
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        cases = [r["ref"] for r in app.screen.rows[:3]]
+        await pilot.press("space", "space", "space")
+        await settle(pilot)
+        assert "3 marked" in screen_text(app)
+        await pilot.press("l")
+        await settle(pilot)
+        await type_text(pilot, bug.lower())
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Link 3 marked rows?" in screen_text(app)
+        await pilot.press("y")
+        await settle(pilot)
+        ops = fresh().outbox()
+        assert sorted(o["record_ref"] for o in ops if o["op"] == "link") == sorted(cases)
+        assert "marked" not in screen_text(app).splitlines()[1]  # marks cleared after
+
+
+def test_a_bulk_action_over_1000_rows_is_one_transaction_with_one_op_each(wb, config):
+    from backline_tui.domain.models import HelpRequest
+    from backline_tui.storage import records
+
+    with wb.replica.transaction() as conn:
+        records.upsert_help_requests(conn, [HelpRequest(
+            ref=f"HELP-BULK-{i:04d}", subject=f"Bulk {i}", asker="fl.bulk", priority="P3",
+            created_at="2026-11-23T08:00:00Z", updated_at="2026-11-23T08:00:00Z").model_dump()
+            for i in range(1000)], config)
+    refs = [f"HELP-BULK-{i:04d}" for i in range(1000)]
+    owned = next(r["ref"] for r in wb.pane("help", limit=500) if r["owner"] not in (None, "alice"))
+    from backline_tui.workbench import ActionError
+
+    with pytest.raises(ActionError, match=f"nothing done: {owned} is already claimed"):
+        wb.bulk("claim", refs + [owned])
+    assert wb.outbox() == [] and wb.help_request(refs[0])["owner"] is None  # all or nothing
+    statements: list[str] = []
+    wb.replica.conn.set_trace_callback(statements.append)
+    assert wb.bulk("claim", refs) == 1000
+    wb.replica.conn.set_trace_callback(None)
+    assert sum(s.startswith("BEGIN") for s in statements) == 1 and sum(s == "COMMIT" for s in statements) == 1
+    assert wb.replica.scalar("SELECT COUNT(*) FROM outbox WHERE op = 'claim'") == 1000
+    assert wb.replica.scalar("SELECT COUNT(DISTINCT record_ref) FROM outbox") == 1000

@@ -170,6 +170,39 @@ class RecordActions:
     def _wb(self):
         return self.app.workbench
 
+    # -- marked rows: one action over all of them ---------------------------------------------------
+
+    BULK_WORDS = {"claim": ("Claim", "claimed"), "validate": ("Validate", "validated"),
+                  "archive": ("Archive", "archived"), "review": ("Mark reviewed", "marked reviewed"),
+                  "flag": ("Flag", "flagged"), "link": ("Link", "linked")}
+
+    def marked_refs(self) -> list[str]:
+        """Refs of the rows marked for a bulk action (the pane screen has them; a record none)."""
+        return []
+
+    def after_bulk(self) -> None:
+        """Marks are cleared once a bulk action went through."""
+
+    def _bulk(self, action: str, arg: str | None = None) -> bool:
+        """Run `action` over the marked rows after one confirmation that says how many; False
+        when nothing is marked (the action then applies to the selected row)."""
+        refs = self.marked_refs()
+        if not refs:
+            return False
+        from backline_tui.screens.dialogs import ConfirmScreen
+
+        verb, past = self.BULK_WORDS[action]
+        n, wb = len(refs), self._wb()
+        what = f"{n} marked row{'s' if n != 1 else ''}"
+        detail = ("all or nothing: if one of them cannot be, none is" + (f" · {arg}" if arg else ""))
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.app.perform(lambda: wb.bulk(action, refs, arg), f"{past} {what}", after=lambda _: self.after_bulk())
+
+        self.app.push_screen(ConfirmScreen(f"{verb} {what}?", detail, verb), confirmed)
+        return True
+
     def _rec(self) -> dict | None:
         rec = self.target()
         if rec is None:
@@ -177,7 +210,7 @@ class RecordActions:
         return rec
 
     def action_claim(self) -> None:
-        if (rec := self._rec()) is None:
+        if self._bulk("claim") or (rec := self._rec()) is None:
             return
         ref, wb = rec["ref"], self._wb()
         self.app.perform(lambda: wb.claim(ref), f"claimed {ref}", undo=(f"claim {ref}", lambda: wb.unclaim(ref)))
@@ -436,6 +469,8 @@ class RecordActions:
             if not value or not value.strip():
                 return
             value = value.strip()
+            if kind == "case" and self._bulk("link", value):  # every marked case to this one bug
+                return
             case_ref, bug_ref = (value, ref) if kind == "bug" else (ref, value)
             self.app.perform(lambda: wb.link_case_bug(case_ref, bug_ref),
                              lambda bug: f"linked {ref if kind == 'case' else case_ref.upper()} to {bug['ref']}")
@@ -447,7 +482,7 @@ class RecordActions:
     # -- articles --------------------------------------------------------------------------------
 
     def action_validate(self) -> None:
-        if (rec := self._rec()) is None:
+        if self._bulk("validate") or (rec := self._rec()) is None:
             return
         ref, wb = rec["ref"], self._wb()
         self.app.perform(lambda: wb.validate(ref), f"validated {ref}")
@@ -460,7 +495,7 @@ class RecordActions:
         ref, wb = rec["ref"], self._wb()
 
         def entered(reason: str | None) -> None:
-            if reason is None:
+            if reason is None or self._bulk("flag", reason):
                 return
             self.app.perform(lambda: wb.flag(ref, reason), f"flagged {ref}",
                              undo=(f"flag on {ref}", lambda: wb.unflag(ref)))
@@ -469,7 +504,7 @@ class RecordActions:
         self.app.push_screen(PromptScreen(f"Flag {ref}", "why? e.g. steps are wrong for v3.2", ""), entered)
 
     def action_archive(self) -> None:
-        if (rec := self._rec()) is None:
+        if self._bulk("archive") or (rec := self._rec()) is None:
             return
         from backline_tui.screens.dialogs import ConfirmScreen
 
@@ -485,7 +520,7 @@ class RecordActions:
         self.app.push_screen(ConfirmScreen(f"Archive {ref}?", clean(rec.get("title") or ""), "Archive"), confirmed)
 
     def action_review(self) -> None:
-        if (rec := self._rec()) is None:
+        if self._bulk("review") or (rec := self._rec()) is None:
             return
         ref, wb = rec["ref"], self._wb()
         self.app.perform(lambda: wb.mark_reviewed(ref), f"marked {ref} reviewed; open flags resolved")

@@ -57,6 +57,9 @@ class MainScreen(RecordActions, Screen):
         Binding("G", "bottom", "Bottom", id="nav.bottom", show=False),
         Binding("ctrl+d", "half(1)", "Half page down", id="nav.half_down", show=False),
         Binding("ctrl+u", "half(-1)", "Half page up", id="nav.half_up", show=False),
+        Binding("space", "mark", "Mark", id="mark", show=False),
+        Binding("A", "mark_all", "Mark all shown", id="mark.all", show=False),
+        Binding("X", "clear_marks", "Clear marks", id="mark.clear", show=False),
         Binding("right_square_bracket", "page(1)", "Next page", id="page.next", show=False),
         Binding("left_square_bracket", "page(-1)", "Prev page", id="page.prev", show=False),
         *ACTION_BINDINGS,
@@ -79,6 +82,7 @@ class MainScreen(RecordActions, Screen):
         self._suspended = False
         self._filter: Input | None = None
         self._cursor_after_load: int | None = None  # row for the next page shown (-1: its last)
+        self.marks: dict[str, dict[str, None]] = {p: {} for p in PANES}  # refs marked, in order
 
     def compose(self) -> ComposeResult:
         yield PaneBar(id="panebar")
@@ -216,6 +220,7 @@ class MainScreen(RecordActions, Screen):
             index = self._cursor_after_load if self._cursor_after_load >= 0 else len(rows) - 1
             self._cursor_after_load = None
         table.set_rows(row_cells, cursor=max(index, 0), lines=lines)
+        self._show_marks()
         if rows:
             switcher.current = "table"
             self._keep_focus_visible()
@@ -285,6 +290,9 @@ class MainScreen(RecordActions, Screen):
                 info.append(f" · {k('page.next')} next page", style="dim")
             if offset:
                 info.append(f" · {k('page.prev')} previous page", style="dim")
+        marked = len(self.marks.get(pane, {}))
+        if marked:
+            info.append(f" · {marked} marked", style="bold")
         k = self.app.key_of
         info.append(f"   {k('filter.mine')} mine · {k('filter.unclaimed')} unclaimed · {k('filter.product')} product"
                     f" · {k('filter.clear')} all", style="dim")
@@ -327,7 +335,8 @@ class MainScreen(RecordActions, Screen):
         self.action_open()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("toggle", "product", "clear_filters", "filter", "page", "open", "top", "bottom", "half"):
+        if action in ("toggle", "product", "clear_filters", "filter", "page", "open", "top", "bottom", "half",
+                      "mark", "mark_all", "clear_marks"):
             if self.pane == "insights" or self.empty_db:
                 return False
         return self.check_record_action(action)
@@ -408,6 +417,48 @@ class MainScreen(RecordActions, Screen):
         self.cursor_ref[pane] = None
         self._cursor_after_load = row
         self.reload()
+
+    # ------------------------------------------------------------------ marks (k9s-style)
+
+    def marked_refs(self) -> list[str]:
+        return list(self.marks.get(self.pane, {})) if self.pane in PANES else []
+
+    def after_bulk(self) -> None:
+        self.action_clear_marks(quiet=True)
+
+    def _show_marks(self) -> None:
+        marks = self.marks.get(self.pane, {})
+        if self.rows_pane == self.pane:
+            self.query_one(PaneTable).set_marked({i for i, r in enumerate(self.rows) if r["ref"] in marks})
+        self._show_info()
+
+    def action_mark(self) -> None:
+        """space: mark the row for a bulk action (or unmark it), then go to the next one."""
+        rec = self.target()
+        if rec is None:
+            return
+        marks = self.marks[self.pane]
+        if rec["ref"] in marks:
+            del marks[rec["ref"]]
+        else:
+            marks[rec["ref"]] = None
+        self._show_marks()
+        self.query_one(PaneTable).action_cursor_down()
+
+    def action_mark_all(self) -> None:
+        """Mark every row shown (this page)."""
+        if self.rows_pane != self.pane:
+            return
+        self.marks[self.pane].update(dict.fromkeys(r["ref"] for r in self.rows))
+        self._show_marks()
+
+    def action_clear_marks(self, quiet: bool = False) -> None:
+        if self.pane in PANES:
+            had = len(self.marks[self.pane])
+            self.marks[self.pane] = {}
+            self._show_marks()
+            if had and not quiet:
+                self.app.say(f"{had} mark{'s' if had != 1 else ''} cleared")
 
     def action_top(self) -> None:
         """g: the first row of the whole list, not just of this page."""
