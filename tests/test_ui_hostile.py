@@ -69,13 +69,13 @@ async def test_list_shows_hostile_text_literally_and_clicking_it_does_nothing(ev
         index = [r["ref"] for r in screen.rows].index("HELP-EVIL")
         cells = screen.query_one(PaneTable).get_row_at(index)
         subject = cells[3]
-        assert subject.plain == one_line("passwd " + HOSTILE, 38)
+        assert subject.plain == one_line("passwd " + HOSTILE, 120)  # the column cuts it to its width
         for cell in cells:
             assert_inert(cell.plain)
             assert all("link" not in str(span.style) and "@click" not in str(span.style) for span in cell.spans)
             assert not cell.style or "link" not in str(cell.style)
         shown = screen_text(app)
-        assert f"passwd {CLICK} [link=fi…" in shown
+        assert f"passwd {CLICK} [link=file" in shown
         assert_inert(shown)
         # click on the subject cell of that row: a live [@click] would quit the app
         await pilot.click(PaneTable, offset=(40, 2 + index))

@@ -717,3 +717,17 @@ def test_a_bulk_action_over_1000_rows_is_one_transaction_with_one_op_each(wb, co
     assert sum(s.startswith("BEGIN") for s in statements) == 1 and sum(s == "COMMIT" for s in statements) == 1
     assert wb.replica.scalar("SELECT COUNT(*) FROM outbox WHERE op = 'claim'") == 1000
     assert wb.replica.scalar("SELECT COUNT(DISTINCT record_ref) FROM outbox") == 1000
+
+
+async def test_columns_use_the_width_there_is(wb):
+    for size in ((80, 24), (200, 40)):
+        app = BacklineApp(wb)
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            lines = screen_text(app).splitlines()
+            header = next(x for x in lines if x.lstrip().startswith("OLA"))
+            assert "Owner" in header and "Status" in header, (size, header)
+            assert "5 Insights" in lines[0], (size, lines[0])
+            if size[0] == 200:
+                longest = max((r["subject"] for r in app.screen.rows), key=len)
+                assert len(longest) > 40 and longest in screen_text(app)

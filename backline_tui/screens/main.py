@@ -21,7 +21,7 @@ from textual.widgets import ContentSwitcher, Static
 
 from backline_tui.screens.actions import ACTION_BINDINGS, COMPOSING, PANE_BINDINGS, RECORD_ACTIONS, RecordActions
 from backline_tui.text import one_line
-from backline_tui.widgets.format import COLUMNS, page_cells
+from backline_tui.widgets.format import fit_columns, page_cells
 from backline_tui.widgets.keybar import KeyBar
 from backline_tui.widgets.rowlist import RowList
 from backline_tui.widgets.status import PaneBar, StatusLine
@@ -83,6 +83,7 @@ class MainScreen(RecordActions, Screen):
         self._filter: Input | None = None
         self._cursor_after_load: int | None = None  # row for the next page shown (-1: its last)
         self.marks: dict[str, dict[str, None]] = {p: {} for p in PANES}  # refs marked, in order
+        self._columns_for: tuple | None = None  # (pane, width) the columns were fitted to
 
     def compose(self) -> ComposeResult:
         yield PaneBar(id="panebar")
@@ -151,7 +152,8 @@ class MainScreen(RecordActions, Screen):
             self.offsets[pane] = offset = 0
             rows = await app.call_db(app.pane_page, pane, f, 0, PAGE)
         # the cells (sanitised, styled Text) are built off the event loop too
-        row_cells, lines = await app.call_db(page_cells, pane, rows)
+        width = self._list_width()
+        row_cells, lines = await app.call_db(page_cells, pane, rows, width)
         self._show_rows(pane, rows, row_cells, lines)
         await self._after_page(pane)
 
@@ -211,8 +213,9 @@ class MainScreen(RecordActions, Screen):
         switcher = self.query_one(ContentSwitcher)
         keep_ref = self._current_ref() if self.rows_pane == pane else self.cursor_ref.get(pane)
         keep_row = table.cursor_row if self.rows_pane == pane else 0
-        if self.rows_pane != pane:
-            table.set_columns(COLUMNS[pane])
+        if self.rows_pane != pane or self._columns_for != (pane, self._list_width()):
+            self._columns_for = (pane, self._list_width())
+            table.set_columns(fit_columns(pane, self._list_width()))
         self.rows = rows
         self.rows_pane = pane
         index = next((i for i, r in enumerate(rows) if r["ref"] == keep_ref), min(keep_row, len(rows) - 1))
@@ -236,6 +239,18 @@ class MainScreen(RecordActions, Screen):
         self._show_info()
         self._refresh_keys()
 
+    def _list_width(self) -> int | None:
+        """Cells across the list, its scroll bar left out (None before the first layout)."""
+        width = self.size.width
+        return width - 2 if width > 10 else None
+
+    def on_resize(self, event: events.Resize) -> None:
+        # the columns follow the terminal's width: lay the page out again (no query)
+        if self.loaded and self.rows and self.rows_pane == self.pane and self._columns_for != (self.pane, self._list_width()):
+            self._columns_for = (self.pane, self._list_width())
+            self.query_one(PaneTable).set_columns(fit_columns(self.pane, self._list_width()))
+            self.run_worker(self._tick_async(self.pane, self.rows), group="tick", exclusive=True)
+
     def _tick(self) -> None:
         if self.app.screen is self and self.pane in PANES and self.rows and self.rows_pane == self.pane:
             self.run_worker(self._tick_async(self.pane, self.rows), group="tick", exclusive=True)
@@ -243,11 +258,11 @@ class MainScreen(RecordActions, Screen):
     async def _tick_async(self, pane: str, rows: list[dict]) -> None:
         from backline_tui.workbench import PANE_KIND
 
-        app = self.app
+        app, width = self.app, self._list_width()
 
         def work():
             fresh = app.workbench.redecorate(PANE_KIND[pane], rows)
-            return fresh, *page_cells(pane, fresh)
+            return fresh, *page_cells(pane, fresh, width)
 
         fresh, row_cells, lines = await app.call_db(work)
         if self.rows is rows and self.rows_pane == pane:  # no reload came in meanwhile
