@@ -158,7 +158,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     wb = _workbench(args)
     st = wb.status()
     print(f"me: {st['me']}")
-    print(f"pending ops: {st['pending']}  conflicts: {st['conflicts']}")
+    print(f"pending ops: {st['unsent']}  in error: {st['errors']}  conflicts: {st['conflicts']}")
     print(f"last successful sync: {st['last_success'] or 'never'}")
     if st["last_failure"]:
         from backline_tui.text import one_line
