@@ -36,6 +36,7 @@ KEYS: tuple[Key, ...] = (
     Key("nav.half_down", "ctrl+d", "half a screen down", "lists"),
     Key("nav.half_up", "ctrl+u", "half a screen up", "lists"),
     Key("open", "enter", "open the record", "lists"),
+    Key("sort", "s", "sort by the next column (shown in the header), then the pane's own order", "lists"),
     Key("mark", "space", "mark the row for a bulk action", "lists"),
     Key("mark.all", "A", "mark every row shown", "lists"),
     Key("mark.clear", "X", "clear the marks", "lists"),

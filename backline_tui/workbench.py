@@ -153,6 +153,11 @@ class Workbench:
         )
         return [r["product"] for r in rows]
 
+    @staticmethod
+    def sort_columns(pane: str) -> list[str]:
+        """The columns `s` cycles the pane's sort through."""
+        return [label for label, _ in P.SORTS.get(pane, ())]
+
     def search(self, text: str, limit: int = 30) -> list[dict]:
         return P.search(self._conn, text, limit)
 

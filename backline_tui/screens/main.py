@@ -57,6 +57,7 @@ class MainScreen(RecordActions, Screen):
         Binding("G", "bottom", "Bottom", id="nav.bottom", show=False),
         Binding("ctrl+d", "half(1)", "Half page down", id="nav.half_down", show=False),
         Binding("ctrl+u", "half(-1)", "Half page up", id="nav.half_up", show=False),
+        Binding("s", "sort", "Sort", id="sort", show=False),
         Binding("space", "mark", "Mark", id="mark", show=False),
         Binding("A", "mark_all", "Mark all shown", id="mark.all", show=False),
         Binding("X", "clear_marks", "Clear marks", id="mark.clear", show=False),
@@ -213,9 +214,9 @@ class MainScreen(RecordActions, Screen):
         switcher = self.query_one(ContentSwitcher)
         keep_ref = self._current_ref() if self.rows_pane == pane else self.cursor_ref.get(pane)
         keep_row = table.cursor_row if self.rows_pane == pane else 0
-        if self.rows_pane != pane or self._columns_for != (pane, self._list_width()):
-            self._columns_for = (pane, self._list_width())
-            table.set_columns(fit_columns(pane, self._list_width()))
+        if self.rows_pane != pane or self._columns_for != (pane, self._list_width(), self.filters[pane].sort):
+            self._columns_for = (pane, self._list_width(), self.filters[pane].sort)
+            table.set_columns(self._fitted_columns(pane))
         self.rows = rows
         self.rows_pane = pane
         index = next((i for i, r in enumerate(rows) if r["ref"] == keep_ref), min(keep_row, len(rows) - 1))
@@ -239,6 +240,12 @@ class MainScreen(RecordActions, Screen):
         self._show_info()
         self._refresh_keys()
 
+    def _fitted_columns(self, pane: str) -> list[tuple[str, int]]:
+        """The pane's columns for this width, the sorted one marked ▾."""
+        sort = self.filters[pane].sort
+        return [((label if len(label) < w else label[: w - 1]) + "▾" if label == sort else label, w)
+                for label, w in fit_columns(pane, self._list_width())]
+
     def _list_width(self) -> int | None:
         """Cells across the list, its scroll bar left out (None before the first layout)."""
         width = self.size.width
@@ -246,9 +253,10 @@ class MainScreen(RecordActions, Screen):
 
     def on_resize(self, event: events.Resize) -> None:
         # the columns follow the terminal's width: lay the page out again (no query)
-        if self.loaded and self.rows and self.rows_pane == self.pane and self._columns_for != (self.pane, self._list_width()):
-            self._columns_for = (self.pane, self._list_width())
-            self.query_one(PaneTable).set_columns(fit_columns(self.pane, self._list_width()))
+        key = (self.pane, self._list_width(), self.filters.get(self.pane, PaneFilter()).sort)
+        if self.loaded and self.rows and self.rows_pane == self.pane and self._columns_for != key:
+            self._columns_for = key
+            self.query_one(PaneTable).set_columns(self._fitted_columns(self.pane))
             self.run_worker(self._tick_async(self.pane, self.rows), group="tick", exclusive=True)
 
     def _tick(self) -> None:
@@ -305,6 +313,9 @@ class MainScreen(RecordActions, Screen):
                 info.append(f" · {k('page.next')} next page", style="dim")
             if offset:
                 info.append(f" · {k('page.prev')} previous page", style="dim")
+        if f.sort:
+            info.append(" · sorted by ")
+            info.append(f.sort, style="bold")
         marked = len(self.marks.get(pane, {}))
         if marked:
             info.append(f" · {marked} marked", style="bold")
@@ -351,7 +362,7 @@ class MainScreen(RecordActions, Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("toggle", "product", "clear_filters", "filter", "page", "open", "top", "bottom", "half",
-                      "mark", "mark_all", "clear_marks"):
+                      "mark", "mark_all", "clear_marks", "sort"):
             if self.pane == "insights" or self.empty_db:
                 return False
         return self.check_record_action(action)
@@ -474,6 +485,14 @@ class MainScreen(RecordActions, Screen):
             self._show_marks()
             if had and not quiet:
                 self.app.say(f"{had} mark{'s' if had != 1 else ''} cleared")
+
+    def action_sort(self) -> None:
+        """s: sort by the next column (then back to the pane's own order); shown in the header."""
+        cols = self.app.workbench.sort_columns(self.pane)
+        current = self.filters[self.pane].sort
+        nxt = cols[0] if current is None else (cols[cols.index(current) + 1] if cols.index(current) + 1 < len(cols) else None)
+        self._set_filter(sort=nxt)
+        self.app.say(f"{TITLES[self.pane]}: sorted by {nxt}" if nxt else f"{TITLES[self.pane]}: its own order")
 
     def action_top(self) -> None:
         """g: the first row of the whole list, not just of this page."""

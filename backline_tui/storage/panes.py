@@ -1,4 +1,5 @@
-"""Paged pane queries. Each reads one page in index order; none sorts a whole table."""
+"""Paged pane queries. Each reads one page in index order; none sorts a whole table, unless the
+user picked a column to sort by (`s`, SORTS)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ class PaneFilter:
     unclaimed: bool = False
     product: str | None = None
     text: str | None = None
+    sort: str | None = None  # a column label of SORTS (the pane's own order when None)
 
     def describe(self) -> str:
         parts = []
@@ -40,6 +42,25 @@ class PaneFilter:
         if self.text:
             parts.append(f"text: “{self.text}”")
         return " · ".join(parts)
+
+
+# `s` cycles the sort through these columns (label → SQL over the pane's rows; the pane's own
+# order breaks ties). Fixed SQL, chosen by label: nothing typed reaches the SQL text.
+SORTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "help": (("Pri", "priority"), ("Ref", "ref"), ("Subject", "subject COLLATE NOCASE"),
+             ("Asker", "asker COLLATE NOCASE"), ("Product", "product"), ("Owner", "owner"), ("Status", "status")),
+    "stale": (("Idle", "last_activity_at"), ("Sev", "severity"), ("Ref", "ref"),
+              ("Customer", "customer COLLATE NOCASE"), ("Subject", "subject COLLATE NOCASE"), ("Owner", "owner")),
+    "bugs": (("Impact", "impact_score DESC"), ("Cases", "case_count DESC"), ("Ref", "ref"),
+             ("Title", "title COLLATE NOCASE"), ("Component", "component"), ("Status", "status")),
+    "kb": (("State", "state"), ("Ref", "ref"), ("Title", "title COLLATE NOCASE"), ("Reuse", "reuse_count DESC"),
+           ("Owner", "owner"), ("Review due", "review_due_at")),
+}
+
+
+def sort_sql(pane: str, f: PaneFilter) -> str | None:
+    """The ORDER BY terms of the pane's chosen sort, or None for its own order."""
+    return dict(SORTS[pane]).get(f.sort) if f.sort else None
 
 
 def like_pattern(text: str) -> str:
@@ -158,7 +179,7 @@ def help_queue(conn: sqlite3.Connection, f: PaneFilter, me: str, offset: int = 0
     extra, params = _filters(f, me, "owner", HELP_TEXT, "help_requests_filter")
     sql = (
         f"SELECT {HELP_COLS} FROM help_requests WHERE {OPEN_HELP}{extra} "
-        f"ORDER BY {HELP_ORDER} LIMIT :limit OFFSET :offset"
+        f"ORDER BY {', '.join(x for x in (sort_sql('help', f), HELP_ORDER) if x)} LIMIT :limit OFFSET :offset"
     )
     return conn.execute(sql, params | {"limit": limit, "offset": offset}).fetchall()
 
@@ -209,7 +230,8 @@ def stale_cases(
     activity times cannot swap across a page boundary. The merge runs inside SQLite, so only the
     page itself reaches Python."""
     now_s = int(now.timestamp())
-    params: dict[str, Any] = {"need": offset + limit, "limit": limit, "offset": offset, "now_s": now_s}
+    sort = sort_sql("stale", f)  # a chosen sort needs every stream whole (-1: no limit)
+    params: dict[str, Any] = {"need": -1 if sort else offset + limit, "limit": limit, "offset": offset, "now_s": now_s}
     idle = "(:now_s - CAST(strftime('%s', last_activity_at) AS INTEGER))"
     streams = []
     for n, sev in enumerate(SEVERITIES):
@@ -219,7 +241,8 @@ def stale_cases(
             f"SELECT * FROM (SELECT {CASE_COLS}, {idle} AS idle_seconds, MAX({idle}, 0) * 1.0 / :thr{n} AS ratio "
             f"FROM cases INDEXED BY ix_cases_stale WHERE {where} ORDER BY last_activity_at, id LIMIT :need)"
         )
-    sql = " UNION ALL ".join(streams) + " ORDER BY ratio DESC, id LIMIT :limit OFFSET :offset"
+    order = f"{sort}, ratio DESC, id" if sort else "ratio DESC, id"
+    sql = " UNION ALL ".join(streams) + f" ORDER BY {order} LIMIT :limit OFFSET :offset"
     return conn.execute(sql, params).fetchall()
 
 
@@ -290,7 +313,8 @@ def sustaining_bugs(conn: sqlite3.Connection, f: PaneFilter, me: str, offset: in
     extra, params = _filters(f, me, "eng_owner", BUG_TEXT, "bugs_filter")
     sql = (
         f"SELECT {BUG_COLS} FROM bugs WHERE {OPEN_BUG}{extra} "
-        f"ORDER BY impact_score DESC, created_at, id LIMIT :limit OFFSET :offset"
+        f"ORDER BY {', '.join(x for x in (sort_sql('bugs', f), 'impact_score DESC, created_at, id') if x)} "
+        "LIMIT :limit OFFSET :offset"
     )
     return conn.execute(sql, params | {"limit": limit, "offset": offset}).fetchall()
 
@@ -359,18 +383,21 @@ def kb_review(
         # pass over the live articles) and a small sort beat four index walks that each fetch
         # rows in random order until they find offset+limit matches
         where, params = _kb_where(f, me, config, now, driven=True)
-        sql = (f"SELECT {ARTICLE_COLS} FROM {_kb_from(f)} WHERE {where} ORDER BY {KB_ORDER} "
+        order = ", ".join(x for x in (sort_sql("kb", f), KB_ORDER) if x)
+        sql = (f"SELECT {ARTICLE_COLS} FROM {_kb_from(f)} WHERE {where} ORDER BY {order} "
                "LIMIT :limit OFFSET :offset")
         return conn.execute(sql, params | {"limit": limit, "offset": offset}).fetchall()
     extra, params = _filters(f, me, "owner", ARTICLE_TEXT, "articles_filter")
+    sort = sort_sql("kb", f)  # a chosen sort needs every stream whole (-1: no limit)
     params |= {"now": to_ts(now), "cutoff": to_ts(now - timedelta(days=config.kb.archive_after_days)),
-               "need": offset + limit, "limit": limit, "offset": offset}
+               "need": -1 if sort else offset + limit, "limit": limit, "offset": offset}
     streams = [
         f"SELECT * FROM (SELECT {ARTICLE_COLS}, {cat} AS k1, {k2} AS k2, {k3} AS k3 FROM articles "
         f"WHERE {where}{extra} ORDER BY {order} LIMIT :need)"
         for cat, where, k2, k3, order in KB_STREAMS
     ]
-    sql = " UNION ALL ".join(streams) + " ORDER BY k1, k2, k3, id LIMIT :limit OFFSET :offset"
+    order = f"{sort}, k1, k2, k3, id" if sort else "k1, k2, k3, id"
+    sql = " UNION ALL ".join(streams) + f" ORDER BY {order} LIMIT :limit OFFSET :offset"
     rows = conn.execute(sql, params).fetchall()
     for r in rows:
         del r["k1"], r["k2"], r["k3"]
