@@ -776,3 +776,16 @@ async def test_s_cycles_the_sort_and_the_header_says_so(wb):
         assert "sorted by Ref" in screen_text(app)
         refs = [r["ref"] for r in app.screen.rows]
         assert refs == sorted(refs)
+
+
+async def test_an_unsaved_article_comes_back_on_d(wb, fresh):
+    row = first(wb, "help", lambda r: r["owner"] is None and not r.get("article_id"))
+    wb.save_draft("help_request", row["ref"], "document", "Issue: kept\n", "Kept title", "the app was closed")
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select(pilot, row["ref"])
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ComposeScreen)
+        assert body_of(app) == "Issue: kept\n" and app.screen.title_text == "Kept title"

@@ -355,6 +355,10 @@ class RecordActions:
             self.app.typeahead = None
             return
         title, body = draft
+        ok, kept = await self.app.attempt(wb.draft, "help_request", ref, "document")
+        if ok and kept is not None:  # an article written earlier and not saved: it comes back
+            title, body = kept["title"] or title, kept["body"]
+            self.app.say(f"your unsaved article for {ref} is back")
 
         sending = Sending(send=lambda c: wb.document(ref, c.title, c.body),
                           done=lambda art: f"documented {ref} in {art['ref']} (work in progress article)",
