@@ -366,7 +366,7 @@ class BacklineApp(App):
         errors = [str(error)] if error is not None else [str(e) for e in getattr(result, "errors", None) or []]
         if errors:
             more = f" (and {len(errors) - 1} more: backline status)" if len(errors) > 1 else ""
-            self.say(f"sync failed: {errors[0]}{more}", severity="error", timeout=15)
+            self.say(f"{errors[0]}{more}", title="sync failed", severity="error", timeout=15)
         else:
             self.say(f"sync done: {getattr(result, 'pushed', 0)} pushed, {getattr(result, 'pulled', 0)} pulled")
         for sentence in (getattr(result, "conflicts", None) or []) if error is None else []:

@@ -311,7 +311,8 @@ async def test_sync_reports_progress_conflicts_and_errors(wb):
         await settle(pilot)
         assert seen == [True]
         # a failed sync says so in one line, never "done" beside it
-        assert "sync failed: rt: connection refused" in notes(app)
+        assert "rt: connection refused" in notes(app)
+        assert [n.title for n in app._notifications if n.message == "rt: connection refused"] == ["sync failed"]
         assert not [n for n in notes(app) if n.startswith("sync done")]
         assert "bob claimed RT#123 first" in notes(app)
         assert app.sync_progress == ""

@@ -322,10 +322,10 @@ async def test_a_failed_sync_says_it_failed_in_one_line_and_status_keeps_it_apar
                 if not app._syncing:
                     break
                 await pilot.pause(0.05)
-            said = [n for n in notes(app) if "sync" in n]
-            assert len(said) == 1 and said[0].startswith("sync failed: "), said
-            assert said[0].count("127.0.0.1") == 1, said[0]
-            assert "sync failed" in screen_text(app)
+            said = [(n.title, n.message) for n in app._notifications]
+            assert len(said) == 1 and said[0][0] == "sync failed", said  # one notification: no "sync done"
+            assert said[0][1].count("127.0.0.1") == 1 and "unreachable" in said[0][1], said
+            assert "sync failed" in screen_text(app).splitlines()[-2]  # and the status line keeps it
     finally:
         w.close()
     p = run("sync", "--db", str(demo_db), "--config", str(cfg), env={"BACKLINE_SECRET_TEST_PW": "pw"})
