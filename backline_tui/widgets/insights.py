@@ -233,8 +233,10 @@ class InsightsPane(Widget, can_focus=False):
         self.query_one(f"#tab-{section}", TabPane).loading = False
         self._pending.discard(section)
         self._head()
-        # the loading indicator took the focus (after R): give it back, or the pane's keys stop
-        self.call_after_refresh(self.focus_section)
+        if getattr(self, "_refocus", False) and not self._pending:
+            # R: the loading indicators took the focus; give it back, or the pane's keys stop
+            self._refocus = False
+            self.call_after_refresh(self.focus_section)
         if not self._pending:
             self.post_message(self.Ready())
 
@@ -407,6 +409,7 @@ class InsightsPane(Widget, can_focus=False):
         table.focus()
 
     def action_reload(self) -> None:
+        self._refocus = True
         self.load()
 
     @on(DataTable.RowSelected, "#drivers-table")
