@@ -7,19 +7,28 @@ TEST_STAMP := $(VENV)/.installed-test
 export BACKLINE_DB ?= $(CURDIR)/.backline/demo.db
 export BACKLINE_CONFIG ?= $(CURDIR)/.backline/config.toml
 
-.PHONY: run test bench demo rt-deps clean lint
+.PHONY: run test bench demo rt-deps clean lint constraints
+
+# Everything installs from constraints.txt (exact versions), so a fresh clone a year from now
+# gets the Textual and Rich the snapshots were drawn with, not whatever is newest.
+PIP_INSTALL := $(PY) -m pip install -q -c constraints.txt
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q pip==26.3
 
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e .
+$(STAMP): pyproject.toml constraints.txt | $(PY)
+	$(PIP_INSTALL) -e .
 	touch $@
 
-$(TEST_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e '.[test]'
+$(TEST_STAMP): pyproject.toml constraints.txt | $(PY)
+	$(PIP_INSTALL) -e '.[test]'
 	touch $@ $(STAMP)
+
+# After a dependency change in pyproject.toml: install, then write the exact versions back.
+constraints: $(TEST_STAMP)
+	{ sed -n '/^#/p;/^pip==/p' constraints.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^backline-tui'; } > constraints.new
+	mv constraints.new constraints.txt
 
 demo: $(STAMP)
 	@mkdir -p .backline
@@ -39,7 +48,7 @@ test: $(TEST_STAMP) rt-deps
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)  # the test extras hold the references the benchmarks measure against
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:

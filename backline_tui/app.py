@@ -22,6 +22,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
 
+from backline_tui import log
 from backline_tui.config_file import ConfigError
 from backline_tui.text import one_line
 from backline_tui.widgets.search import SearchProvider
@@ -30,6 +31,8 @@ from backline_tui.workbench import ActionError, PaneFilter, Workbench
 if TYPE_CHECKING:
     from backline_tui.config import Config
     from backline_tui.startup import Startup
+
+_LOG = log.get(__name__)
 
 # editor(text, suffix) -> edited text, or None when the user gave up
 Editor = Callable[[str, str], "str | None"]
@@ -150,7 +153,7 @@ class BacklineApp(App):
             self.say(str(exc), severity="warning")
             return False, None
         except Exception as exc:  # noqa: BLE001 — a locked or broken database: say so, keep running
-            self.say(f"database error: {exc}", severity="error", timeout=10)
+            self.say(self.internal("database error", exc), severity="error", timeout=10)
             return False, None
 
     def on_mount(self) -> None:
@@ -167,6 +170,10 @@ class BacklineApp(App):
         """A notification; its text may quote upstream data, so it is cleaned and never markup."""
         self.notify(one_line(message, 400), title=one_line(title, 80), severity=severity, timeout=timeout, markup=False)
 
+    def internal(self, what: str, exc: BaseException) -> str:
+        """Log an unexpected error's traceback; the one line to show, which names the log."""
+        return log.internal(_LOG, what, exc)
+
     def refresh_status(self) -> None:
         self.run_worker(self._load_status, group="status", exclusive=True)
 
@@ -174,7 +181,7 @@ class BacklineApp(App):
         try:
             st = await self.call_db(self.workbench.status)
         except Exception as exc:  # noqa: BLE001 — the status line must never end the app
-            self.status_text = f"status unavailable: {one_line(str(exc), 80)}"
+            self.status_text = one_line(self.internal("status unavailable", exc), 160)
             return
         parts = [f"me: {st['me']}"]
         # every change not yet upstream, ops in error included; conflicts and errors need the user
@@ -204,8 +211,8 @@ class BacklineApp(App):
             return self._editor(text, suffix)
         try:
             return external_editor(self, text, suffix)
-        except Exception as exc:  # SuspendNotSupported, editor not found
-            self.say(f"cannot start the editor: {exc}", severity="error")
+        except Exception as exc:  # noqa: BLE001 — SuspendNotSupported, editor not found
+            self.say(self.internal("cannot start the editor", exc), severity="error")
             return None
 
     # ------------------------------------------------------------------ actions run by screens
@@ -228,7 +235,7 @@ class BacklineApp(App):
             self.say(str(exc), severity="warning")
             return
         except Exception as exc:  # noqa: BLE001 — e.g. the database is locked by a long sync
-            self.say(f"not done, database error: {exc}", severity="error", timeout=10)
+            self.say(self.internal("not done, database error", exc), severity="error", timeout=10)
             return
         message = done(result) if callable(done) else done
         # only the most recent action can be undone: any other action ends the older one's undo
@@ -362,8 +369,12 @@ class BacklineApp(App):
         # keys typed while a compose screen is on its way (see RecordActions.swallow_key)
         self.typeahead: list[str] | None = None
         self.sync_progress = ""
-        # a failed sync says so in one line, and never "done" beside it
-        errors = [str(error)] if error is not None else [str(e) for e in getattr(result, "errors", None) or []]
+        # a failed sync says so in one line, and never "done" beside it; an exception of ours
+        # (not an upstream's answer) is logged with its traceback
+        if error is not None:
+            errors = [self.internal("sync failed", error)]
+        else:
+            errors = [str(e) for e in getattr(result, "errors", None) or []]
         if errors:
             more = f" (and {len(errors) - 1} more: backline status)" if len(errors) > 1 else ""
             self.say(f"{errors[0]}{more}", title="sync failed", severity="error", timeout=15)

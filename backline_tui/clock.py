@@ -67,3 +67,16 @@ def norm_ts(value: str | datetime | None) -> str | None:
         datetime.fromisoformat(value)
         return value
     return to_ts(parse_ts(value))
+
+
+def duration(seconds: float | None) -> str:
+    """A length of time, compact and human: 45m, 2h13m, 3d4h; its sign is the caller's to show.
+    None (nothing to measure) is a dash."""
+    if seconds is None:
+        return "–"
+    s = abs(int(round(seconds)))
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 48 * 3600:
+        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+    return f"{s // 86400}d{(s % 86400) // 3600}h"

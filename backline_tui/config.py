@@ -141,6 +141,8 @@ class Config(_Strict):
     impact: ImpactConfig = ImpactConfig()
     kb: KBConfig = KBConfig()
     sources: list[SourceConfig] = []
+    # what goes to the log file (backline_tui/log.py); BACKLINE_LOG in the environment wins
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = None
     # remapped keys: binding id → key(s), e.g. {"claim" = "C", "pane.help" = "h"} (ids: `?` help)
     keys: dict[str, str] = {}
 
@@ -158,10 +160,6 @@ class Config(_Strict):
                 return src
         known = ", ".join(s.name for s in self.sources) or "none configured"
         raise ConfigError(f"no source named {name!r} in the config (known: {known})")
-
-    def fingerprint(self) -> str:
-        """What stored derived values (OLA due) depend on."""
-        return self.ola.model_dump_json()
 
 
 def _describe(err: ValidationError) -> str:

@@ -2,7 +2,7 @@
 
 Storage keeps text exactly as it came; every widget shows it through `clean` (or `one_line` for
 list cells) and renders the result without markup (Text/Content, markup=False). Control
-characters would otherwise reach the terminal whatever the widget does (DESIGN §8): ESC starts
+characters would otherwise reach the terminal whatever the widget does (docs/architecture.md §8): ESC starts
 CSI/OSC sequences (screen clears, title changes, OSC 52 clipboard writes), C1 controls do the same
 on some terminals, and bidi overrides make text read differently from what it is.
 """

@@ -7,7 +7,7 @@ note of each row.
 Each figure is the first page of a pane (PAGE rows, as the workbench shows it) or its row
 count, without and with a text filter, and global search. Calls are interleaved round-robin so
 that a slow phase of the machine hits every figure alike; the reference is a bare indexed
-top-PAGE read of the help queue (DESIGN §8: ~0.2 ms at 1M rows), measured in the same loop.
+top-PAGE read of the help queue (docs/architecture.md §7; ~0.2 ms at 1M rows), measured in the same loop.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def figures(wb) -> dict[str, Callable[[], object]]:
 def run(db: Path, scale: int, rounds: int = 40, log=print) -> list[Result]:
     wb = _workbench(db)
     conn = wb.replica.conn
-    # reference: a top-PAGE read in index order (DESIGN §8: ~0.2 ms at 1M rows)
+    # reference: a top-PAGE read in index order (docs/architecture.md §7; ~0.2 ms at 1M rows)
     ref_sql = (
         "SELECT id, ref, subject, priority, ola_due_at FROM help_requests WHERE status IN ('new','claimed','answered') "
         "ORDER BY (first_response_at IS NOT NULL), ola_due_at, priority, created_at LIMIT ?"

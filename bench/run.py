@@ -23,7 +23,9 @@ from common import (  # noqa: E402
     PY, RESULTS, SCALES, BENCH, Result, bench_env, bench_now, config_path, demo_db, limit_check, scratch_copy,
 )
 
-GROUPS = ("startup", "queries", "ui", "ingest", "memory")
+GROUPS = ("startup", "queries", "ui", "ingest", "memory", "jira")
+#: groups measured on each demo scale (jira brings its own data)
+SCALED = ("startup", "queries", "ui", "ingest", "memory")
 STALL_LIMIT_MS = 100.0
 CLAIM_LIMIT_MS = 50.0
 
@@ -168,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         # what is measured so far survives an interrupted run
         out.with_suffix(".partial.json").write_text(json.dumps([r.to_json() for r in results], indent=1))
 
-    for scale in scales:
+    for scale in (scales if set(groups) & set(SCALED) else []):
         log(f"scale {scale:,} cases")
         db = demo_db(scale, args.seed, log)
         if "startup" in groups:
@@ -194,6 +196,11 @@ def main(argv: list[str] | None = None) -> int:
 
             log("  memory (tmux) …")
             measure("memory", scale, lambda: terminal.memory(db, scale, log))
+    if "jira" in groups:
+        import jira
+
+        log("jira first sync against jira820 …")
+        measure("jira", 0, lambda: jira.run(log))
     rows = table(results)
     print_table(rows)
     info = machine()

@@ -17,7 +17,7 @@ from backline_tui.workbench import Workbench
 NOW = parse_ts("2026-11-23T09:00:00Z")
 
 # the real Request Tracker for the sync tests (session fixture `rt_server`)
-pytest_plugins = ["tests.rt_server"]
+pytest_plugins = ["tests.rt_server", "tests.jira_server"]
 
 
 @pytest.fixture
@@ -72,3 +72,18 @@ def empty_wb(tmp_path: Path, config: Config, clock: Clock) -> Workbench:
     w = Workbench.open(tmp_path / "empty.db", config, clock)
     yield w
     w.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_from_the_developers_files(tmp_path_factory: pytest.TempPathFactory):
+    """No test sees the developer's own database, config or log: `make` exports BACKLINE_DB and
+    BACKLINE_CONFIG, and platformdirs would find the real user dirs. Every test (and every
+    subprocess it starts) gets an empty home of its own instead."""
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("BACKLINE_DB", "BACKLINE_CONFIG", "BACKLINE_LOG", "BACKLINE_DEBUG"):
+            mp.delenv(name, raising=False)
+        for xdg in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+            mp.setenv(xdg, str(home / xdg.lower()))
+        mp.setenv("BACKLINE_LOG_FILE", str(home / "backline.log"))
+        yield home

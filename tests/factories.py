@@ -10,6 +10,7 @@ from backline_tui.clock import parse_ts, to_ts  # noqa: F401 (re-exported for te
 from backline_tui.config import Config
 from backline_tui.storage import Replica
 from backline_tui.storage import records as rec
+from backline_tui.storage.derived import refresh_derived
 
 NOW = parse_ts("2026-11-23T09:00:00Z")
 _seq = count(1)
@@ -59,4 +60,4 @@ def load(replica: Replica, config: Config | None = None, *, cases=(), bugs=(), a
         rec.upsert_help_requests(conn, help_requests, config)
         for kind, a, b in links:
             rec.add_link(conn, kind, a, b, to_ts(NOW))
-        rec.refresh_derived(conn, config)
+        refresh_derived(conn, config)

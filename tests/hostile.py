@@ -1,4 +1,4 @@
-"""Hostile text: what customers, strangers and broken tools put in tickets (DESIGN §8).
+"""Hostile text: what customers, strangers and broken tools put in tickets (docs/architecture.md §8).
 
 Every entry of CORPUS is stored exactly and shown inert everywhere. Each carries a unique ASCII
 marker (``HX<n>``) so a test can find where it lands on screen, and the byte sequences in
@@ -123,6 +123,7 @@ def store(replica, config, recs: list[dict[str, Any]]) -> None:
     transaction: the replica as an import or a pull would leave it."""
     from backline_tui.domain.models import RECORD_ADAPTER
     from backline_tui.storage import records as rec
+    from backline_tui.storage.derived import refresh_derived
 
     with replica.transaction() as conn:
         for raw in recs:
@@ -140,4 +141,23 @@ def store(replica, config, recs: list[dict[str, Any]]) -> None:
                 rec.upsert_messages(conn, [x])
             elif kind == "link":
                 rec.add_link(conn, x["kind"], x["from_ref"], x["to_ref"], x["created_at"])
-        rec.refresh_derived(conn, config)
+        refresh_derived(conn, config)
+
+
+def assert_cli_outputs_inert(db, tmp_path) -> None:
+    """`backline export`, `report` and `status` over a replica holding hostile text write none of
+    it to the terminal as control sequences."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "BACKLINE_NOW": "2026-11-23T09:00:00Z"}
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('me = "alice"\n')
+    for args in (["export"], ["report"], ["status"]):
+        p = subprocess.run([sys.executable, "-m", "backline_tui", *args, "--db", str(db), "--config", str(cfg)],
+                           capture_output=True, env=env, timeout=120)
+        assert p.returncode == 0, p.stderr
+        for seq in INJECTION_BYTES:
+            assert seq not in p.stdout, (args, seq)
+        assert b"\x1b" not in p.stdout and b"\xc2\x9b" not in p.stdout and b"\xc2\x9d" not in p.stdout, args

@@ -229,7 +229,9 @@ def test_an_action_that_fails_midway_leaves_no_trace(setup, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(wb, "_enqueue", boom)
+    import backline_tui.workbench.core as core
+
+    monkeypatch.setattr(core.outbox, "enqueue", boom)  # the write went in; the op fails after it
     with pytest.raises(RuntimeError):
         wb.claim("H-new")
     assert fresh(path, "owner", "help_requests", "H-new") is None

@@ -179,7 +179,7 @@ def test_hostile_text_imports_and_exports_byte_for_byte(tmp_path):
 @pytest.mark.parametrize("text,expected", [
     (b"\xff\xfe m = 1", "not UTF-8"),
     (b"[[sources]]\nname = 'x'\n", "sources.0.kind"),
-    (b"[[sources]]\nname = 'rt'\nkind = 'jira'\n", "sources.0.kind"),
+    (b"[[sources]]\nname = 'rt'\nkind = 'zendesk'\n", "sources.0.kind"),
     (b"me = 'a'\nme = 'b'\n", "not valid TOML"),
     (b"[ola]\nP1 = 'soon'\n", "ola.P1"),
     (b"sources = 3\n", "sources"),

@@ -284,7 +284,7 @@ def test_report_markdown_has_the_figures(hand):
     assert "| 2026-11-16 | 3 | 1 | 4 |" in out  # weekly cases: Widget 3, Gadget 1
     assert "| PROJ-A | Editor crashes | Widget | Editor | 28 | 2 | 3 | 2 | P2 | 2026-10-14 **OVERDUE** |" in out
     assert "| P1 | 30m | 2 | 30m | 50% | 50% |" in out  # median first response 1800 s, 1 of 2 in OLA
-    assert "| 2026-11-09 | 2 | 1h 30m | 100% | 4h 00m | 50% |" in out
+    assert "| 2026-11-09 | 2 | 1h30m | 100% | 4h00m | 50% |" in out
     assert "| ana | 3 | 1.0 | 1 | 2 |" in out
 
 

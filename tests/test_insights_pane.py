@@ -205,7 +205,8 @@ async def test_a_failing_section_is_reported_and_the_others_still_show(hand, mon
     app = PaneApp(wb)
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await ready(pilot)
-        assert [n.message for n in app._notifications] == ["Insights (gaps) failed: disk [b]on fire[/b]"]
+        [said] = [n.message for n in app._notifications]
+        assert said.startswith("Insights (gaps) failed: RuntimeError: disk [b]on fire[/b] (details in ")
         assert cells(pane.query_one("#drivers-table", DataTable))[0][1] == "Widget / Editor"
         assert pane.query_one("#gaps-table", DataTable).row_count == 0
     wb.close()

@@ -1,4 +1,4 @@
-"""The pure rules of DESIGN §4, with their edges."""
+"""The pure rules of docs/architecture.md §4, with their edges."""
 
 from datetime import timedelta
 

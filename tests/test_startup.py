@@ -34,8 +34,9 @@ async def test_the_config_applies_after_the_first_page(demo_db, clock, tmp_path)
     assert not wb.config_loaded
     target = next(r for r in wb.pane("help", limit=PAGE) if r["owner"] is None)
     assert not wb.config_loaded  # the help queue's first page needs no config
-    app = BacklineApp(wb, theme="textual-light")
+    app = BacklineApp(wb)  # the theme comes from the config file alone
     async with app.run_test(size=SIZE) as pilot:
+        assert app.theme != "textual-light"
         await settle(pilot)
         assert wb.config_loaded and wb.me == "alice"
         assert app.theme == "textual-light"

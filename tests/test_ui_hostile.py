@@ -1,4 +1,4 @@
-"""Hostile upstream text (DESIGN §8): markup actions, links, unbalanced brackets, escape sequences
+"""Hostile upstream text (docs/architecture.md §8): markup actions, links, unbalanced brackets, escape sequences
 and very long lines show as inert literal text in the list, the detail, the palette and
 notifications; nothing fires, nothing crashes."""
 

@@ -1,11 +1,11 @@
-"""What each screen looks like, on a fixed small database at a fixed time (120×40, UTC).
+"""What each screen looks like, on a small hand-made world (tests/snapshot_world.py) at a fixed
+time (120×40, UTC).
 
 snap_compare works in sync tests only (textual 8.2.8). Regenerate with
 `pytest tests/test_ui_snapshots.py --snapshot-update`, then look at the SVGs."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 
@@ -15,8 +15,10 @@ from backline_tui.app import BacklineApp
 from backline_tui.clock import Clock, parse_ts
 from backline_tui.config import Config
 from backline_tui.storage import Replica, records
-from backline_tui.sync.demo import generate
 from backline_tui.workbench import Workbench
+from tests.hostile import store
+from tests.snapshot_world import NOW as WORLD_NOW
+from tests.snapshot_world import world
 from tests.test_ui_support import settle
 
 SIZE = (120, 40)
@@ -36,9 +38,10 @@ def utc(monkeypatch):
 
 @pytest.fixture(scope="module")
 def small_template(tmp_path_factory) -> str:
+    assert WORLD_NOW == NOW
     path = tmp_path_factory.mktemp("small") / "small.db"
     r = Replica(path)
-    generate(r, Config(me="alice"), NOW, cases=80, seed=3)
+    store(r, Config(me="alice"), world())
     r.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     r.close()
     return str(path)
@@ -85,8 +88,8 @@ def test_kb_review(snap_compare, small_wb):
 
 
 def test_help_request_detail_with_thread_and_links(snap_compare, small_wb):
-    ref = next(r["ref"] for r in small_wb.pane("help") if r["case_id"] and r["owner"] == "alice")
-    small_wb.respond(ref, "Known issue PROJ-1: restart the sync agent,\nthen clear the cache.")
+    ref = "HELP-202"  # alice's, with a case and a bug behind it
+    small_wb.respond(ref, "Known issue PROJ-13: sign in from a private window,\nor use Chrome until the fix ships.")
     small_wb.note("help_request", ref, "checked with eng on chat")
 
     async def open_it(pilot):
@@ -113,7 +116,7 @@ def test_compose_reply(snap_compare, small_wb):
 
 
 def test_document_draft(snap_compare, small_wb):
-    ref = next(r["ref"] for r in small_wb.pane("help") if r["owner"] == "alice" and not r["article_id"])
+    ref = "HELP-202"
     small_wb.respond(ref, "Clear the cache, then restart the sync agent.")
 
     async def document(pilot):
@@ -155,4 +158,3 @@ def test_hostile_text_is_shown_literally(snap_compare, small_wb):
         pilot.app.open_record("help_request", "HELP-EVIL")
 
     assert run(snap_compare, small_wb, after=open_it)
-    assert os.environ["TZ"] == "UTC"

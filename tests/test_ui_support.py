@@ -17,6 +17,8 @@ async def settle(pilot, rounds: int = 40) -> None:
         if not any(w.is_running or w.state.name == "PENDING" for w in app.workers):
             await pilot.pause()
             return
+    busy = [w.name for w in app.workers if w.is_running or w.state.name == "PENDING"]
+    raise AssertionError(f"workers still busy after {rounds} rounds: {busy}")
 
 
 def notes(app: BacklineApp) -> list[str]:

@@ -154,24 +154,6 @@ RECORD_ADAPTER: TypeAdapter[InterchangeRecord] = TypeAdapter(InterchangeRecord)
 RECORD_TYPES = ("help_request", "case", "bug", "article", "message", "link")
 
 
-class OutboxOp(BaseModel):
-    """A local action waiting to reach upstream."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: int | None = None
-    op: str
-    record_type: str
-    record_ref: str
-    source: str
-    base_version: str | None = None
-    payload: dict = {}
-    state: Literal["pending", "sending", "done", "conflict", "error"] = "pending"
-    attempts: int = 0
-    created_at: Timestamp
-    last_error: str | None = None
-
-
 def interchange_schema() -> dict:
     """JSON Schema of one line of the interchange format."""
     return RECORD_ADAPTER.json_schema()

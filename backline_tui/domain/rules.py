@@ -1,4 +1,4 @@
-"""The pure rules of DESIGN §4. Every function takes `now` and the config it needs."""
+"""The pure rules of docs/architecture.md §4. Every function takes `now` and the config it needs."""
 
 from __future__ import annotations
 

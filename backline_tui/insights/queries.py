@@ -98,7 +98,7 @@ def cases_matching(
 
 
 def top_bugs(conn: sqlite3.Connection, limit: int = 10) -> list[dict]:
-    """Open bugs by stored impact score (kept current by records.refresh_bug_impact), with the
+    """Open bugs by stored impact score (kept current by derived.refresh_bug_impact), with the
     open linked cases and distinct customers behind the score and every linked case."""
     return conn.execute(
         "SELECT b.id, b.ref, b.title, b.product, b.component, b.severity, b.status, b.eng_owner, b.created_at, "

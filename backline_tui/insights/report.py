@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from typing import Any, Iterator
 
+from backline_tui.clock import duration
 from backline_tui.insights.service import Snapshot
 
 TOP = 15
@@ -44,22 +44,6 @@ def csv_text(text: Any) -> str:
     if s[:1] in ("=", "+", "-", "@"):
         s = "'" + s
     return s
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    s = int(round(seconds))
-    sign = "-" if s < 0 else ""
-    s = abs(s)
-    d, rest = divmod(s, 86400)
-    h, rest = divmod(rest, 3600)
-    m = rest // 60
-    if d:
-        return f"{sign}{d}d {h:02d}h"
-    if h:
-        return f"{sign}{h}h {m:02d}m"
-    return f"{sign}{m}m"
 
 
 def pct(x: float | None) -> str:
@@ -246,30 +230,3 @@ def render(s: Snapshot, fmt: str = "md") -> str:
 
 
 # -- the command -------------------------------------------------------------------------------------------------
-
-
-def cli_report(args) -> int:
-    """`backline report [--format md|csv] [--since DATE]` (args from backline_tui.cli). User errors
-    are raised as the kinds the CLI prints in one line (it is not imported here: it reaches the UI)."""
-    from pathlib import Path
-
-    from backline_tui.clock import Clock
-    from backline_tui.config import default_config_path, default_db_path, load_config
-    from backline_tui.storage.replica import StorageError
-    from backline_tui.workbench import ActionError, Workbench
-
-    db = Path(args.db) if getattr(args, "db", None) else default_db_path()
-    config = load_config(Path(args.config) if getattr(args, "config", None) else default_config_path())
-    if not db.exists():
-        raise StorageError(f"no database at {db}: run 'backline sync' or 'backline demo' first")
-    wb = Workbench.open(db, config, Clock())
-    try:
-        try:
-            snapshot = wb.insights().snapshot(getattr(args, "since", None))
-        except ValueError as exc:
-            raise ActionError(str(exc)) from None
-        sys.stdout.write(render(snapshot, getattr(args, "format", None) or "md"))
-        sys.stdout.flush()
-    finally:
-        wb.close()
-    return 0

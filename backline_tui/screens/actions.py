@@ -1,4 +1,4 @@
-"""Record actions (DESIGN §5) shared by the pane screen (the selected row) and the detail screen
+"""Record actions (docs/architecture.md §5) shared by the pane screen (the selected row) and the detail screen
 (the open record). A screen mixes in RecordActions, adds ACTION_BINDINGS to its BINDINGS and
 implements `target()`."""
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from textual.binding import Binding
 
+from backline_tui import log
 from backline_tui.screens.sending import Sending
 from backline_tui.text import clean
 
@@ -298,6 +299,7 @@ class RecordActions:
                 full = await app.call_db(wb.detail, rec["kind"], rec["ref"])
                 context = self._question(full)
             except Exception:  # noqa: BLE001 — the record vanished: compose without context
+                log.get(__name__).warning("no context for compose on %s", rec.get("ref"), exc_info=True)
                 context = self._question(rec)
         notice = ""
         if sending.draft is not None:

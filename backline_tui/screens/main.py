@@ -19,6 +19,7 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Static
 
+from backline_tui import log
 from backline_tui.screens.actions import ACTION_BINDINGS, COMPOSING, PANE_BINDINGS, RECORD_ACTIONS, RecordActions
 from backline_tui.text import one_line
 from backline_tui.widgets.format import fit_columns, page_cells
@@ -126,7 +127,7 @@ class MainScreen(RecordActions, Screen):
         try:
             await self._load_page()
         except Exception as exc:  # noqa: BLE001 — a locked or broken database must not end the app
-            self.app.say(f"could not read the database: {exc}", severity="error", timeout=10)
+            self.app.say(self.app.internal("could not read the database", exc), severity="error", timeout=10)
 
     async def _load_page(self) -> None:
         app = self.app
@@ -400,20 +401,12 @@ class MainScreen(RecordActions, Screen):
         box = self.query_one("#insights", Container)
         if box.children:
             return
+        from backline_tui.widgets.insights import InsightsPane
+
         try:
-            from backline_tui.widgets.insights import InsightsPane
-        except ImportError:
-            box.mount(Static(Text("Insights are not available in this build yet.\n\n"
-                                  "1–4 go back to the panes.", style="bold"), id="insights-placeholder"))
-            return
-        try:
-            try:
-                widget = InsightsPane(self.app.workbench)
-            except TypeError:
-                widget = InsightsPane()
-            box.mount(widget)
-        except Exception as exc:  # noqa: BLE001 — another team's widget must not take the app down
-            box.mount(Static(Text(f"Insights could not start: {one_line(str(exc), 200)}")))
+            box.mount(InsightsPane(self.app.workbench))
+        except Exception as exc:  # noqa: BLE001 — a broken section must not take the app down
+            box.mount(Static(Text(one_line(self.app.internal("Insights could not start", exc), 300))))
 
     def action_cursor(self, step: int) -> None:
         """j/k; past the last row of a page the next page, before the first the previous one."""
@@ -657,5 +650,5 @@ def _import_later() -> None:
     for name in WARM_UP_MODULES:
         try:
             importlib.import_module(name)
-        except Exception:  # noqa: BLE001 — a missing optional module shows its own placeholder later
-            pass
+        except Exception:  # noqa: BLE001 — warm-up only: the real import later says what is wrong
+            log.get(__name__).warning("warm-up import of %s failed", name, exc_info=True)

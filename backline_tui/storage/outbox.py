@@ -1,4 +1,5 @@
-"""Outbox, sync cursors and the sync log: the SQL the sync engine needs, and nothing else.
+"""Outbox, sync cursors and the sync log: queuing an op (in the action's own transaction), what
+the sync engine needs, and what the workbench shows of them.
 
 An outbox op moves ``pending`` → ``sending`` (committed before the push) → ``done``, or to
 ``conflict`` (upstream said someone else got there first) or ``error`` (upstream refused; it is
@@ -15,6 +16,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from backline_tui.storage.chunks import chunked
+
 ACTIVE = ("pending", "sending", "error")
 
 
@@ -25,6 +28,40 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     except ValueError:
         row["payload"] = {}
     return row
+
+
+def enqueue(conn: sqlite3.Connection, now: str, op: str, kind: str, record: dict[str, Any],
+            payload: dict[str, Any] | None = None) -> int:
+    """Queue `op` on `record` (based on the upstream version the replica holds), inside the
+    caller's transaction: the change and its op are written together or not at all."""
+    cur = conn.execute(
+        "INSERT INTO outbox(created_at, updated_at, op, record_type, record_ref, source, base_version, payload) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (now, now, op, kind, record["ref"], record["source"], record.get("remote_version"),
+         json.dumps(payload or {}, ensure_ascii=False)),
+    )
+    return cur.lastrowid
+
+
+def listing(conn: sqlite3.Connection, states: tuple[str, ...], limit: int = 200) -> list[dict[str, Any]]:
+    """Ops in these states, oldest first, with their payloads decoded."""
+    marks = ",".join("?" * len(states))
+    rows = conn.execute(f"SELECT * FROM outbox WHERE state IN ({marks}) ORDER BY id LIMIT ?", (*states, limit))
+    return [_decode(r) for r in rows.fetchall()]
+
+
+def count(conn: sqlite3.Connection, states: tuple[str, ...]) -> int:
+    marks = ",".join("?" * len(states))
+    return conn.execute(f"SELECT COUNT(*) AS n FROM outbox WHERE state IN ({marks})", states).fetchone()["n"]
+
+
+def dismiss(conn: sqlite3.Connection, op_id: int, now: str) -> None:
+    """A conflict the user has read: done with."""
+    conn.execute("UPDATE outbox SET state = 'done', updated_at = ? WHERE id = ? AND state = 'conflict'", (now, op_id))
+
+
+def last_sync(conn: sqlite3.Connection) -> dict[str, Any] | None:
+    return conn.execute("SELECT * FROM sync_log WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1").fetchone()
 
 
 def ops_to_push(conn: sqlite3.Connection, sources: Iterable[str]) -> list[dict[str, Any]]:
@@ -40,13 +77,11 @@ def ops_to_push(conn: sqlite3.Connection, sources: Iterable[str]) -> list[dict[s
     return [_decode(r) for r in rows]
 
 
-def unsent_count(conn: sqlite3.Connection) -> int:
-    """Changes not yet upstream: pending, sending, or in error (tried again at the next sync)."""
-    return conn.execute("SELECT COUNT(*) AS n FROM outbox WHERE state IN ('pending','sending','error')").fetchone()["n"]
-
-
-def count_in(conn: sqlite3.Connection, state: str) -> int:
-    return conn.execute("SELECT COUNT(*) AS n FROM outbox WHERE state = ?", (state,)).fetchone()["n"]
+def link_ops_to_push(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Case↔bug link ops still to reach upstream, of every source, oldest first."""
+    rows = conn.execute(
+        "SELECT * FROM outbox WHERE state IN ('pending','sending','error') AND op = 'link' ORDER BY id").fetchall()
+    return [_decode(r) for r in rows]
 
 
 def get_op(conn: sqlite3.Connection, op_id: int) -> dict[str, Any] | None:
@@ -76,7 +111,8 @@ def rebase(conn: sqlite3.Connection, source: str, ref: str, version: str | None)
 
 
 def rename_ref(conn: sqlite3.Connection, old_ref: str, new_ref: str) -> None:
-    """A local ref (DRAFT-3) became the upstream's (KB#12): ops not yet sent follow it."""
+    """A local ref (DRAFT-3, NEW-BUG-4) became the upstream's (KB#12, SUST-9): ops not yet sent
+    follow it, and so do ops that name it (a case linked to the new bug)."""
     conn.execute("UPDATE outbox SET record_ref = ? WHERE record_ref = ?", (new_ref, old_ref))
     rows = conn.execute(
         "SELECT id, payload FROM outbox WHERE payload LIKE ? AND state IN ('pending','sending','error')",
@@ -84,8 +120,10 @@ def rename_ref(conn: sqlite3.Connection, old_ref: str, new_ref: str) -> None:
     ).fetchall()
     for r in rows:
         payload = json.loads(r["payload"])
-        if payload.get("article_ref") == old_ref:
-            payload["article_ref"] = new_ref
+        moved = [key for key in ("article_ref", "bug_ref") if payload.get(key) == old_ref]
+        for key in moved:
+            payload[key] = new_ref
+        if moved:
             conn.execute("UPDATE outbox SET payload = ? WHERE id = ?", (json.dumps(payload, ensure_ascii=False), r["id"]))
 
 
@@ -137,11 +175,8 @@ def last_syncs(conn: sqlite3.Connection) -> tuple[dict[str, Any] | None, dict[st
 
 def local_versions(conn: sqlite3.Connection, table: str, refs: list[str]) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
-    for i in range(0, len(refs), 500):
-        chunk = refs[i : i + 500]
-        for r in conn.execute(
-            f"SELECT ref, remote_version FROM {table} WHERE ref IN ({','.join('?' * len(chunk))})", chunk
-        ):
+    for chunk, marks in chunked(refs):
+        for r in conn.execute(f"SELECT ref, remote_version FROM {table} WHERE ref IN ({marks})", chunk):
             out[r["ref"]] = r["remote_version"]
     return out
 
@@ -220,14 +255,6 @@ def take_back(conn: sqlite3.Connection, source: str, ref: str, op: str,
 
 UNSENT = ("pending", "sending", "conflict", "error")
 TEXT_OPS = ("respond", "note", "offer_help")  # ops whose payload carries the text the user wrote
-
-
-def unsent(conn: sqlite3.Connection, limit: int = 500) -> list[dict[str, Any]]:
-    """Every op not yet upstream, oldest first: pending, sending, in conflict or in error."""
-    rows = conn.execute(
-        "SELECT * FROM outbox WHERE state IN ('pending','sending','conflict','error') ORDER BY id LIMIT ?",
-        (limit,)).fetchall()
-    return [_decode(r) for r in rows]
 
 
 def retry(conn: sqlite3.Connection, op_id: int, now: str) -> bool:

@@ -1,12 +1,13 @@
-"""Writing and reading whole records by ref: the one write path for demo, import and sync."""
+"""Writing and reading whole records by ref: the one write path for demo, import and sync.
+What derives from records is derived.py; the replica as interchange records is export.py."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable
 
-from backline_tui.storage.schema import OPEN_CASE
+from backline_tui.storage.chunks import chunked
+from backline_tui.storage.derived import OLA_SQL, bugs_of_cases, ola_params, refresh_article_stats, refresh_bug_impact
 
 if TYPE_CHECKING:
     from backline_tui.config import Config
@@ -55,19 +56,6 @@ def _upsert_sql(table: str, cols: tuple[str, ...], extra: dict[str, str] | None 
         f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)}) "
         f"ON CONFLICT(ref) DO UPDATE SET {updates}"
     )
-
-
-# the OLA targets are config values: bound (:ola_P1 …), never pasted into the SQL text
-_OLA_SQL = (
-    "strftime('%Y-%m-%dT%H:%M:%SZ', :created_at, '+' || CASE :priority "
-    "WHEN 'P1' THEN :ola_P1 WHEN 'P2' THEN :ola_P2 WHEN 'P3' THEN :ola_P3 ELSE :ola_P4 END || ' minutes')"
-)
-
-
-def _ola_params(config: Config) -> dict[str, int]:
-    ola = config.ola
-    return {"ola_P1": int(ola.P1), "ola_P2": int(ola.P2), "ola_P3": int(ola.P3), "ola_P4": int(ola.P4)}
-
 
 
 def upsert_cases(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]]) -> int:
@@ -140,8 +128,8 @@ def upsert_articles(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]]) ->
 
 def upsert_help_requests(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]], config: Config) -> int:
     cols = COLUMNS["help_requests"]
-    sql = _upsert_sql("help_requests", cols, {"case_id": ":case_id", "article_id": ":article_id", "ola_due_at": _OLA_SQL})
-    ola = _ola_params(config)
+    sql = _upsert_sql("help_requests", cols, {"case_id": ":case_id", "article_id": ":article_id", "ola_due_at": OLA_SQL})
+    ola = ola_params(config)
 
     def fill(r: dict[str, Any]) -> dict[str, Any]:
         d = {c: r.get(c) for c in cols} | ola
@@ -195,11 +183,9 @@ def upsert_messages(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]]) ->
 
 def _ids_by_ref(conn: sqlite3.Connection, table: str, refs: Iterable[str | None]) -> dict[str, int]:
     """The id of each known ref among `refs` (unknown ones are absent), 500 refs a query."""
-    wanted = list({r for r in refs if r})
     out: dict[str, int] = {}
-    for i in range(0, len(wanted), 500):
-        chunk = wanted[i : i + 500]
-        for row in conn.execute(f"SELECT ref, id FROM {table} WHERE ref IN ({','.join('?' * len(chunk))})", chunk):
+    for chunk, marks in chunked(r for r in refs if r):
+        for row in conn.execute(f"SELECT ref, id FROM {table} WHERE ref IN ({marks})", chunk):
             out[row["ref"]] = row["id"]
     return out
 
@@ -232,107 +218,6 @@ def _id_of(conn: sqlite3.Connection, table: str, ref: str, must: bool = True) ->
     return row["id"]
 
 
-
-# -- derived values ----------------------------------------------------------------------------
-
-
-def refresh_bug_impact(conn: sqlite3.Connection, config: Config, bug_ids: Iterable[int] | None = None) -> None:
-    """Recompute impact score, linked open cases and distinct customers (all bugs when None)."""
-    imp = config.impact
-    # the weights are config values: bound as JSON, never pasted into the SQL text
-    weights = (json.dumps({str(k): int(v) for k, v in imp.severity_weights.items()}),
-               json.dumps({str(k): int(v) for k, v in imp.tier_weights.items()}))
-    sql = f"""
-        WITH sw(k, w) AS (SELECT key, value FROM json_each(?)), tw(k, w) AS (SELECT key, value FROM json_each(?))
-        UPDATE bugs SET (impact_score, case_count, customer_count) = (
-            SELECT COALESCE(SUM(COALESCE(sw.w, 0) * COALESCE(tw.w, 0)), 0) + COUNT(DISTINCT c.customer),
-                   COUNT(c.id), COUNT(DISTINCT c.customer)
-            FROM case_bugs cb JOIN cases c ON c.id = cb.case_id AND c.{OPEN_CASE}
-            LEFT JOIN sw ON sw.k = c.severity LEFT JOIN tw ON tw.k = c.tier
-            WHERE cb.bug_id = bugs.id)
-    """
-    if bug_ids is None:
-        conn.execute(sql, weights)
-    else:
-        ids = list(set(bug_ids))
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            conn.execute(sql + f" WHERE id IN ({','.join('?' * len(chunk))})", (*weights, *chunk))
-
-
-
-
-def bugs_of_cases(conn: sqlite3.Connection, case_ids: Iterable[int]) -> list[int]:
-    ids = list(set(case_ids))
-    out: list[int] = []
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        out += [r["bug_id"] for r in conn.execute(
-            f"SELECT DISTINCT bug_id FROM case_bugs WHERE case_id IN ({','.join('?' * len(chunk))})", chunk)]
-    return out
-
-
-def refresh_article_stats(conn: sqlite3.Connection, article_ids: Iterable[int] | None = None) -> None:
-    sql = """
-        UPDATE articles SET
-          open_flags = (SELECT COUNT(*) FROM article_flags f WHERE f.article_id = articles.id AND f.resolved_at IS NULL),
-          -- reuse is a link made after the article: the request and case it was written from
-          -- (linked the moment it was created) are where it came from, not reuse
-          reuse_count = (SELECT COUNT(*) FROM article_links l WHERE l.article_id = articles.id
-                         AND l.created_at > articles.created_at),
-          last_reused_at = (SELECT MAX(created_at) FROM article_links l WHERE l.article_id = articles.id
-                            AND l.created_at > articles.created_at)
-    """
-    if article_ids is None:
-        conn.execute(sql)
-        return
-    ids = list(set(article_ids))
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        conn.execute(sql + f" WHERE id IN ({','.join('?' * len(chunk))})", chunk)
-
-
-def refresh_ola(conn: sqlite3.Connection, config: Config) -> None:
-    conn.execute(
-        "UPDATE help_requests SET ola_due_at = "
-        + _OLA_SQL.replace(":created_at", "created_at").replace(":priority", "priority"),
-        _ola_params(config),
-    )
-
-
-def _derived_fingerprint(config: Config) -> str:
-    return json.dumps([config.ola.model_dump(), config.impact.model_dump()], sort_keys=True)
-
-
-def derived_current(conn: sqlite3.Connection, config: Config) -> bool:
-    """Whether the stored derived values were computed with this config's thresholds and weights."""
-    row = conn.execute("SELECT value FROM meta WHERE key = 'derived_config'").fetchone()
-    return row is not None and row["value"] == _derived_fingerprint(config)
-
-
-def refresh_derived_if_config_changed(conn: sqlite3.Connection, config: Config) -> bool:
-    """Stored derived values follow the config's thresholds and weights."""
-    if derived_current(conn, config):
-        return False
-    refresh_derived(conn, config)
-    return True
-
-
-def refresh_derived(conn: sqlite3.Connection, config: Config, *, ola: bool = True) -> None:
-    """Recompute every stored derived value: OLA due, bug impact, article flags and reuse.
-    ola=False when every help request was just written with this config (its OLA due is current):
-    rewriting them all costs ~0.7 s at a million cases."""
-    fp = _derived_fingerprint(config)
-    if ola:
-        refresh_ola(conn, config)
-    refresh_bug_impact(conn, config)
-    refresh_article_stats(conn)
-    conn.execute(
-        "INSERT INTO meta(key, value) VALUES ('derived_config', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (fp,),
-    )
-
-
 # -- reading whole records (for detail views and export) -------------------------------------------
 
 
@@ -340,7 +225,6 @@ def get_record(conn: sqlite3.Connection, kind: str, ref_or_id: str | int) -> dic
     table = TABLE_OF[kind]
     col = "id" if isinstance(ref_or_id, int) else "ref"
     return conn.execute(f"SELECT * FROM {table} WHERE {col} = ?", (ref_or_id,)).fetchone()
-
 
 
 # -- whole batches of interchange records (import and sync) ----------------------------------------
@@ -419,6 +303,27 @@ def write_records(
     return counts
 
 
+def forget_missing(conn: sqlite3.Connection, kind: str, source: str, present: Iterable[str],
+                   keep: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """Drop this source's records of ``kind`` whose refs are not in ``present`` (they left the
+    upstream's query), except those in ``keep``; the refs dropped."""
+    table = TABLE_OF[kind]
+    here = set(present)
+    gone = [r["ref"] for r in conn.execute(f"SELECT ref FROM {table} WHERE source = ?", (source,))
+            if r["ref"] not in here and r["ref"] not in keep]
+    for ref in gone:  # case↔bug and article links go with them (ON DELETE CASCADE); messages here
+        row = conn.execute(f"SELECT id FROM {table} WHERE ref = ?", (ref,)).fetchone()
+        if kind in ("help_request", "case"):
+            conn.execute("DELETE FROM messages WHERE parent_type = ? AND parent_id = ?", (kind, row["id"]))
+            articles = [a["article_id"] for a in conn.execute(
+                "SELECT article_id FROM article_links WHERE target_type = ? AND target_id = ?", (kind, row["id"]))]
+            conn.execute("DELETE FROM article_links WHERE target_type = ? AND target_id = ?", (kind, row["id"]))
+            if articles:
+                refresh_article_stats(conn, articles)
+        conn.execute(f"DELETE FROM {table} WHERE id = ?", (row["id"],))
+    return gone
+
+
 def set_remote_version(conn: sqlite3.Connection, kind: str, ref: str, version: str | None, synced_at: str) -> None:
     conn.execute(f"UPDATE {TABLE_OF[kind]} SET remote_version = ?, synced_at = ? WHERE ref = ?", (version, synced_at, ref))
 
@@ -436,6 +341,9 @@ def rename_record(conn: sqlite3.Connection, kind: str, old_ref: str, new_ref: st
             conn.execute("UPDATE help_requests SET article_id = ? WHERE article_id = ?", (new_id, old_id))
             conn.execute(f"DELETE FROM {table} WHERE id = ?", (old_id,))
             refresh_article_stats(conn, [new_id])
+        elif old_id is not None and kind == "bug":
+            conn.execute("UPDATE OR IGNORE case_bugs SET bug_id = ? WHERE bug_id = ?", (new_id, old_id))
+            conn.execute(f"DELETE FROM {table} WHERE id = ?", (old_id,))
         return
     conn.execute(
         f"UPDATE {table} SET ref = ?, remote_id = ?, remote_version = ?, synced_at = ? WHERE ref = ?",
@@ -452,65 +360,9 @@ def set_message_ref(conn: sqlite3.Connection, message_id: int, ref: str, remote_
     conn.execute("UPDATE messages SET ref = ?, remote_id = ? WHERE id = ?", (ref, remote_id, message_id))
 
 
-def export_rows(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
-    """Every record as an interchange dict (not yet validated), in an order import can read:
-    cases, bugs, articles, help requests, messages, links."""
-    for kind in ("case", "bug", "article"):
-        table = TABLE_OF[kind]
-        cols = ", ".join(COLUMNS[table])
-        flags: dict[int, list[dict[str, Any]]] = {}
-        if kind == "article":
-            for f in conn.execute("SELECT article_id, who, reason, created_at, resolved_at FROM article_flags ORDER BY id"):
-                flags.setdefault(f["article_id"], []).append(
-                    {"who": f["who"], "reason": f["reason"], "at": f["created_at"], "resolved_at": f["resolved_at"]})
-        for r in conn.execute(f"SELECT id, {cols} FROM {table} ORDER BY id"):
-            row_id = r.pop("id")
-            if kind == "article":
-                r["flags"] = flags.get(row_id, [])
-            r["type"] = kind
-            yield r
-    cols = ", ".join(f"h.{c}" for c in COLUMNS["help_requests"])
-    for r in conn.execute(
-        f"SELECT {cols}, c.ref AS case_ref, a.ref AS article_ref FROM help_requests h "
-        "LEFT JOIN cases c ON c.id = h.case_id LEFT JOIN articles a ON a.id = h.article_id ORDER BY h.id"
-    ):
-        r["type"] = "help_request"
-        yield r
-    for r in conn.execute(
-        "SELECT m.id, m.ref, m.source, m.remote_id, m.parent_type, "
-        "COALESCE(h.ref, c.ref) AS parent_ref, m.author, m.body, m.kind, m.created_at FROM messages m "
-        "LEFT JOIN help_requests h ON m.parent_type = 'help_request' AND h.id = m.parent_id "
-        "LEFT JOIN cases c ON m.parent_type = 'case' AND c.id = m.parent_id ORDER BY m.id"
-    ):
-        row_id = r.pop("id")
-        if r["ref"] is None:
-            r["ref"] = f"{r['parent_ref']}/local-{row_id}"
-        r["type"] = "message"
-        yield r
-    for r in conn.execute(
-        "SELECT c.ref AS from_ref, b.ref AS to_ref, cb.created_at FROM case_bugs cb "
-        "JOIN cases c ON c.id = cb.case_id JOIN bugs b ON b.id = cb.bug_id ORDER BY cb.case_id, cb.bug_id"
-    ):
-        yield {"type": "link", "kind": "case_bug", **r}
-    for r in conn.execute(
-        "SELECT a.ref AS from_ref, l.target_type, COALESCE(h.ref, c.ref) AS to_ref, l.created_at "
-        "FROM article_links l JOIN articles a ON a.id = l.article_id "
-        "LEFT JOIN help_requests h ON l.target_type = 'help_request' AND h.id = l.target_id "
-        "LEFT JOIN cases c ON l.target_type = 'case' AND c.id = l.target_id "
-        "ORDER BY l.article_id, l.target_type, l.target_id"
-    ):
-        if r["to_ref"] is None:
-            continue
-        kind = "article_case" if r.pop("target_type") == "case" else "article_request"
-        yield {"type": "link", "kind": kind, **r}
-
-
 def known_refs(conn: sqlite3.Connection, kind: str, refs: Iterable[str]) -> set[str]:
     table = TABLE_OF[kind]
-    refs = list(refs)
     found: set[str] = set()
-    for i in range(0, len(refs), 500):
-        chunk = refs[i : i + 500]
-        found.update(r["ref"] for r in conn.execute(
-            f"SELECT ref FROM {table} WHERE ref IN ({','.join('?' * len(chunk))})", chunk))
+    for chunk, marks in chunked(refs):
+        found.update(r["ref"] for r in conn.execute(f"SELECT ref FROM {table} WHERE ref IN ({marks})", chunk))
     return found

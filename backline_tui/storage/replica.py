@@ -6,12 +6,9 @@ import contextlib
 import sqlite3
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator
 
 from backline_tui.storage.schema import MIGRATIONS, SCHEMA_VERSION
-
-if TYPE_CHECKING:  # imported when first used: sqlite_utils (and dateutil, ctypes) cost ~40 ms at start-up
-    import sqlite_utils
 
 
 class StorageError(Exception):
@@ -69,15 +66,6 @@ class Replica:
         if conn is None:
             conn = self._local.conn = self._connect()
         return conn
-
-    @property
-    def db(self) -> sqlite_utils.Database:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            import sqlite_utils
-
-            db = self._local.db = sqlite_utils.Database(self.conn)
-        return db
 
     def close(self) -> None:
         with self._lock:

@@ -22,6 +22,11 @@ class Batch:
     stream: str
     records: list[dict[str, Any]]
     cursor: str | None
+    #: with ``present``: every ref of this record kind the stream holds upstream now; records of
+    #: this source and kind not among them left upstream (moved, deleted, no longer matching) and
+    #: leave the replica, unless they have local changes still queued
+    kind: str | None = None
+    present: list[str] | None = None
 
 
 @dataclass
@@ -37,6 +42,22 @@ class PushResult:
     message_refs: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     #: True when the op was found already applied upstream (a resend after a crash)
     already_applied: bool = False
+
+
+def valid_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records our models accept, as they dump them; an upstream record we cannot represent
+    is left out, not fatal."""
+    from pydantic import ValidationError
+
+    from backline_tui.domain.models import RECORD_ADAPTER
+
+    out = []
+    for r in records:
+        try:
+            out.append(RECORD_ADAPTER.validate_python(r).model_dump(mode="json"))
+        except ValidationError:
+            continue
+    return out
 
 
 class Connector(Protocol):

@@ -17,6 +17,7 @@ from backline_tui.config import Config
 from backline_tui.domain.vocabulary import KCS_STATES, PRIORITIES, SEVERITIES, TIERS
 from backline_tui.storage import Replica
 from backline_tui.storage import records as rec
+from backline_tui.storage.derived import refresh_derived
 from backline_tui.storage.replica import bulk_load, rollback_journal
 
 PRODUCTS = {
@@ -340,7 +341,7 @@ def generate(
         replica.set_meta("demo_cases", str(cases))
     # derived values (impact, reuse, OLA) once the indexes are back
     with replica.transaction() as conn:
-        rec.refresh_derived(conn, config, ola=False)  # upsert_help_requests computed OLA due
+        refresh_derived(conn, config, ola=False)  # upsert_help_requests computed OLA due
     stats.seconds = time.perf_counter() - started
     return stats
 

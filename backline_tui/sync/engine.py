@@ -1,4 +1,4 @@
-"""The sync engine: push the outbox, then pull every source (DESIGN §6).
+"""The sync engine: push the outbox, then pull every source (docs/architecture.md §6).
 
 * Push: ops go out oldest first. Each is marked ``sending`` (committed) before the connector
   pushes it and ``done`` after, with the upstream's answer written in the same transaction. An
@@ -14,10 +14,8 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -30,11 +28,13 @@ from backline_tui.storage import records as rec
 from backline_tui.sync.base import Connector, PushResult, SourceError
 from backline_tui.sync.demo_connector import LOCAL_SOURCES, DemoConnector
 
-__all__ = ["SyncResult", "sync_all", "cli_sync", "connector_for", "SourceError"]
+__all__ = ["SyncResult", "sync_all", "connector_for", "SourceError"]
 
 Progress = Callable[[str, int, "int | None"], None]
 
-#: ops that only make sense if the op before them on the same record went through
+#: ops that still go out after an earlier op on the same record ended in a conflict (an internal
+#: note stands on its own); every other op waits behind the conflict, since it assumed the
+#: conflicted op went through
 _INDEPENDENT_OPS = {"note"}
 _RECORD_TYPES = ("help_request", "case", "bug", "article")
 
@@ -66,6 +66,10 @@ def connector_for(src: SourceConfig, config: Config) -> Connector:
         from backline_tui.sync.rt import RTConnector
 
         return RTConnector(src, config)
+    if src.kind == "jira":
+        from backline_tui.sync.jira import JiraConnector
+
+        return JiraConnector(src, config)
     raise ConfigError(f"source {src.name}: unknown kind {src.kind!r}")
 
 
@@ -116,7 +120,9 @@ def _sync_all(
         names = [n for n in LOCAL_SOURCES if n in pending and n not in configured] + list(configured)
         orphans = [n for n in pending if n not in configured and n not in LOCAL_SOURCES]
         for n in orphans:
-            count = sum(1 for _ in ob.ops_to_push(replica.conn, [n]))
+            count = sum(1 for op in ob.ops_to_push(replica.conn, [n]) if _pushed_by(op, config) not in configured)
+            if not count:
+                continue
             result.errors.append(f"{count} queued change(s) for source {n!r} cannot be sent: it is not in the config")
     for name in names:
         given = (connectors or {}).get(name)
@@ -161,9 +167,23 @@ def _sync_source(replica: Replica, config: Config, name: str, connector: Connect
             ob.log_finish(conn, log_id, now(), pulled, pushed, conflicts, error)
 
 
+def _pushed_by(op: dict[str, Any], config: Config) -> str:
+    """The source whose connector pushes an op: its record's, except a case↔bug link whose bug
+    lives in a Jira source, which Jira holds (a remote link on the bug)."""
+    if op["op"] == "link":
+        bug_source = (op.get("payload") or {}).get("bug_source")
+        if bug_source and bug_source != op["source"] and any(
+                s.name == bug_source and s.kind == "jira" for s in config.sources):
+            return bug_source
+    return op["source"]
+
+
 def _push(replica: Replica, config: Config, name: str, connector: Connector, now: Callable[[], str],
           progress: Progress | None, result: SyncResult) -> tuple[int, int]:
-    ops = ob.ops_to_push(replica.conn, [name])
+    ops = [op for op in ob.ops_to_push(replica.conn, [name]) if _pushed_by(op, config) == name]
+    if any(s.name == name and s.kind == "jira" for s in config.sources):
+        routed = [op for op in ob.link_ops_to_push(replica.conn) if op["source"] != name and _pushed_by(op, config) == name]
+        ops = sorted(ops + routed, key=lambda op: op["id"])
     pushed = conflicts = 0
     conflicted: dict[str, str] = {}
     waiting: set[str] = set()
@@ -248,6 +268,8 @@ def _pull(replica: Replica, config: Config, name: str, connector: Connector, now
                 if r.get("type") in _RECORD_TYPES:
                     r["synced_at"] = stamp
             rec.write_records(conn, config, records, strict=False, keep_local=keep)
+            if batch.present is not None and batch.kind in _RECORD_TYPES:
+                rec.forget_missing(conn, batch.kind, name, batch.present, keep)
             ob.set_cursor(conn, name, batch.stream, batch.cursor, stamp)
         pulled += sum(1 for r in records if r.get("type") in _RECORD_TYPES)
         if progress:
@@ -267,59 +289,3 @@ def _drop_known(conn, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             local[(kind, ref)] = version
     return [r for r in records
             if not ((r.get("type"), r.get("ref")) in local and local[(r["type"], r["ref"])] == r.get("remote_version"))]
-
-
-# -------------------------------------------------------------------------------- CLI
-
-
-class _Bar:
-    """A one-line progress display on stderr, only when it is a terminal."""
-
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self.last = 0.0
-
-    def __call__(self, phase: str, done: int, total: int | None) -> None:
-        if not self.tty or time.perf_counter() - self.last < 0.1:
-            return
-        self.last = time.perf_counter()
-        if total:
-            width = 30
-            filled = int(width * done / max(total, 1))
-            text = f"  {phase} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
-        else:
-            text = f"  {phase}: {done} records"
-        print(f"\r{text:<60}", end="", file=sys.stderr, flush=True)
-
-    def clear(self) -> None:
-        if self.tty:
-            print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
-
-
-def cli_sync(args: argparse.Namespace) -> int:
-    from backline_tui.config import load_config
-    from backline_tui.sync.jsonl import cli_paths
-
-    db, config_path = cli_paths(args)
-    config = load_config(config_path)
-    source = getattr(args, "source", None)
-    if not config.sources and source is None:
-        print("backline: no sources configured; add one under [[sources]] in " + str(config_path), file=sys.stderr)
-        return 1
-    replica = Replica(db)
-    bar = _Bar()
-    try:
-        result = sync_all(replica, config, source=source, progress=bar)
-    finally:
-        bar.clear()
-        replica.close()
-    from backline_tui.text import one_line  # sentences quote upstream names and answers
-
-    # a failed sync prints no summary that reads like success: one line per error, on stderr
-    if result.ok:
-        print(result.summary() + f" ({result.seconds:.1f}s)")
-    for sentence in result.conflicts:
-        print(f"  conflict: {one_line(sentence)}")
-    for err in result.errors:
-        print(f"backline: sync failed: {one_line(err)}", file=sys.stderr)
-    return 0 if result.ok else 1

@@ -11,13 +11,9 @@ export → import → export is byte-for-byte the same.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
-import os
 import re
-import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -27,10 +23,11 @@ from backline_tui.config import Config, SourceConfig
 from backline_tui.domain.models import RECORD_ADAPTER, RECORD_TYPES
 from backline_tui.storage import Replica
 from backline_tui.storage import records as rec
+from backline_tui.storage.export import export_rows
 from backline_tui.storage.replica import bulk_load
 from backline_tui.sync.base import Batch, PushResult, SourceError
 
-__all__ = ["InterchangeError", "cli_export", "cli_import", "dumps_line", "export_records", "import_records",
+__all__ = ["InterchangeError", "dumps_line", "export_records", "import_records",
            "parse_lines", "JsonlConnector"]
 
 
@@ -178,7 +175,7 @@ def import_records(replica: Replica, config: Config, lines: bytes | Iterable[byt
 
 def export_records(replica: Replica) -> Iterator[dict[str, Any]]:
     """Every record of the replica as an interchange dict, validated, in an order import reads."""
-    for row in rec.export_rows(replica.conn):
+    for row in export_rows(replica.conn):
         try:
             model = RECORD_ADAPTER.validate_python(row)
         except ValidationError as exc:
@@ -188,82 +185,6 @@ def export_records(replica: Replica) -> Iterator[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------- CLI
-
-
-def cli_paths(args: argparse.Namespace) -> tuple[Path, Path]:
-    """--db/--config of a subcommand, else BACKLINE_DB/BACKLINE_CONFIG, else the user dirs."""
-    from backline_tui.config import default_config_path, default_db_path
-
-    db = getattr(args, "db", None)
-    cfg = getattr(args, "config", None)
-    return (Path(db) if db else default_db_path()), (Path(cfg) if cfg else default_config_path())
-
-
-def _db_and_config(args: argparse.Namespace) -> tuple[Path, Config]:
-    from backline_tui.config import load_config
-
-    db, config_path = cli_paths(args)
-    return db, load_config(config_path)
-
-
-def cli_import(args: argparse.Namespace) -> int:
-    UserError = rec.RecordError  # printed by the CLI as one line, exit 1
-
-    name = args.file
-    if name == "-":
-        data = sys.stdin.buffer.read()
-        label = "standard input"
-    else:
-        try:
-            data = Path(name).read_bytes()
-        except OSError as exc:
-            raise UserError(f"cannot read {name}: {exc.strerror or exc}") from None
-        label = name
-    db, config = _db_and_config(args)
-    replica = Replica(db)
-    try:
-        counts = import_records(replica, config, data)
-    except InterchangeError as exc:
-        raise UserError(f"{label}: {exc}; nothing was imported") from None
-    except rec.RecordError as exc:
-        raise UserError(f"{label}: {exc}; nothing was imported") from None
-    finally:
-        replica.close()
-    total = sum(counts.values())
-    detail = ", ".join(f"{v} {k.replace('_', ' ')}{'s' if v != 1 else ''}" for k, v in counts.items())
-    print(f"imported {total} records ({detail or 'none'}) from {label} into {db}")
-    return 0
-
-
-def cli_export(args: argparse.Namespace) -> int:
-    db, _config = _db_and_config(args)
-    if not db.exists():
-        raise rec.RecordError(f"no database at {db}")
-    replica = Replica(db)
-    try:
-        target = getattr(args, "file", "-") or "-"
-        if target == "-":
-            out = sys.stdout.buffer
-            for d in export_records(replica):
-                out.write((dumps_line(d) + "\n").encode("utf-8"))
-            out.flush()
-            return 0
-        path = Path(target)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent or ".")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                n = 0
-                for d in export_records(replica):
-                    f.write((dumps_line(d) + "\n").encode("utf-8"))
-                    n += 1
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        print(f"exported {n} records to {path}", file=sys.stderr)
-        return 0
-    finally:
-        replica.close()
 
 
 # ------------------------------------------------------------------------------ connector

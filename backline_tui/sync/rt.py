@@ -20,13 +20,10 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator
 
-from pydantic import ValidationError
-
 from backline_tui.clock import to_ts
 from backline_tui.config import Config, SourceConfig
-from backline_tui.domain.models import RECORD_ADAPTER
 from backline_tui.domain.vocabulary import KCS_STATES, PRIORITIES, SEVERITIES, TIERS
-from backline_tui.sync.base import Batch, PushResult, SourceError
+from backline_tui.sync.base import Batch, PushResult, SourceError, valid_records
 from backline_tui.sync.secrets import resolve_secret
 from backline_tui.sync.rt_client import (
     RTAuthError,
@@ -103,14 +100,7 @@ def _article_id(ref: str) -> int:
     raise ValueError(f"{ref} is not an RT article")
 
 
-def _valid(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for r in records:
-        try:
-            out.append(RECORD_ADAPTER.validate_python(r).model_dump(mode="json"))
-        except ValidationError:
-            continue  # an upstream record we cannot represent is left out, not fatal
-    return out
+_valid = valid_records
 
 
 class RTConnector:

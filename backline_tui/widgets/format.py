@@ -7,7 +7,7 @@ from datetime import datetime
 
 from rich.text import Text
 
-from backline_tui.clock import parse_ts
+from backline_tui.clock import duration, parse_ts  # noqa: F401 — duration: the detail view takes it from here
 from backline_tui.text import clean, one_line
 
 # Colours that read on dark and on light terminals alike (no yellow, no cyan).
@@ -17,16 +17,6 @@ DIM = "dim"
 GOOD = "green4"
 NOTE = "dark_orange"
 OFFER = "dodger_blue2"
-
-
-def duration(seconds: float) -> str:
-    """Compact, human: 45m, 2h13m, 3d4h."""
-    s = abs(int(seconds))
-    if s < 3600:
-        return f"{s // 60}m"
-    if s < 48 * 3600:
-        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
-    return f"{s // 86400}d{(s % 86400) // 3600}h"
 
 
 def local_time(ts: str | None, with_time: bool = True) -> str:

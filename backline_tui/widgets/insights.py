@@ -22,6 +22,8 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
+from backline_tui import log
+from backline_tui.clock import duration
 from backline_tui.text import one_line
 from backline_tui.widgets.keybar import KeyBar
 
@@ -44,17 +46,6 @@ def num(value: object, style: str = "") -> Text:
 
 def pct(x: float | None) -> str:
     return "–" if x is None else f"{x * 100:.0f}%"
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    s = abs(int(round(seconds)))
-    if s < 3600:
-        return f"{s // 60}m"
-    if s < 48 * 3600:
-        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
-    return f"{s // 86400}d{(s % 86400) // 3600}h"
 
 
 def label(value: object, width: int = 18) -> str:
@@ -246,7 +237,8 @@ class InsightsPane(Widget, can_focus=False):
         pane = self.query_one(f"#tab-{section}", TabPane)
         pane.loading = False
         self._pending.discard(section)
-        self.app.notify(f"Insights ({section}) failed: {one_line(str(exc), 160)}", severity="error", markup=False)
+        said = log.internal(log.get(__name__), f"Insights ({section}) failed", exc)
+        self.app.notify(one_line(said, 300), severity="error", markup=False)
         self._head()
 
     def _head(self) -> None:

@@ -34,7 +34,8 @@ class SearchProvider(Provider):
             if not exact and query.upper() != query:
                 exact = await app.call_db(wb.find_ref, query.upper())  # type: ignore[attr-defined]
             found = await app.call_db(wb.search, query, 20)  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001 — a search that fails shows nothing rather than crashing
+        except Exception as exc:  # noqa: BLE001 — a search that fails shows nothing rather than crashing
+            app.say(app.internal("search failed", exc), severity="error")
             return
         seen = {(h["kind"], h["ref"]) for h in exact}
         hits = exact + [h for h in found if (h["kind"], h["ref"]) not in seen]

@@ -1,0 +1,166 @@
+"""The `backline` command: the parser, the dispatch and the one place errors become one line.
+Each subcommand lives in its own module here; paths are resolved once (paths.py). User errors
+end with one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Callable
+
+from backline_tui import __version__
+
+EXIT_USER = 1      # bad input, refused action, missing file
+EXIT_INTERNAL = 70  # a bug of ours (EX_SOFTWARE)
+
+
+class UserError(Exception):
+    """Anything a user can fix; printed as one line."""
+
+
+def _common(p: argparse.ArgumentParser, top: bool = False) -> None:
+    # on subcommands SUPPRESS keeps a value given before the subcommand from being reset
+    default = None if top else argparse.SUPPRESS
+    p.add_argument("--db", metavar="PATH", default=default,
+                   help="database file (env BACKLINE_DB; default: the user data dir)")
+    p.add_argument("--config", metavar="PATH", default=default,
+                   help="config file (env BACKLINE_CONFIG; default: the user config dir)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="backline",
+        description="Backline: a keyboard-driven workbench for backline support engineers.",
+    )
+    parser.add_argument("--version", action="version", version=f"backline {__version__}")
+    _common(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="fill the database with deterministic demo data")
+    _common(p)
+    p.add_argument("--cases", type=int, default=2000, help="number of cases (default 2000; help requests, bugs and articles follow)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (same seed and time, same data)")
+    p.add_argument("--replace", action="store_true", help="wipe the records already in the database first")
+
+    p = sub.add_parser("import", help="import a JSONL interchange file (all or nothing)")
+    _common(p)
+    p.add_argument("file", help="JSONL file, or - for standard input")
+
+    p = sub.add_parser("export", help="write the replica as JSONL")
+    _common(p)
+    p.add_argument("file", nargs="?", default="-", help="output file (default: standard output)")
+
+    p = sub.add_parser("sync", help="push the outbox, then pull every configured source")
+    _common(p)
+    p.add_argument("--source", help="only this source")
+
+    p = sub.add_parser("schema", help="print the JSON Schema of the interchange format")
+    _common(p)
+
+    p = sub.add_parser("report", help="print insights for people who never open the workbench")
+    _common(p)
+    p.add_argument("--format", choices=("md", "csv"), default="md")
+    p.add_argument("--since", help="start date YYYY-MM-DD (default: 26 weeks ago)")
+
+    p = sub.add_parser("status", help="who I am, pending outbox ops, last sync")
+    _common(p)
+
+    p = sub.add_parser("keys", help="every binding id and its key (as remapped in the config's [keys])")
+    _common(p)
+    p.add_argument("--markdown", action="store_true", help="as a Markdown table")
+    return parser
+
+
+# subcommand -> "module:function" under backline_tui.cli, imported only when it runs (opening the
+# workbench must not pay for the others' imports)
+COMMANDS: dict[str | None, str] = {
+    None: "open:cmd_open",
+    "demo": "demo:cmd_demo",
+    "import": "interchange:cmd_import",
+    "export": "interchange:cmd_export",
+    "sync": "sync:cmd_sync",
+    "schema": "interchange:cmd_schema",
+    "report": "report:cmd_report",
+    "status": "status:cmd_status",
+    "keys": "keys:cmd_keys",
+}
+
+
+def command(name: str | None) -> Callable[[argparse.Namespace], int]:
+    import importlib
+
+    module, func = COMMANDS[name].split(":")
+    return getattr(importlib.import_module(f"backline_tui.cli.{module}"), func)
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    from backline_tui.config_file import ConfigError
+    from backline_tui.storage.records import RecordError
+    from backline_tui.storage.replica import StorageError
+    from backline_tui.workbench import ActionError
+
+    return (UserError, ConfigError, StorageError, ActionError, RecordError)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if os.environ.get("BACKLINE_LOG"):
+        from backline_tui import log
+
+        log.setup()
+    try:
+        new_db = _new_database(args)
+        code = command(args.command)(args) or 0
+        if new_db is not None and code == 0 and new_db.exists():
+            print(f"backline: there was no database at {new_db}: this started a new, empty one", file=sys.stderr)
+        return code
+    except KeyboardInterrupt:
+        print("backline: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader went away (e.g. `backline export | head`): not an error worth a traceback
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # noqa: BLE001 — the one place that turns errors into one line
+        if isinstance(exc, user_errors()):
+            say_error(str(exc))
+            return EXIT_USER
+        if isinstance(exc, OSError):
+            where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+            say_error(f"{exc.strerror or exc}{':' + where if where else ''}")
+            return EXIT_USER
+        if os.environ.get("BACKLINE_DEBUG"):
+            raise
+        from backline_tui import log
+
+        say_error(log.internal(log.get(__name__), "internal error", exc))
+        return EXIT_INTERNAL
+
+
+def _new_database(args: argparse.Namespace):
+    """A --db path (or BACKLINE_DB) that holds no database yet: the command makes one, and says
+    so once it is done (a mistyped path should not quietly become a new, empty replica; the
+    workbench itself shows the path on its welcome screen)."""
+    if args.command in ("schema", "keys", "demo", "import", None):
+        return None
+    if not (getattr(args, "db", None) or os.environ.get("BACKLINE_DB")):
+        return None
+    from backline_tui.cli.paths import paths
+
+    db, _config = paths(args)
+    return None if str(db) == ":memory:" or db.exists() else db
+
+
+def say_error(message: str) -> None:
+    """One line on stderr. Messages quote refs, names and server answers, which may hold control
+    sequences: they go through the one sanitiser, folded onto one line."""
+    from backline_tui.text import one_line
+
+    print(f"backline: {one_line(message)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

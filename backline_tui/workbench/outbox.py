@@ -1,0 +1,78 @@
+"""The outbox and sync as the workbench shows them: what is waiting to go upstream, conflicts,
+the last sync, and running one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backline_tui.clock import to_ts
+from backline_tui.storage import outbox
+from backline_tui.workbench.core import ActionError, WorkbenchCore
+
+
+class OutboxAndSync(WorkbenchCore):
+    def pending_ops(self) -> int:
+        return outbox.count(self._conn, ("pending", "sending"))
+
+    def outbox(self, states: tuple[str, ...] = ("pending", "sending", "conflict", "error"), limit: int = 200) -> list[dict]:
+        return outbox.listing(self._conn, states, limit)
+
+    def conflicts(self) -> list[dict]:
+        return self.outbox(("conflict",))
+
+    def dismiss_conflict(self, op_id: int) -> None:
+        with self.replica.transaction() as conn:
+            outbox.dismiss(conn, op_id, to_ts(self.now()))
+
+    def sync(self, progress=None, source: str | None = None):
+        """Push the outbox, then pull (every configured source, or `source`). Blocking: the UI
+        calls it in a worker. Returns a SyncResult (pulled, pushed, conflicts, errors, seconds)."""
+        from backline_tui.sync.engine import sync_all
+
+        return sync_all(self.replica, self.config, source=source, clock=self.clock, progress=progress)
+
+    def unsent_ops(self) -> list[dict]:
+        """The outbox view: every op not yet upstream (pending, sending, conflict, error)."""
+        return self.outbox(outbox.UNSENT, 500)
+
+    def retry_op(self, op_id: int) -> None:
+        with self.replica.transaction() as conn:
+            if not outbox.retry(conn, op_id, to_ts(self.now())):
+                raise ActionError("only a change in conflict or in error can be tried again")
+
+    def rewrite_op(self, op_id: int, body: str, as_note: bool = False) -> None:
+        """Edit the text of a reply, note or offer not yet sent (as_note: a refused reply becomes
+        an internal note); it goes back in line for the next sync."""
+        if not body.strip():
+            raise ActionError("the text is empty")
+        with self.replica.transaction() as conn:
+            op = outbox.get_op(conn, op_id)
+            if as_note and (op is None or op["op"] != "respond"):
+                raise ActionError("only a reply can become an internal note")
+            if not outbox.rewrite(conn, op_id, body, to_ts(self.now()), "note" if as_note else None):
+                raise ActionError("only the text of a reply, note or offer not being sent can be edited")
+
+    def discard_op(self, op_id: int) -> dict:
+        with self.replica.transaction() as conn:
+            found = outbox.discard(conn, op_id, to_ts(self.now()))
+        if found is None:
+            raise ActionError("that change is being sent or already went; it cannot be discarded")
+        return found
+
+    def status(self) -> dict[str, Any]:
+        conn = self._conn
+        last = outbox.last_sync(conn)
+        ok, failed = outbox.last_syncs(conn)
+        return {
+            "last_success": ok["finished_at"] if ok else None,
+            "last_failure": failed["finished_at"] if failed else None,
+            "last_failure_error": failed["error"] if failed else None,
+            "me": self.me,
+            "pending": self.pending_ops(),
+            "unsent": outbox.count(conn, outbox.ACTIVE),
+            "errors": outbox.count(conn, ("error",)),
+            "conflicts": outbox.count(conn, ("conflict",)),
+            "last_sync": last["finished_at"] if last else None,
+            "last_sync_error": last["error"] if last else None,
+            "sources": [s.name for s in self.config.sources],
+        }
