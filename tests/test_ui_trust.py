@@ -563,8 +563,10 @@ async def test_a_reply_refused_for_its_owner_can_take_over_and_send(wb, fresh):
 
 async def test_g_G_and_j_go_over_the_whole_list_not_just_the_page(wb, monkeypatch):
     import backline_tui.screens.main as main_mod
+    import backline_tui.screens.pane_state as state_mod
 
-    monkeypatch.setattr(main_mod, "PAGE", 5)
+    for module in (main_mod, state_mod):  # the screen reads pages, its state moves over them
+        monkeypatch.setattr(module, "PAGE", 5)
     every = [r["ref"] for r in wb.pane("stale", limit=500)]
     assert len(every) > 10
     app = BacklineApp(wb)
