@@ -371,6 +371,14 @@ class MainScreen(PaneState, RecordActions, Screen):
         except Exception as exc:  # noqa: BLE001 — a broken section must not take the app down
             box.mount(Static(Text(one_line(self.app.internal("Insights could not start", exc), 300))))
 
+    def on_insights_pane_open_cases(self, message) -> None:
+        """The cases behind an Insights driver, in their own screen."""
+        from backline_tui.screens.driver_cases import DriverCasesScreen
+
+        message.stop()
+        self.app.push_screen(DriverCasesScreen(self.app.workbench, message.product, message.component,
+                                               message.version, message.window))
+
     def action_open(self) -> None:
         rec = self.target()
         if rec is not None:
