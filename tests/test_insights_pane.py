@@ -231,3 +231,29 @@ async def test_an_empty_database_shows_zeros(empty_wb):
         await pilot.press("right_square_bracket", "right_square_bracket", "right_square_bracket")
         await pilot.pause()
         assert app.is_running and not app._exception
+
+
+async def test_each_driver_bar_is_labelled_with_its_own_driver_at_120x40(tmp_path):
+    """Bars squeezed into too few rows took their neighbours' labels: every labelled row of the
+    top-drivers plot carries the bar of that driver's count (ten drivers, all counts apart)."""
+    db = tmp_path / "d.db"
+    r = Replica(db)
+    counts = {f"Part{i:02d}": 30 - 3 * i for i in range(10)}
+    F.load(r, Config(me="alice"), cases=[
+        C(f"C-{name}-{n}", "2026-11-20T10:00:00Z", component=name) for name, k in counts.items() for n in range(k)])
+    r.close()
+    wb = Workbench.open(db, Config(me="alice"), Clock(NOW))
+    app = PaneApp(wb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await ready(pilot)
+        lines = pane.query_one("#drivers-pareto").render().plain.splitlines()
+        bars = {}
+        for line in lines:
+            name, tick, rest = line.partition("┤")
+            if tick and name.strip().startswith("Widget / "):
+                bars[name.strip()[len("Widget / "):]] = rest.count("█")
+        assert len(bars) >= 6, lines
+        longest = max(bars.values())
+        for name, length in bars.items():
+            assert abs(length - counts[name] / counts["Part00"] * longest) <= 1.5, ("\n".join(lines), name)
+    wb.close()

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
 
-from backline_tui.widgets.insights.common import LEVEL_NAMES, InsightsTable, cell, drawing, hbars, label, num, pct
+from backline_tui.widgets.insights.common import LEVEL_NAMES, BarsPlot, InsightsTable, cell, drawing, label, num, pct
 
 
 class DriversSection(Horizontal):
@@ -20,7 +20,7 @@ class DriversSection(Horizontal):
             yield Static(Text(""), classes="caption", id="drivers-caption")
             yield InsightsTable(id="drivers-table")
         with Vertical(classes="plots"):
-            yield PlotextPlot(id="drivers-pareto")
+            yield BarsPlot(id="drivers-pareto")
             yield PlotextPlot(id="drivers-trend")
 
     def show(self, d: Any, level: str, window: Any) -> None:
@@ -36,8 +36,8 @@ class DriversSection(Horizontal):
         self.query_one("#drivers-caption", Static).update(Text(
             f"{d.total:,} cases · {few} of {len(drivers)} make 80% · enter: cases"))
         top = drivers[:10]
-        with drawing(self.query_one("#drivers-pareto", PlotextPlot), f"Top drivers by {LEVEL_NAMES[level]} (cases)") as plt:
-            hbars(plt, [label(x.label, 20) for x in top], [x.cases for x in top])
+        self.query_one("#drivers-pareto", BarsPlot).show_bars(
+            f"Top drivers by {LEVEL_NAMES[level]} (cases)", [label(x.label, 20) for x in top], [x.cases for x in top])
         with drawing(self.query_one("#drivers-trend", PlotextPlot), "Cases per week by product") as plt:
             weeks = window.weeks if window else []
             xs = list(range(1, len(weeks) + 1))

@@ -8,9 +8,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
-from textual_plotext import PlotextPlot
 
-from backline_tui.widgets.insights.common import InsightsTable, cell, drawing, hbars, label, num, pct
+from backline_tui.widgets.insights.common import BarsPlot, InsightsTable, cell, label, num, pct
 
 
 class GapsSection(Vertical):
@@ -19,7 +18,7 @@ class GapsSection(Vertical):
             with Vertical(classes="numbers"):
                 yield Static(Text(""), classes="caption", id="gaps-caption")
                 yield InsightsTable(id="gaps-table")
-            yield PlotextPlot(id="gaps-plot", classes="plots")
+            yield BarsPlot(id="gaps-plot", classes="plots")
         yield Static(Text("Most asked topics with no article (similar subjects grouped)"), classes="caption")
         yield InsightsTable(id="gaps-topics")
 
@@ -42,5 +41,5 @@ class GapsSection(Vertical):
             topics.add_row(cell(t.label, 60), cell(f"{t.product} / {t.component}", 26), num(t.requests),
                            num(t.phrasings), cell(t.example, 12), key=str(i))
         top = [x for x in g.by_component if x.undocumented][:8]
-        with drawing(self.query_one("#gaps-plot", PlotextPlot), "Answered, no article") as plt:
-            hbars(plt, [label(f"{x.product} / {x.component}", 20) for x in top], [x.undocumented for x in top])
+        self.query_one("#gaps-plot", BarsPlot).show_bars(
+            "Answered, no article", [label(f"{x.product} / {x.component}", 20) for x in top], [x.undocumented for x in top])
