@@ -45,13 +45,15 @@ def external_editor(app: App, text: str, suffix: str = ".md") -> str | None:
     command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     fd, name = tempfile.mkstemp(prefix="backline-", suffix=suffix)
     try:
+        added = not text.endswith("\n")  # a text file ends with a newline; editors expect it
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+            f.write(text + ("\n" if added else ""))
         with app.suspend():
             rc = subprocess.call([*shlex.split(command), name])
         if rc != 0:
             return None
-        return Path(name).read_text(encoding="utf-8")
+        edited = Path(name).read_text(encoding="utf-8")
+        return edited[:-1] if added and edited.endswith("\n") else edited
     finally:
         os.unlink(name)
 
@@ -65,12 +67,14 @@ class BacklineApp(App):
         Binding("question_mark", "help", "Help", id="help"),
         Binding("S", "sync", "Sync", id="sync"),
         Binding("U,ctrl+z", "undo", "Undo", id="undo", show=False),
+        Binding("b", "outbox", "Outbox", id="outbox", show=False),
     ]
 
     COMMANDS = App.COMMANDS | {SearchProvider}
 
     status_text: reactive[str] = reactive("")
     sync_progress: reactive[str] = reactive("")
+    status_attention: reactive[bool] = reactive(False)  # something unsent needs the user
 
     def __init__(self, workbench: Workbench, editor: Editor | None = None, keymap: dict[str, str] | None = None,
                  theme: str | None = None) -> None:
@@ -78,7 +82,10 @@ class BacklineApp(App):
         self.workbench = workbench
         self._editor = editor
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backline-db")
+        # the undo of the most recent action only (None when that action cannot be undone),
+        # and what that action was, to say so
         self._undo: tuple[str, Callable[[], Any]] | None = None
+        self._last_action: str | None = None
         self._syncing = False
         self._live = LiveState()
         # keys typed while a compose screen is on its way (see RecordActions.swallow_key)
@@ -182,13 +189,22 @@ class BacklineApp(App):
             self.status_text = one_line(self.internal("status unavailable", exc), 160)
             return
         parts = [f"me: {st['me']}"]
-        parts.append(f"{st['pending']} pending op{'s' if st['pending'] != 1 else ''}")
+        # every change not yet upstream, ops in error included; conflicts and errors need the user
+        unsent = st.get("unsent", st["pending"])
+        parts.append(f"{unsent} pending op{'s' if unsent != 1 else ''}")
+        if st.get("in_error"):
+            parts.append(f"{st['in_error']} in error")
         if st["conflicts"]:
             parts.append(f"{st['conflicts']} conflict{'s' if st['conflicts'] != 1 else ''}")
         from backline_tui.widgets.format import local_time
 
-        last = local_time(st["last_sync"]) if st["last_sync"] else "never"
-        parts.append(self._live.freshness() or f"last sync: {last}" + (" (failed)" if st.get("last_sync_error") else ""))
+        ok, failed = st.get("last_success"), st.get("last_failure")
+        parts.append(self._live.freshness() or f"last sync: {local_time(ok) if ok else 'never'}")
+        if failed and (not ok or failed > ok):
+            parts.append(f"sync failed {local_time(failed)}")
+        self.status_attention = bool(st.get("in_error") or st["conflicts"] or (failed and (not ok or failed > ok)))
+        if st.get("in_error") or st["conflicts"]:
+            parts.append(f"{self.key_of('outbox')} outbox")
         parts.append("sources: " + (", ".join(source_state(name, st["source_status"][name], local_time)
                                               for name in st["sources"]) if st["sources"] else "none configured"))
         if self.workbench.clock.fixed:
@@ -228,15 +244,49 @@ class BacklineApp(App):
             self.say(self.internal("not done, database error", exc), severity="error", timeout=10)
             return
         message = done(result) if callable(done) else done
+        # only the most recent action can be undone: any other action ends the older one's undo
+        self._undo = undo
+        self._last_action = message
         if undo is not None:
-            self._undo = undo
-            message += " · U to undo"
+            message += f" · {self.key_of('undo')} to undo"
         self.say(message)
         if after is not None:
             after(result)
         self.reload_screens()
         if self._live.started and self._live.offline_since is None:
             self.sync_in_background()  # the change goes upstream at once
+
+    def action_done(self, message: str) -> None:
+        """An action done by a screen itself (a sent reply): it cannot be undone, and it ends the
+        undo of whatever came before it."""
+        self._undo = None
+        self._last_action = message
+        self.say(message)
+        self.reload_screens()
+
+    def key_of(self, binding_id: str, default: str = "") -> str:
+        """The key the user has for a binding (after [keys] remapping), as hints show it."""
+        from backline_tui.keys import BY_ID, display_key, key_list
+
+        keymap = getattr(self, "_keymap", None) or {}
+        known = BY_ID.get(binding_id)
+        keys = key_list(keymap.get(binding_id) or (known.keys if known else default))
+        return display_key(keys[0]) if keys else default
+
+    @property
+    def binding_keys(self) -> dict[str, str]:
+        from backline_tui.keys import BY_ID
+
+        return {bid: self.key_of(bid) for bid in BY_ID}
+
+    async def action_quit(self) -> None:
+        """Quit, keeping the text of every compose screen still open as a draft."""
+        from backline_tui.screens.compose import ComposeScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, ComposeScreen):
+                await screen.keep_draft("the app was closed before it was sent")
+        self.exit()
 
     def reload_screens(self) -> None:
         for screen in self.screen_stack:
@@ -246,12 +296,33 @@ class BacklineApp(App):
         self.refresh_status()
 
     def action_undo(self) -> None:
+        """Undo the most recent action, named first; nothing older."""
         if self._undo is None:
-            self.say("nothing to undo")
+            if self._last_action:
+                self.say(f"nothing to undo: the last action ({self._last_action}) cannot be undone",
+                         severity="warning")
+            else:
+                self.say("nothing to undo")
             return
-        label, fn = self._undo
-        self._undo = None
-        self.perform(fn, f"undone: {label}")
+        from backline_tui.screens.dialogs import ConfirmScreen
+
+        undo = self._undo
+        label, fn = undo
+
+        def confirmed(yes: bool | None) -> None:
+            if yes and self._undo is undo:
+                self.perform(fn, f"undone: {label}")
+
+        self.push_screen(ConfirmScreen(
+            f"Undo {label}?", "the most recent action", "Undo",
+            note=f"{self.key_of('confirm.yes')} = undo it, {self.key_of('confirm.no')} = keep it"), confirmed)
+
+    def action_outbox(self) -> None:
+        """Every change not yet upstream, and what to do about the ones that stopped."""
+        from backline_tui.screens.outbox import OutboxScreen
+
+        if not isinstance(self.screen, OutboxScreen):
+            self.push_screen(OutboxScreen())
 
     def action_help(self) -> None:
         from backline_tui.screens.dialogs import HelpScreen
@@ -342,24 +413,25 @@ class BacklineApp(App):
         # keys typed while a compose screen is on its way (see RecordActions.swallow_key)
         self.typeahead: list[str] | None = None
         self.sync_progress = ""
-        errors = [str(e) for e in getattr(result, "errors", None) or []]
+        # a failed sync says so in one line, never "done" beside it; an exception of ours (not an
+        # upstream's answer) is logged with its traceback; a background sync stays quiet unless it
+        # went offline or upstream refused something
         unreachable = set(getattr(result, "unreachable", None) or [])
         went_offline = self._live.synced(error is not None or bool(unreachable))
         if error is not None:
-            line = self.internal("sync failed", error)
-            if not quiet or went_offline:
-                self.say(line, severity="error", timeout=10)
+            errors = [self.internal("sync failed", error)]
+            shown = errors if not quiet or went_offline else []
         else:
-            pulled = getattr(result, "pulled", 0)
-            pushed = getattr(result, "pushed", 0)
-            if not quiet:
-                self.say(f"sync done: {pushed} pushed, {pulled} pulled")
-            for sentence in getattr(result, "conflicts", None) or []:
-                self.say(str(sentence), title="conflict", severity="warning", timeout=15)
-            for sentence in errors:
-                if not quiet or went_offline or sentence not in unreachable:
-                    title = "offline: working from the replica" if sentence in unreachable else "sync error"
-                    self.say(sentence, title=title, severity="error", timeout=15)
+            errors = [str(e) for e in getattr(result, "errors", None) or []]
+            shown = [e for e in errors if not quiet or went_offline or e not in unreachable]
+        if shown:
+            more = f" (and {len(shown) - 1} more: backline status)" if len(shown) > 1 else ""
+            title = "offline: working from the replica" if all(e in unreachable for e in shown) else "sync failed"
+            self.say(f"{shown[0]}{more}", title=title, severity="error", timeout=15)
+        elif not errors and not quiet:
+            self.say(f"sync done: {getattr(result, 'pushed', 0)} pushed, {getattr(result, 'pulled', 0)} pulled")
+        for sentence in (getattr(result, "conflicts", None) or []) if error is None else []:
+            self.say(str(sentence), title="conflict", severity="warning", timeout=15)
         self.reload_screens()
         if self._live.started:
             self.run_worker(self._announce_urgent, group="urgent")

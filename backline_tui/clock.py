@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 
 def utcnow() -> datetime:
@@ -21,6 +21,11 @@ class Clock:
 
     def now(self) -> datetime:
         return self._fixed if self._fixed is not None else utcnow()
+
+    def advance(self, seconds: float) -> None:
+        """Move a pinned clock on (tests of what ticks on screen); the wall clock moves itself."""
+        if self._fixed is not None:
+            self._fixed += timedelta(seconds=seconds)
 
     @property
     def fixed(self) -> bool:

@@ -170,6 +170,14 @@ class Config(_Strict):
     # remapped keys: binding id → key(s), e.g. {"claim" = "C", "pane.help" = "h"} (ids: `?` help)
     keys: dict[str, str] = {}
 
+    @field_validator("keys")
+    @classmethod
+    def _keys(cls, v: dict[str, str]) -> dict[str, str]:
+        from backline_tui.keys import check_keymap
+
+        check_keymap(v)  # unknown ids and clashes, in one sentence
+        return v
+
     def source(self, name: str) -> SourceConfig:
         for src in self.sources:
             if src.name == name:
@@ -181,7 +189,7 @@ class Config(_Strict):
 def _describe(err: ValidationError) -> str:
     first = err.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    msg = first["msg"]
+    msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         msg = "unknown key"
     more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""

@@ -82,7 +82,7 @@ def test_unclaim_gives_it_back(setup):
     wb.claim("H-new")
     row = wb.unclaim("H-new")
     assert row["owner"] is None and row["status"] == "new"
-    assert [o[0] for o in ops(path)] == ["claim", "unclaim"]
+    assert [o[0] for o in ops(path)] == []  # a claim taken back before any sync: no op pair
     with pytest.raises(ActionError, match="not yours to unclaim"):
         wb.unclaim("H-bob")
 
@@ -186,7 +186,8 @@ def test_bug_priority_override_target_and_link(setup, now):
     assert fresh(path, "impact_score", "bugs", "PROJ-1") == 25
     with pytest.raises(ActionError, match="already linked"):
         wb.link_case_bug("C-1", "PROJ-1")
-    assert [o[0] for o in ops(path)] == ["bug_priority", "bug_priority", "bug_target", "link"]
+    # the override and its removal cancel out before any sync
+    assert [o[0] for o in ops(path)] == ["bug_target", "link"]
 
 
 def test_article_validate_flag_unflag_review_archive(setup, now):
@@ -212,7 +213,8 @@ def test_article_validate_flag_unflag_review_archive(setup, now):
         wb.archive("KB-1")
     with pytest.raises(ActionError, match="archived"):
         wb.validate("KB-old")
-    assert [o[0] for o in ops(path)] == ["validate", "flag", "unflag", "flag", "review", "archive"]
+    # the first flag and its unflag cancel out before any sync
+    assert [o[0] for o in ops(path)] == ["validate", "flag", "review", "archive"]
 
 
 def test_unknown_records_are_refused_in_words(setup):

@@ -125,7 +125,8 @@ def test_me_defaults_to_the_login_name_even_without_USER(tmp_path):
 
     env = {k: v for k, v in os.environ.items() if k not in ("USER", "LOGNAME")}
     env["BACKLINE_NOW"] = "2026-11-23T09:00:00Z"
-    p = subprocess.run(BACKLINE + ["status", "--db", str(tmp_path / "x.db"), "--config", str(tmp_path / "none.toml")],
+    (tmp_path / "empty.toml").write_text("", encoding="utf-8")
+    p = subprocess.run(BACKLINE + ["status", "--db", str(tmp_path / "x.db"), "--config", str(tmp_path / "empty.toml")],
                        capture_output=True, text=True, env=env, timeout=60)
     assert p.returncode == 0
     assert f"me: {getpass.getuser()}" in p.stdout

@@ -1,5 +1,6 @@
 """The Insights pane as a user sees it, standalone in a small app: figures on screen, the driver
-grouping key, enter on a driver opening its cases, hostile text shown inert, and a snapshot."""
+grouping key, enter on a driver opening its cases (in the workbench, whose pane screen shows
+them), hostile text shown inert, and a snapshot."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from textual.widgets import DataTable
 from backline_tui.clock import Clock
 from backline_tui.config import Config
 from backline_tui.storage import Replica
-from backline_tui.widgets.insights import DriverCasesScreen, InsightsPane
+from backline_tui.screens.driver_cases import DriverCasesScreen
+from backline_tui.widgets.insights import InsightsPane
 from backline_tui.workbench import Workbench
 from tests import factories as F
 from tests.factories import NOW
@@ -82,9 +84,15 @@ async def test_pane_shows_every_section(hand):  # noqa: F811
 
 
 async def test_enter_on_a_driver_lists_its_cases(hand):  # noqa: F811
+    """The pane asks for a driver's cases; the workbench's pane screen shows them."""
+    from backline_tui.app import BacklineApp
+    from backline_tui.screens.main import MainScreen
+
     wb = Workbench.open(hand, Config(me="alice"), Clock(NOW))
-    app = PaneApp(wb)
+    app = BacklineApp(wb)
     async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("5")
         pane = await ready(pilot)
         pane.query_one("#drivers-table", DataTable).focus()
         await pilot.press("down", "enter")  # Widget / Sync
@@ -94,11 +102,12 @@ async def test_enter_on_a_driver_lists_its_cases(hand):  # noqa: F811
         table = app.screen.query_one(DataTable)
         assert [r[0] for r in cells(table)] == ["C-S3", "C-S2", "C-S1"]
         await pilot.press("escape")
-        assert app.screen.query_one(InsightsPane) is pane
+        assert isinstance(app.screen, MainScreen) and app.screen.query_one(InsightsPane) is pane
     wb.close()
 
 
 async def test_an_app_that_handles_open_cases_gets_the_message_instead(hand):  # noqa: F811
+    """The pane only posts OpenCases (a widget pushes no screen): here the app handles it."""
     wb = Workbench.open(hand, Config(me="alice"), Clock(NOW))
     app = HandlingApp(wb)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -222,3 +231,29 @@ async def test_an_empty_database_shows_zeros(empty_wb):
         await pilot.press("right_square_bracket", "right_square_bracket", "right_square_bracket")
         await pilot.pause()
         assert app.is_running and not app._exception
+
+
+async def test_each_driver_bar_is_labelled_with_its_own_driver_at_120x40(tmp_path):
+    """Bars squeezed into too few rows took their neighbours' labels: every labelled row of the
+    top-drivers plot carries the bar of that driver's count (ten drivers, all counts apart)."""
+    db = tmp_path / "d.db"
+    r = Replica(db)
+    counts = {f"Part{i:02d}": 30 - 3 * i for i in range(10)}
+    F.load(r, Config(me="alice"), cases=[
+        C(f"C-{name}-{n}", "2026-11-20T10:00:00Z", component=name) for name, k in counts.items() for n in range(k)])
+    r.close()
+    wb = Workbench.open(db, Config(me="alice"), Clock(NOW))
+    app = PaneApp(wb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await ready(pilot)
+        lines = pane.query_one("#drivers-pareto").render().plain.splitlines()
+        bars = {}
+        for line in lines:
+            name, tick, rest = line.partition("┤")
+            if tick and name.strip().startswith("Widget / "):
+                bars[name.strip()[len("Widget / "):]] = rest.count("█")
+        assert len(bars) >= 6, lines
+        longest = max(bars.values())
+        for name, length in bars.items():
+            assert abs(length - counts[name] / counts["Part00"] * longest) <= 1.5, ("\n".join(lines), name)
+    wb.close()

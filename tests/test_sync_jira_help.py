@@ -116,3 +116,32 @@ def test_cloud_notes_carry_their_visibility_and_claims_an_account_id(jira_factor
         http.close()
         front.stop()
     assert front.violations == []
+
+
+def test_take_over_reassigns_in_jira_and_a_third_owner_is_a_conflict(jira_factory, tmp_path):
+    jira = jira_factory()
+    http = jira.client()
+    try:
+        k1, k2 = asked_by_others(http)[:2]
+        for key in (k1, k2):
+            http.put(f"/rest/api/2/issue/{key}", json={"fields": {"assignee": {"name": "u03"}}}).raise_for_status()
+        config = Config(me="admin", sources=[jira_source(jira.url, mapping=help_mapping())])
+        wb = Workbench.open(tmp_path / "r.db", config, Clock(NOW))
+        try:
+            assert wb.sync().errors == []
+            assert requests_of(wb)[k1]["owner"] == "u03"
+            wb.take_over(k1)
+            wb.take_over(k2)
+            # meanwhile u04 takes k2 in Jira: our take-over from u03 is not applied over them
+            http.put(f"/rest/api/2/issue/{k2}", json={"fields": {"assignee": {"name": "u04"}}}).raise_for_status()
+            result = wb.sync()
+            assert result.errors == []
+            assert result.conflicts == [f"u04 owns {k2} now; your take-over from u03 was not applied"]
+            assert issue(http, k1)["fields"]["assignee"]["name"] == "admin"
+            assert issue(http, k2)["fields"]["assignee"]["name"] == "u04"
+            held = requests_of(wb)
+            assert held[k1]["owner"] == "admin" and held[k2]["owner"] == "u04"
+        finally:
+            wb.close()
+    finally:
+        http.close()

@@ -449,7 +449,8 @@ def test_unclaim_resolve_offer_edit_and_unflag_reach_rt(rt, seeded, synced_db, t
         wb.edit_article(f"KB#{ids[10]}", "Article 10, rewritten", "New body\n\nwith steps")
         wb.unflag(f"KB#{ids[15]}")
         result = wb.sync()
-        assert (result.errors, result.conflicts, result.pushed) == ([], [], 6)
+        # the claim and its unclaim cancelled out before the sync: four ops left
+        assert (result.errors, result.conflicts, result.pushed) == ([], [], 4)
         with rt.client("root") as root:
             assert root.get_ticket(helps[16])[0]["Owner"]["id"] == "Nobody"
             assert root.get_ticket(helps[19])[0]["Status"] == "resolved"
@@ -573,3 +574,21 @@ def test_an_article_linked_to_a_case_comes_back_in_a_fresh_replica(rt, seeded, s
         assert case_ref in [c["ref"] for c in again.article(art_ref)["cases"]]
     finally:
         again.close()
+def test_take_over_reaches_rt_as_a_reassignment_naming_the_previous_owner(rt, seeded, synced_db, tmp_path):
+    tid = seeded["helps"][21]  # claimed and answered by bob
+    ref = f"RT#{tid}"
+    wb = open_wb(copy_db(synced_db[0], tmp_path), rt.url)
+    try:
+        assert wb.help_request(ref)["owner"] == "bob"
+        wb.take_over_and_respond(ref, "Taking this one: bob is out today.")
+        result = wb.sync()
+        assert (result.errors, result.conflicts) == ([], [])
+        with rt.client("root") as root:
+            assert root.get_ticket(tid)[0]["Owner"]["id"] == "alice"
+            texts = [(a.get("Content") or "").strip() for a in root.ticket_attachments(tid)]
+            assert "Taken over from bob by alice." in texts
+            assert "Taking this one: bob is out today." in texts
+        assert wb.help_request(ref)["owner"] == "alice"
+        assert wb.pending_ops() == 0
+    finally:
+        wb.close()

@@ -69,13 +69,13 @@ async def test_list_shows_hostile_text_literally_and_clicking_it_does_nothing(ev
         index = [r["ref"] for r in screen.rows].index("HELP-EVIL")
         cells = screen.query_one(PaneTable).get_row_at(index)
         subject = cells[3]
-        assert subject.plain == one_line("passwd " + HOSTILE, 38)
+        assert subject.plain == one_line("passwd " + HOSTILE, 120)  # the column cuts it to its width
         for cell in cells:
             assert_inert(cell.plain)
             assert all("link" not in str(span.style) and "@click" not in str(span.style) for span in cell.spans)
             assert not cell.style or "link" not in str(cell.style)
         shown = screen_text(app)
-        assert f"passwd {CLICK} [link=fi…" in shown
+        assert f"passwd {CLICK} [link=file" in shown
         assert_inert(shown)
         # click on the subject cell of that row: a live [@click] would quit the app
         await pilot.click(PaneTable, offset=(40, 2 + index))
@@ -163,3 +163,30 @@ async def test_notifications_quote_hostile_refs_literally(evil_wb):
         assert app.is_running
         assert_inert(notes(app)[-1])
         assert f"refused: {CLICK}" in screen_text(app)
+
+
+async def test_outbox_shows_hostile_errors_and_text_literally(wb):
+    from backline_tui.screens.outbox import OutboxScreen
+    from backline_tui.storage import outbox as OB
+
+    ref = next(r["ref"] for r in wb.pane("help", limit=500) if r["owner"] is None)
+    wb.respond(ref, f"reply {HOSTILE}")
+    op = next(o for o in wb.outbox() if o["op"] == "respond")
+    with wb.replica.transaction() as conn:
+        OB.mark(conn, op["id"], "error", "2026-11-23T08:00:00Z", f"upstream said {HOSTILE}")
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        assert isinstance(app.screen, OutboxScreen)
+        await pilot.press("down")  # the reply (after its claim): its text and error in full below
+        await settle(pilot)
+        shown = screen_text(app)
+        for piece in (CLICK, LINK, BRACKETS, "\ufffd]0;pwned\ufffd"):
+            assert piece in shown, piece
+        assert_inert(shown)
+        for y in range(1, 20):
+            await pilot.click(offset=(30, y))
+        await settle(pilot)
+        assert app.is_running and app.return_code is None

@@ -289,7 +289,7 @@ async def test_the_reply_editor_inserts_an_article_and_links_it(kw, fresh):
     async with app.run_test(size=SIZE) as pilot:
         await open_detail(pilot, "help_request", "HELP-1")
         await keys(pilot, "r")
-        await keys(pilot, "ctrl+t")
+        await keys(pilot, "ctrl+k")
         assert isinstance(app.screen, PickerScreen) and options(app)[0].startswith("KB-1")
         await keys(pilot, "enter")
         await keys(pilot, "down", "enter")  # its Resolution text
@@ -297,7 +297,7 @@ async def test_the_reply_editor_inserts_an_article_and_links_it(kw, fresh):
         assert area.text == "Raise search.timeout to 60 s and rebuild the index.\n"
         assert "inserted KB-1 into the reply and linked it as the answer" in notes(app)
         assert fresh().help_request("HELP-1")["article"]["ref"] == "KB-1"
-        await keys(pilot, "ctrl+t")
+        await keys(pilot, "ctrl+k")
         await keys(pilot, "enter")
         await keys(pilot, "enter")  # its reference; already linked: no second link
         assert area.text.endswith("KB-1: Flux Search: timeout on large indexes\n")

@@ -92,7 +92,7 @@ def test_claim_respond_document_in_a_real_terminal(tmp_path, tmux):
     tmux.wait_for("Help queue ·")
     shown = tmux.wait_for("HELP-EVIL")
     line = next(x for x in shown.splitlines() if "HELP-EVIL" in x)
-    assert "title �]0;pwned� and [@click=app.quit…" in line, line
+    assert "title �]0;pwned� and [@click=app.quit]x[…" in line, line
     assert tmux.run("display-message", "-p", "-t", tmux.name, "#{pane_title}") == title_before
     assert "pwned" not in title_before
 

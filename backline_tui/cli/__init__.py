@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("retry", help="send ops the upstream refused again at the next sync (ids from status)")
     _common(p)
     p.add_argument("ops", nargs="+", type=int, metavar="OP", help="op id, as `backline status` lists it")
+    p = sub.add_parser("keys", help="every binding id and its key (as remapped in the config's [keys])")
+    _common(p)
+    p.add_argument("--markdown", action="store_true", help="as a Markdown table")
     return parser
 
 
@@ -95,6 +98,7 @@ COMMANDS: dict[str | None, str] = {
     "status": "status:cmd_status",
     "sources": "sources:cmd_sources",
     "retry": "retry:cmd_retry",
+    "keys": "keys:cmd_keys",
 }
 
 
@@ -122,7 +126,11 @@ def main(argv: list[str] | None = None) -> int:
 
         log.setup()
     try:
-        return command(args.command)(args) or 0
+        new_db = _new_database(args)
+        code = command(args.command)(args) or 0
+        if new_db is not None and code == 0 and new_db.exists():
+            print(f"backline: there was no database at {new_db}: this started a new, empty one", file=sys.stderr)
+        return code
     except KeyboardInterrupt:
         print("backline: interrupted", file=sys.stderr)
         return 130
@@ -145,6 +153,20 @@ def main(argv: list[str] | None = None) -> int:
 
         say_error(log.internal(log.get(__name__), "internal error", exc))
         return EXIT_INTERNAL
+
+
+def _new_database(args: argparse.Namespace):
+    """A --db path (or BACKLINE_DB) that holds no database yet: the command makes one, and says
+    so once it is done (a mistyped path should not quietly become a new, empty replica; the
+    workbench itself shows the path on its welcome screen)."""
+    if args.command in ("schema", "keys", "demo", "import", None):
+        return None
+    if not (getattr(args, "db", None) or os.environ.get("BACKLINE_DB")):
+        return None
+    from backline_tui.cli.paths import paths
+
+    db, _config = paths(args)
+    return None if str(db) == ":memory:" or db.exists() else db
 
 
 def say_error(message: str) -> None:

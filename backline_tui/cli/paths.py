@@ -13,6 +13,11 @@ def paths(args: argparse.Namespace) -> tuple[Path, Path]:
 
     db = getattr(args, "db", None)
     config = getattr(args, "config", None)
+    if config and not Path(config).exists():
+        from backline_tui.cli import UserError
+
+        # a config named on the command line that is not there is a typo, not "use the defaults"
+        raise UserError(f"no config file at {config} (leave out --config to use {default_config_path()})")
     return (Path(db) if db else default_db_path()), (Path(config) if config else default_config_path())
 
 

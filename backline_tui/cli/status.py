@@ -14,13 +14,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     wb = workbench(args)
     st = wb.status()
     print(f"me: {st['me']}")
-    print(f"pending ops: {st['pending']}  conflicts: {st['conflicts']}")
+    print(f"pending ops: {st['unsent']}  in error: {st['in_error']}  conflicts: {st['conflicts']}")
     for op in st["errors"]:
         then = (f"waits for you: backline retry {op['id']}" if op["next_attempt_at"] is None
                 else f"next attempt {op['next_attempt_at']}")
         print(one_line(f"refused op {op['id']}: {op['op']} on {op['record_ref']}, {op['failures']}× in a row: "
                        f"{op['last_error']}", 200) + f" ({then})")
-    print(f"last sync: {st['last_sync'] or 'never'}")
+    print(f"last successful sync: {st['last_success'] or 'never'}")
+    if st["last_failure"]:
+        print(f"last failed sync: {st['last_failure']}: {one_line(st['last_failure_error'] or '', 300)}")
     for name, state in st["source_status"].items():
         if state["error"]:
             print(f"source {name}: failed at {state['failed_at']}: {one_line(state['error'])}"

@@ -52,7 +52,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
     finally:
         bar.clear()
         replica.close()
-    print(result.summary() + f" ({result.seconds:.1f}s)")
+    # a failed sync prints no summary that reads like success: one line per error, on stderr
+    if result.ok:
+        print(result.summary() + f" ({result.seconds:.1f}s)")
     for sentence in result.conflicts:
         print(f"  conflict: {one_line(sentence)}")
     for err in result.errors:

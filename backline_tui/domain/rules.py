@@ -248,3 +248,37 @@ def impact_parts(cases: Iterable[dict], impact: ImpactConfig) -> list[dict]:
                       "severity_weight": sw, "tier_weight": tw, "points": sw * tw})
     parts.sort(key=lambda p: -p["points"])
     return parts
+# --- which actions a record's state refuses (said before a confirmation, left out of the footer) ---
+
+
+def why_not(action: str, record: dict, me: str | None) -> str | None:
+    """Why `action` cannot be done on `record` as it stands (a sentence), or None. The facade
+    refuses the same cases when the action runs; this lets the UI say so before it asks to
+    confirm, and leave the key out of the footer. With `me` None only the record's own state
+    counts (resolved, archived), not who owns it."""
+    kind, ref = record.get("kind"), record.get("ref", "")
+    if kind == "help_request":
+        status, owner = record.get("status"), record.get("owner")
+        if action in ("claim", "unclaim", "respond", "resolve", "take_over") and status == "resolved":
+            return f"{ref} is already resolved"
+        if action == "take_over" and not owner:
+            return f"nobody owns {ref}: claim it instead"
+        if action == "take_over" and me is not None and owner == me:
+            return f"{ref} is already yours"
+        if action == "claim" and owner and me is not None:
+            return f"{ref} is already yours" if owner == me else f"{ref} is already claimed by {owner}"
+        if action == "unclaim" and me is not None and owner != me:
+            return f"{ref} is not yours to unclaim (owner: {owner or 'nobody'})"
+        if action in ("respond", "resolve") and owner and me is not None and owner != me:
+            return f"{ref} is claimed by {owner}; only they can {'answer' if action == 'respond' else 'resolve'} it"
+        if action == "document" and record.get("article_id"):
+            return f"{ref} is already documented"
+    if kind == "article":
+        state = record.get("state")
+        if action in ("validate", "flag", "archive", "review") and state == "archived":
+            return f"{ref} is archived"
+        if action == "validate" and state == "validated":
+            return f"{ref} is already validated"
+    if kind == "case" and action == "offer" and record.get("status") in ("solved", "closed"):
+        return f"{ref} is {record['status']}; nothing to help with"
+    return None

@@ -10,11 +10,22 @@ from textual.binding import Binding
 
 from backline_tui import log
 from backline_tui.screens.knowledge_actions import KNOWLEDGE_ACTIONS_FOR, KNOWLEDGE_BINDINGS, KnowledgeActions
+from backline_tui.screens.sending import Sending
 from backline_tui.text import clean
+
+# 1–5 everywhere: in a list they switch panes, in a record they go back to the list on that pane
+PANE_BINDINGS = [
+    Binding("1", "pane('help')", "Help queue", id="pane.help", show=False),
+    Binding("2", "pane('stale')", "Stale cases", id="pane.stale", show=False),
+    Binding("3", "pane('bugs')", "Bugs", id="pane.bugs", show=False),
+    Binding("4", "pane('kb')", "KB review", id="pane.kb", show=False),
+    Binding("5", "pane('insights')", "Insights", id="pane.insights", show=False),
+]
 
 ACTION_BINDINGS = [
     Binding("c", "claim", "Claim", id="claim"),
     Binding("u", "unclaim", "Unclaim", id="unclaim"),
+    Binding("T", "take_over", "Take over", id="take_over", show=False),
     Binding("r", "respond", "Respond", id="respond"),
     Binding("n", "note", "Note", id="note"),
     Binding("x", "resolve", "Resolve", id="resolve"),
@@ -29,16 +40,22 @@ ACTION_BINDINGS = [
     Binding("m", "review", "Reviewed", id="review"),
     Binding("e", "edit", "$EDITOR", id="edit"),
     *KNOWLEDGE_BINDINGS,
+    Binding("y", "copy_ref", "Copy ref", id="copy.ref", show=False),
+    Binding("Y", "copy_url", "Copy URL", id="copy.url", show=False),
+    Binding("O", "open_url", "Open upstream", id="open.url", show=False),
 ]
+# on every kind of record
+ANY_RECORD = ("copy_ref", "copy_url", "open_url")
 
 ACTIONS_FOR: dict[str, tuple[str, ...]] = {
-    "help_request": ("claim", "unclaim", "respond", "note", "resolve", "document", "edit"),
+    "help_request": ("claim", "unclaim", "take_over", "respond", "note", "resolve", "document", "edit"),
     "case": ("note", "offer", "link", "edit"),
     "bug": ("priority", "target", "link"),
     "article": ("validate", "flag", "archive", "review", "edit"),
 }
 for _kind, _acts in KNOWLEDGE_ACTIONS_FOR.items():
     ACTIONS_FOR[_kind] += tuple(a for a in _acts if a not in ACTIONS_FOR[_kind])
+ACTIONS_FOR = {kind: (*acts, *ANY_RECORD) for kind, acts in ACTIONS_FOR.items()}
 RECORD_ACTIONS = frozenset(a for acts in ACTIONS_FOR.values() for a in acts)
 # actions that open a screen to type into: their keys are run in order (RecordActions.run_key_now)
 COMPOSING = frozenset({"respond", "note", "offer", "document", "flag", "target", "link", "link_article", "escalate"})
@@ -63,6 +80,23 @@ class RecordActions(KnowledgeActions):
         if rec is None or action not in ACTIONS_FOR.get(rec.get("kind", ""), ()):
             return False
         return True
+
+    def refusal(self, action: str, rec: dict | None = None, owners: bool = True) -> str | None:
+        """Why the selected record refuses `action` (rules.why_not), or None; with `owners`
+        False only its own state counts (resolved, archived), not who owns it."""
+        from backline_tui.domain.rules import why_not
+
+        rec = rec if rec is not None else self.target()
+        if rec is None:
+            return None
+        wb = self.app.workbench
+        return why_not(action, rec, wb.config.me if owners and wb.config_loaded else None)
+
+    def footer_hides(self, action: str) -> bool:
+        """Keys a resolved or archived record refuses leave the footer (they stay live and say
+        why). Keys refused for being someone else's stay: the footer does not change as the
+        cursor moves down a pane of open requests."""
+        return action in RECORD_ACTIONS and self.refusal(action, owners=False) is not None
 
     def swallow_key(self, event) -> bool:
         """Between r (or n, o, d) and its compose screen there is a database read. Keys typed
@@ -97,10 +131,82 @@ class RecordActions(KnowledgeActions):
         getattr(self, f"action_{action}")()
         return True
 
+    # -- any record: copy and open ---------------------------------------------------------------
+
+    def action_copy_ref(self) -> None:
+        if (rec := self._rec()) is not None:
+            self._copy(rec["ref"], "ref")
+
+    def _copy(self, text: str, what: str) -> None:
+        # OSC 52: most terminals put it on the clipboard; some refuse, silently
+        self.app.copy_to_clipboard(text)
+        self.app.say(f"copied the {what} {text} (if your terminal refuses OSC 52 clipboard writes, "
+                     "select it on screen instead)")
+
+    def action_copy_url(self) -> None:
+        self._with_url(lambda url: self._copy(url, "URL"))
+
+    def action_open_url(self) -> None:
+        def open_(url: str) -> None:
+            import webbrowser
+
+            opened = webbrowser.open(url)
+            self.app.say(f"opened {url} in the browser" if opened else f"no browser to open; the URL is {url}")
+
+        self._with_url(open_)
+
+    def _with_url(self, then) -> None:
+        if (rec := self._rec()) is None:
+            return
+        self.app.run_worker(self._url_then(rec, then), group="action")
+
+    async def _url_then(self, rec: dict, then) -> None:
+        ok, url = await self.app.attempt(self._wb().record_url, rec["kind"], rec["ref"])
+        if not ok:
+            return
+        if url is None:
+            self.app.say(f"{rec['ref']} has no upstream page (demo data, an imported file or a local draft)",
+                         severity="warning")
+            return
+        then(url)
+
     # -- help requests -------------------------------------------------------------------------
 
     def _wb(self):
         return self.app.workbench
+
+    # -- marked rows: one action over all of them ---------------------------------------------------
+
+    BULK_WORDS = {"claim": ("Claim", "claimed"), "validate": ("Validate", "validated"),
+                  "archive": ("Archive", "archived"), "review": ("Mark reviewed", "marked reviewed"),
+                  "flag": ("Flag", "flagged"), "link": ("Link", "linked")}
+
+    def marked_refs(self) -> list[str]:
+        """Refs of the rows marked for a bulk action (the pane screen has them; a record none)."""
+        return []
+
+    def after_bulk(self) -> None:
+        """Marks are cleared once a bulk action went through."""
+
+    def _bulk(self, action: str, arg: str | None = None) -> bool:
+        """Run `action` over the marked rows after one confirmation that says how many; False
+        when nothing is marked (the action then applies to the selected row)."""
+        refs = self.marked_refs()
+        if not refs:
+            return False
+        from backline_tui.screens.dialogs import ConfirmScreen
+
+        verb, past = self.BULK_WORDS[action]
+        n, wb = len(refs), self._wb()
+        what = f"{n} marked row{'s' if n != 1 else ''}"
+        detail = ("all or nothing: if one of them cannot be, none is" + (f" · {arg}" if arg else ""))
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.app.perform(lambda: wb.bulk(action, refs, arg), f"{past} {what}", after=lambda _: self.after_bulk())
+
+        self.app.push_screen(ConfirmScreen(f"{verb} {what}?", detail, verb), confirmed)
+        return True
 
     def _rec(self) -> dict | None:
         rec = self.target()
@@ -109,7 +215,7 @@ class RecordActions(KnowledgeActions):
         return rec
 
     def action_claim(self) -> None:
-        if (rec := self._rec()) is None:
+        if self._bulk("claim") or (rec := self._rec()) is None:
             return
         ref, wb = rec["ref"], self._wb()
         self.app.perform(lambda: wb.claim(ref), f"claimed {ref}", undo=(f"claim {ref}", lambda: wb.unclaim(ref)))
@@ -120,66 +226,107 @@ class RecordActions(KnowledgeActions):
         ref, wb = rec["ref"], self._wb()
         self.app.perform(lambda: wb.unclaim(ref), f"unclaimed {ref}", undo=(f"unclaim {ref}", lambda: wb.claim(ref)))
 
+    def action_take_over(self) -> None:
+        """Take a request over from its owner, after a confirmation that names them."""
+        if (rec := self._rec()) is None:
+            return
+        from backline_tui.screens.dialogs import ConfirmScreen
+
+        ref, wb = rec["ref"], self._wb()
+        if (why := self.refusal("take_over", rec)) is not None:
+            self.app.say(why, severity="warning")
+            return
+        owner = rec.get("owner")
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.app.perform(lambda: wb.take_over(ref), f"took {ref} over from {owner}")
+
+        self.app.push_screen(ConfirmScreen(
+            f"Take {ref} over from {owner}?", f"{owner} owns it now; they are named in the thread and it becomes yours",
+            "Take over", note=f"{self.app.key_of('confirm.yes')} = take it over, {self.app.key_of('confirm.no')} = no"),
+            confirmed)
+
     def action_respond(self, use_editor: bool = False) -> None:
         if (rec := self._rec()) is None:
             return
-        ref, wb = rec["ref"], self._wb()
-        self._open_compose(
-            "Send reply", f"Reply to {ref} · asked by {rec.get('asker') or '?'}",
-            "", "",
-            lambda body: self.app.perform(lambda: wb.respond(ref, body), f"reply sent to {ref} (queued for sync)"),
-            use_editor, articles=True,
+        ref, kind, wb = rec["ref"], rec["kind"], self._wb()
+        sending = Sending(
+            send=lambda c: wb.respond(ref, c.body),
+            done=lambda _: f"reply sent to {ref} (queued for sync)",
+            draft=(kind, ref, "respond"),
+            as_note=lambda c: wb.note(kind, ref, c.body),
+            take_over=lambda c: wb.take_over_and_respond(ref, c.body),
         )
+        self._open_compose("Send reply", f"Reply to {ref} · asked by {rec.get('asker') or '?'}", "", sending,
+                           use_editor, precheck=lambda: wb.reply_refusal(ref), articles=True)
 
     def action_note(self, use_editor: bool = False) -> None:
         if (rec := self._rec()) is None:
             return
         ref, kind, wb = rec["ref"], rec["kind"], self._wb()
-        self._open_compose(
-            "Save note", f"Internal note on {ref} (not shown to the asker or customer)",
-            "", "",
-            lambda body: self.app.perform(lambda: wb.note(kind, ref, body), f"note added to {ref}"),
-            use_editor,
-        )
+        sending = Sending(send=lambda c: wb.note(kind, ref, c.body), done=lambda _: f"note added to {ref}",
+                          draft=(kind, ref, "note"))
+        self._open_compose("Save note", f"Internal note on {ref} (not shown to the asker or customer)",
+                           "", sending, use_editor)
 
     def _question(self, rec: dict) -> str:
         subject = rec.get("subject") or rec.get("title") or ""
         body = rec.get("body")
         return f"{subject}\n\n{body}" if body else subject
 
-    def _open_compose(self, label: str, heading: str, context: str, body: str, on_text, use_editor: bool,
-                      articles: bool = False) -> None:
+    def _open_compose(self, label: str, heading: str, body: str, sending: Sending, use_editor: bool,
+                      precheck=None, articles: bool = False) -> None:
         rec = self.target()
         self.app.typeahead = []
-        self.app.run_worker(self._open_compose_async(rec, label, heading, body, on_text, use_editor, articles),
-                            group="action")
+        self.app.run_worker(self._open_compose_async(rec, label, heading, body, sending, use_editor, precheck,
+                                                     articles), group="action")
 
-    async def _open_compose_async(self, rec, label, heading, body, on_text, use_editor, articles=False) -> None:
+    async def _open_compose_async(self, rec, label, heading, body, sending: Sending, use_editor, precheck,
+                                  articles: bool = False) -> None:
         from backline_tui.screens.compose import ComposeScreen
 
+        app, wb = self.app, self._wb()
+        if precheck is not None:
+            # say up front why the text would be refused, before anything is typed
+            ok, refusal = await app.attempt(precheck)
+            if not ok or refusal:
+                app.typeahead = None
+                if refusal:
+                    way = f"{app.key_of('note')} writes an internal note"
+                    if "claimed by" in refusal:
+                        way += f", {app.key_of('take_over')} takes it over"
+                    app.say(f"{refusal}: a reply would be refused; {way}", severity="warning")
+                return
         context = ""
         if rec is not None:
             try:
-                full = await self.app.call_db(self._wb().detail, rec["kind"], rec["ref"])
+                full = await app.call_db(wb.detail, rec["kind"], rec["ref"])
                 context = self._question(full)
             except Exception:  # noqa: BLE001 — the record vanished: compose without context
                 log.get(__name__).warning("no context for compose on %s", rec.get("ref"), exc_info=True)
                 context = self._question(rec)
-        if self.app.screen is not self:  # the user went elsewhere meanwhile
-            self.app.typeahead = None
+        notice = ""
+        if sending.draft is not None:
+            try:
+                draft = await app.call_db(wb.draft, *sending.draft)
+            except Exception:  # noqa: BLE001 — no draft table (an old replica): start empty
+                draft = None
+            if draft is not None:
+                body = draft["body"]
+                notice = f"your unsent text from {draft['updated_at'][:16].replace('T', ' ')}Z is back" + (
+                    f" (not sent: {draft['reason']})" if draft.get("reason") else "")
+        if app.screen is not self:  # the user went elsewhere meanwhile
+            app.typeahead = None
             return
-
-        def done(result) -> None:
-            if result is not None:
-                on_text(result.body)
-
-        kwargs = dict(heading=heading, context=context, body=body, submit_label=label, start_in_editor=use_editor)
-        if articles and rec is not None:  # a reply: ctrl+k inserts a KB article
+        kwargs = dict(heading=heading, context=context, body=body, submit_label=label, start_in_editor=use_editor,
+                      sending=sending, notice=notice)
+        if articles and rec is not None:  # a reply: the KB at hand (ReplyScreen)
             from backline_tui.screens.reply import ReplyScreen
 
-            self.app.push_screen(ReplyScreen(record=rec, **kwargs), done)
+            app.push_screen(ReplyScreen(record=rec, **kwargs))
         else:
-            self.app.push_screen(ComposeScreen(**kwargs), done)
+            app.push_screen(ComposeScreen(**kwargs))
 
     def action_resolve(self) -> None:
         if (rec := self._rec()) is None:
@@ -187,6 +334,9 @@ class RecordActions(KnowledgeActions):
         from backline_tui.screens.dialogs import ConfirmScreen
 
         ref, wb = rec["ref"], self._wb()
+        if (why := self.refusal("resolve", rec)) is not None:
+            self.app.say(why, severity="warning")  # before asking, not after
+            return
 
         def confirmed(yes: bool | None) -> None:
             if yes:
@@ -224,20 +374,18 @@ class RecordActions(KnowledgeActions):
             self.app.typeahead = None
             return
         title, body = draft
+        ok, kept = await self.app.attempt(wb.draft, "help_request", ref, "document")
+        if ok and kept is not None:  # an article written earlier and not saved: it comes back
+            title, body = kept["title"] or title, kept["body"]
+            self.app.say(f"your unsaved article for {ref} is back")
 
-        def done(result) -> None:
-            if result is None:
-                return
-            self.app.perform(
-                lambda: wb.document(ref, result.title, result.body),
-                lambda art: f"documented {ref} in {art['ref']} (work in progress article)",
-            )
-
+        sending = Sending(send=lambda c: wb.document(ref, c.title, c.body),
+                          done=lambda art: f"documented {ref} in {art['ref']} (work in progress article)",
+                          draft=("help_request", ref, "document"))
         self.app.push_screen(
             ArticleComposeScreen(heading=f"Document {ref} as a KB article (KCS: Issue / Environment / Resolution / Cause)",
-                          context="", body=clean(body), title=clean(title), submit_label="Save article"),
-            done,
-        )
+                                 context="", body=clean(body), title=clean(title), submit_label="Save article",
+                                 sending=sending))
 
     def action_edit(self) -> None:
         if (rec := self._rec()) is None:
@@ -284,12 +432,10 @@ class RecordActions(KnowledgeActions):
         offers = case["offers"]
 
         def compose(again: bool) -> None:
-            self._open_compose(
-                "Send offer", f"Offer help to {rec.get('owner') or 'the case owner'} on {ref}",
-                "", clean(text),
-                lambda body: self.app.perform(lambda: wb.offer_help(ref, body, again), f"offered help on {ref}"),
-                False,
-            )
+            sending = Sending(send=lambda c: wb.offer_help(ref, c.body, again), done=lambda _: f"offered help on {ref}",
+                              draft=("case", ref, "offer"))
+            self._open_compose("Send offer", f"Offer help to {rec.get('owner') or 'the case owner'} on {ref}",
+                               clean(text), sending, False)
 
         if not offers:
             compose(False)
@@ -337,9 +483,11 @@ class RecordActions(KnowledgeActions):
             if value is None:
                 return
             new = value.strip() or None
+            past = bool(new) and new[:10] < wb.now().strftime("%Y-%m-%d")
             self.app.perform(
                 lambda: wb.set_bug_target(ref, new),
-                f"{ref} target: {new or 'default for its priority'}",
+                f"{ref} target: {new or 'default for its priority'}"
+                + (" — that date is already past: the bug shows as overdue" if past else ""),
                 undo=(f"target of {ref}", lambda: wb.set_bug_target(ref, before)),
             )
 
@@ -359,7 +507,7 @@ class RecordActions(KnowledgeActions):
     # -- articles --------------------------------------------------------------------------------
 
     def action_validate(self) -> None:
-        if (rec := self._rec()) is None:
+        if self._bulk("validate") or (rec := self._rec()) is None:
             return
         self.app.run_worker(self._validate(rec), group="action")
 
@@ -390,7 +538,7 @@ class RecordActions(KnowledgeActions):
         ref, wb = rec["ref"], self._wb()
 
         def entered(reason: str | None) -> None:
-            if reason is None:
+            if reason is None or self._bulk("flag", reason):
                 return
             self.app.perform(lambda: wb.flag(ref, reason), f"flagged {ref}",
                              undo=(f"flag on {ref}", lambda: wb.unflag(ref)))
@@ -399,11 +547,14 @@ class RecordActions(KnowledgeActions):
         self.app.push_screen(PromptScreen(f"Flag {ref}", "why? e.g. steps are wrong for v3.2", ""), entered)
 
     def action_archive(self) -> None:
-        if (rec := self._rec()) is None:
+        if self._bulk("archive") or (rec := self._rec()) is None:
             return
         from backline_tui.screens.dialogs import ConfirmScreen
 
         ref, wb = rec["ref"], self._wb()
+        if (why := self.refusal("archive", rec)) is not None:
+            self.app.say(why, severity="warning")  # before asking, not after
+            return
 
         def confirmed(yes: bool | None) -> None:
             if yes:
@@ -412,7 +563,7 @@ class RecordActions(KnowledgeActions):
         self.app.push_screen(ConfirmScreen(f"Archive {ref}?", clean(rec.get("title") or ""), "Archive"), confirmed)
 
     def action_review(self) -> None:
-        if (rec := self._rec()) is None:
+        if self._bulk("review") or (rec := self._rec()) is None:
             return
         ref, wb = rec["ref"], self._wb()
         self.app.perform(lambda: wb.mark_reviewed(ref), f"marked {ref} reviewed; open flags resolved")

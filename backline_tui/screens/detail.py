@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from backline_tui.screens.actions import ACTION_BINDINGS, RecordActions
+from backline_tui.screens.actions import ACTION_BINDINGS, PANE_BINDINGS, RecordActions
 from backline_tui.text import clean, one_line
 from backline_tui.widgets.format import (BREACHED, DIM, GOOD, NOTE, OFFER, WARN, block, capped, duration, local_time, ola_sentence,
                                          more_note, priority_cell, target_cell)
@@ -55,7 +55,8 @@ def _impact(text: Text, r: dict) -> None:
 
 class DetailScreen(RecordActions, Screen):
     BINDINGS = [
-        Binding("escape", "back", "Back", id="detail.back"),
+        Binding("escape,q", "back", "Back", id="detail.back"),
+        *PANE_BINDINGS,  # back to the list, on that pane
         Binding("j", "scroll(1)", "Scroll down", id="detail.down", show=False),
         Binding("k", "scroll(-1)", "Scroll up", id="detail.up", show=False),
         Binding("delete", "unlink", "Unlink", id="detail.unlink", show=False),
@@ -84,8 +85,17 @@ class DetailScreen(RecordActions, Screen):
         yield StatusLine()
         yield KeyBar()
 
+    TICK_SECONDS = 30.0  # the OLA countdown and idle time in the header move on their own
+
     def on_mount(self) -> None:
+        self.set_interval(self.TICK_SECONDS, self._tick, name="countdown")
         self.reload()
+
+    def _tick(self) -> None:
+        if self.record is not None and self.app.screen is self:
+            rec = self.app.workbench.redecorate(self.kind, [self.record])[0]
+            self.record = rec
+            self._show_record(rec)
 
     def reload(self) -> None:
         self.run_worker(self._load, group="detail", exclusive=True)
@@ -328,6 +338,16 @@ class DetailScreen(RecordActions, Screen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_pane(self, name: str) -> None:
+        """Back to the list (past every record opened on the way), on pane `name`."""
+        from backline_tui.screens.main import MainScreen
+
+        app = self.app
+        while len(app.screen_stack) > 1 and not isinstance(app.screen, MainScreen):
+            app.pop_screen()
+        if isinstance(app.screen, MainScreen):
+            app.screen.action_pane(name)
 
     def action_scroll(self, step: int) -> None:
         body = self.query_one("#detail-body", VerticalScroll)

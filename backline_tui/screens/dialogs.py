@@ -13,6 +13,12 @@ from textual.widgets.option_list import Option
 from backline_tui.text import clean, one_line
 
 
+def _key(screen: ModalScreen, binding_id: str, default: str) -> str:
+    """The live key of a binding, as hints show it (the config may remap it)."""
+    key_of = getattr(screen.app, "key_of", None)
+    return key_of(binding_id, default) if key_of else default
+
+
 class ConfirmScreen(ModalScreen[bool]):
     """Yes or no for an action that cannot be undone."""
 
@@ -21,21 +27,24 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
     ]
 
-    def __init__(self, question: str, detail: str = "", yes_label: str = "Yes") -> None:
+    def __init__(self, question: str, detail: str = "", yes_label: str = "Yes", note: str | None = None) -> None:
         super().__init__()
         self.question = question
         self.detail = detail
         self.yes_label = yes_label
+        self.note = note
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Text(one_line(self.question, 200), style="bold"), classes="dialog-title")
             if self.detail:
                 yield Static(Text(one_line(self.detail, 300)), classes="dialog-detail")
-            yield Static(Text("This cannot be undone. y = yes, n or esc = no", style="dim"))
+            yes, no = _key(self, "confirm.yes", "y"), _key(self, "confirm.no", "n")
+            yield Static(Text(self.note if self.note is not None else f"This cannot be undone. {yes} = yes, {no} = no",
+                              style="dim"))
             with Horizontal(classes="dialog-buttons"):
-                yield Button(f"{self.yes_label} (y)", id="yes", variant="error")
-                yield Button("Cancel (n)", id="no")
+                yield Button(f"{self.yes_label} ({yes})", id="yes", variant="error")
+                yield Button(f"Cancel ({no})", id="no")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
@@ -62,7 +71,7 @@ class PromptScreen(ModalScreen["str | None"]):
         with Vertical(classes="dialog"):
             yield Static(Text(one_line(self.prompt_title, 200), style="bold"), classes="dialog-title")
             yield Input(value=clean(self.value), placeholder=self.placeholder, id="prompt")
-            yield Static(Text("enter = ok · esc = cancel", style="dim"))
+            yield Static(Text(f"enter = ok · {_key(self, 'prompt.cancel', 'esc')} = cancel", style="dim"))
 
     def on_mount(self) -> None:
         field = self.query_one("#prompt", Input)
@@ -95,7 +104,7 @@ class ChoiceScreen(ModalScreen["str | None"]):
             yield Static(Text(one_line(self.choice_title, 200), style="bold"), classes="dialog-title")
             yield OptionList(*[Option(Text(one_line(label, 80)), id=f"c{i}") for i, (_, label) in
                                enumerate(self.choices)], id="choices")
-            yield Static(Text("enter = choose · esc = cancel", style="dim"))
+            yield Static(Text(f"enter = choose · {_key(self, 'choice.cancel', 'esc')} = cancel", style="dim"))
 
     def on_mount(self) -> None:
         ol = self.query_one(OptionList)
@@ -111,90 +120,40 @@ class ChoiceScreen(ModalScreen["str | None"]):
         self.dismiss(None)
 
 
-HELP_SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
-    ("Moving around", [
-        ("1 2 3 4", "panes: help · stale · bugs · KB review"),
-        ("5", "insights"),
-        ("j k ↑ ↓", "move"),
-        ("enter", "open the record; on a link: follow it"),
-        ("delete", "on a link of a record: unlink it (undo: U)"),
-        ("esc", "back; clears the text filter"),
-        ("] [", "next / previous page of a long pane"),
-        ("ctrl+p", "palette: search everything, themes"),
-        ("?", "this help"),
-        ("q", "quit"),
-    ]),
-    ("Finding things", [
-        ("/", "filter as you type (word starts)"),
-        ("M", "mine only (on/off)"),
-        ("F", "free (unclaimed) only (on/off)"),
-        ("P", "one product"),
-        ("0", "clear every filter"),
-    ]),
-    ("Help requests", [
-        ("c / u", "claim / unclaim (undo: U)"),
-        ("r", "respond to the asker (answering claims it)"),
-        ("n", "internal note"),
-        ("x", "resolve (asks first)"),
-        ("d", "document: covering articles first, then KCS"),
-        ("l / L", "link an article as the answer (a reuse)"),
-        ("B", "escalate: draft a bug for sustaining"),
-        ("e", "write the reply in $EDITOR"),
-    ]),
-    ("Stale cases", [
-        ("o", "offer help to the case owner"),
-        ("n / e", "internal note (e: in $EDITOR)"),
-        ("l", "link the case to a bug (picker)"),
-        ("L / B", "link an article / escalate into a bug"),
-    ]),
-    ("Sustaining bugs", [
-        ("p", "priority override (or back to impact)"),
-        ("t", "resolution target date"),
-        ("l", "link a case (picker)"),
-        ("P1*", "override: priority, not rank (by impact)"),
-    ]),
-    ("KB review", [
-        ("v", "validate"),
-        ("f", "flag with a reason (undo: U)"),
-        ("a", "archive (asks first)"),
-        ("m", "mark reviewed (resolves open flags)"),
-        ("e", "edit in $EDITOR"),
-    ]),
-    ("Writing (reply, note, article)", [
-        ("ctrl+s", "send / save"),
-        ("ctrl+e", "continue in $EDITOR"),
-        ("ctrl+t", "reply: insert a KB article (links it)"),
-        ("esc", "cancel (asks if you typed)"),
-    ]),
-    ("Everywhere", [
-        ("U ctrl+z", "undo claim, unclaim, flag, priority, target"),
-        ("S", "sync now: push my actions, pull changes"),
-    ]),
-]
-
-
 class HelpScreen(ModalScreen[None]):
     """Every key, by what you are doing."""
 
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help.close")]
 
     def compose(self) -> ComposeResult:
+        from backline_tui.keys import help_sections
+
+        sections = help_sections(getattr(self.app, "_keymap", None))
+        # two columns of about the same height (each section is its rows, a title and a gap)
+        sizes = [len(rows) + 2 for _, rows in sections]
+        half, acc = len(sections), 0
+        for n, size in enumerate(sizes):
+            if acc + size / 2 > sum(sizes) / 2:
+                half = n
+                break
+            acc += size
+
         def column(sections) -> Text:
             text = Text()
             for section, rows in sections:
                 text.append(f"{section}\n", style="bold underline")
                 for key, what in rows:
-                    text.append(f"{key:<10}", style="bold")
+                    text.append(f"{key:<9} ", style="bold")
                     text.append(f"{what}\n")
                 text.append("\n")
             return text
 
         with VerticalScroll(classes="dialog help"):
             yield Static(Text.assemble(("Backline keys", "bold"), "  ·  the footer shows the keys that apply where "
-                                       "you are; esc or ? closes this",))
+                                       f"you are; {_key(self, 'help.close', 'esc')} closes this",))
             with Horizontal(classes="help-columns"):
-                yield Static(column(HELP_SECTIONS[:3]), classes="help-column")
-                yield Static(column(HELP_SECTIONS[3:]), classes="help-column")
+                yield Static(column(sections[:half]), classes="help-column")
+                yield Static(column(sections[half:]), classes="help-column")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -174,6 +174,8 @@ class KnowledgeActions:
         def picked(row: dict | None) -> None:
             if row is None or "choice" in row:
                 return
+            if kind == "case" and self._bulk("link", row["ref"]):  # every marked case to this one bug
+                return
             case_ref, bug_ref = (row["ref"], ref) if kind == "bug" else (ref, row["ref"])
             self._link_case_bug(case_ref, bug_ref, rec.get("product") or "", row.get("product") or "")
 

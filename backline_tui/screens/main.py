@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from dataclasses import replace
-from functools import partial
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
@@ -20,35 +17,22 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Static
 
 from backline_tui import log
-from backline_tui.screens.actions import ACTION_BINDINGS, COMPOSING, RecordActions
+from backline_tui.screens.actions import ACTION_BINDINGS, COMPOSING, PANE_BINDINGS, RECORD_ACTIONS, RecordActions
+from backline_tui.screens.pane_state import PANES, TITLES, PaneState, PaneTable
 from backline_tui.text import one_line
-from backline_tui.widgets.format import COLUMNS, page_cells
+from backline_tui.widgets.format import fit_columns, page_cells
 from backline_tui.widgets.keybar import KeyBar
 from backline_tui.widgets.rowlist import RowList
 from backline_tui.widgets.status import PaneBar, StatusLine
+from backline_tui.widgets.welcome import Welcome
 from backline_tui.workbench import PAGE, PaneFilter
 
-if TYPE_CHECKING:
-    from textual.widgets import Input
-
-PANES = ("help", "stale", "bugs", "kb")
-TITLES = {"help": "Help queue", "stale": "Stale cases", "bugs": "Sustaining bugs", "kb": "KB review",
-          "insights": "Insights"}
 NOUN = {"help": "open help requests", "stale": "stale cases", "bugs": "open bugs", "kb": "articles to review"}
 
 
-class PaneTable(RowList):
-    """A page of a pane, drawn a screen line at a time. Cells are rich Text made by
-    widgets.format: never markup."""
-
-
-class MainScreen(RecordActions, Screen):
+class MainScreen(PaneState, RecordActions, Screen):
     BINDINGS = [
-        Binding("1", "pane('help')", "Help queue", id="pane.help", show=False),
-        Binding("2", "pane('stale')", "Stale cases", id="pane.stale", show=False),
-        Binding("3", "pane('bugs')", "Bugs", id="pane.bugs", show=False),
-        Binding("4", "pane('kb')", "KB review", id="pane.kb", show=False),
-        Binding("5", "pane('insights')", "Insights", id="pane.insights", show=False),
+        *PANE_BINDINGS,
         Binding("j", "cursor(1)", "Down", id="cursor.down", show=False),
         Binding("k", "cursor(-1)", "Up", id="cursor.up", show=False),
         Binding("enter", "open", "Open", id="open"),
@@ -58,6 +42,14 @@ class MainScreen(RecordActions, Screen):
         Binding("F", "toggle('unclaimed')", "Unclaimed", id="filter.unclaimed", show=False),
         Binding("P", "product", "Product", id="filter.product", show=False),
         Binding("0", "clear_filters", "All", id="filter.clear", show=False),
+        Binding("g", "top", "Top", id="nav.top", show=False),
+        Binding("G", "bottom", "Bottom", id="nav.bottom", show=False),
+        Binding("ctrl+d", "half(1)", "Half page down", id="nav.half_down", show=False),
+        Binding("ctrl+u", "half(-1)", "Half page up", id="nav.half_up", show=False),
+        Binding("s", "sort", "Sort", id="sort", show=False),
+        Binding("space", "mark", "Mark", id="mark", show=False),
+        Binding("A", "mark_all", "Mark all shown", id="mark.all", show=False),
+        Binding("X", "clear_marks", "Clear marks", id="mark.clear", show=False),
         Binding("right_square_bracket", "page(1)", "Next page", id="page.next", show=False),
         Binding("left_square_bracket", "page(-1)", "Prev page", id="page.prev", show=False),
         *ACTION_BINDINGS,
@@ -65,20 +57,12 @@ class MainScreen(RecordActions, Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.pane = "help"
-        self.filters: dict[str, PaneFilter] = {p: PaneFilter() for p in PANES}
-        self.offsets: dict[str, int] = {p: 0 for p in PANES}
-        self.cursor_ref: dict[str, str | None] = {p: None for p in PANES}
-        self.rows: list[dict] = []
-        self.rows_pane: str | None = None
-        self.totals: dict[str, int | None] = {p: None for p in PANES}
-        self.counts: dict[str, int | None] = {p: None for p in PANES}
         self.empty_db: bool | None = None
         self.loaded = False
         self._keys_for: tuple | None = None  # what the footer's keys were last worked out for
         self._warmed = False
         self._suspended = False
-        self._filter: Input | None = None
+        self._columns_for: tuple | None = None  # (pane, width) the columns were fitted to
 
     def compose(self) -> ComposeResult:
         yield PaneBar(id="panebar")
@@ -86,11 +70,17 @@ class MainScreen(RecordActions, Screen):
         with ContentSwitcher(initial="table", id="switch"):
             yield PaneTable(id="table")
             yield Static(id="empty")
+            yield Welcome(id="welcome")
             yield Container(id="insights")
         yield StatusLine()
         yield KeyBar()
 
+    # how often the times on screen (OLA countdown, idle, target) are worked out again: from the
+    # rows in memory, without a query; they show minutes, so twice a minute is always in time
+    TICK_SECONDS = 30.0
+
     def on_mount(self) -> None:
+        self.set_interval(self.TICK_SECONDS, self._tick, name="countdown")
         self._show_bar()
         self.query_one("#paneinfo", Static).update(Text(f"{TITLES[self.pane]} · loading…", style="bold"))
         self.query_one(PaneTable).focus()
@@ -100,6 +90,7 @@ class MainScreen(RecordActions, Screen):
         self._suspended = True
 
     def on_screen_resume(self) -> None:
+        self._keep_focus_visible()
         # back from a detail or compose screen: what was done there shows in the list
         if self.loaded and self._suspended:
             self._suspended = False
@@ -141,7 +132,8 @@ class MainScreen(RecordActions, Screen):
             self.offsets[pane] = offset = 0
             rows = await app.call_db(app.pane_page, pane, f, 0, PAGE)
         # the cells (sanitised, styled Text) are built off the event loop too
-        row_cells, lines = await app.call_db(page_cells, pane, rows)
+        width = self._list_width()
+        row_cells, lines = await app.call_db(page_cells, pane, rows, width)
         self._show_rows(pane, rows, row_cells, lines)
         await self._after_page(pane)
 
@@ -177,21 +169,8 @@ class MainScreen(RecordActions, Screen):
     def _show_empty_db(self) -> None:
         from backline_tui.config_file import default_config_path
 
-        wb = self.app.workbench
-        text = Text()
-        text.append("Nothing here yet: this database holds no help requests, cases, bugs or articles.\n\n",
-                    style="bold")
-        text.append("To look around with made-up data, quit (q) and run:\n\n")
-        text.append(f"    backline --db {one_line(str(wb.replica.path), 200)} demo\n\n", style="bold")
-        text.append("To work on real data, add a source to the config file\n")
-        text.append(f"    {one_line(str(default_config_path()), 200)}\n", style="bold")
-        text.append("for example\n\n")
-        text.append('    [[sources]]\n    name = "rt"\n    kind = "rt"\n    url = "https://rt.example.com"\n'
-                    '    user = "me"\n    password_env = "RT_PASSWORD"\n\n', style="green4")
-        text.append("then press S to sync (or run `backline sync`), or import a file with `backline import FILE`.\n\n")
-        text.append("? lists every key · q quits", style="dim")
-        self.query_one("#empty", Static).update(text)
-        self.query_one(ContentSwitcher).current = "empty"
+        self.query_one(Welcome).show(str(self.app.workbench.replica.path), str(default_config_path()), self.app.key_of)
+        self.query_one(ContentSwitcher).current = "welcome"
         self.query_one("#paneinfo", Static).update(Text("Welcome to Backline", style="bold"))
         self.refresh_bindings()
         self._keys_for = None
@@ -201,24 +180,68 @@ class MainScreen(RecordActions, Screen):
         switcher = self.query_one(ContentSwitcher)
         keep_ref = self._current_ref() if self.rows_pane == pane else self.cursor_ref.get(pane)
         keep_row = table.cursor_row if self.rows_pane == pane else 0
-        if self.rows_pane != pane:
-            table.set_columns(COLUMNS[pane])
+        if self.rows_pane != pane or self._columns_for != (pane, self._list_width(), self.filters[pane].sort):
+            self._columns_for = (pane, self._list_width(), self.filters[pane].sort)
+            table.set_columns(self._fitted_columns(pane))
         self.rows = rows
         self.rows_pane = pane
         index = next((i for i, r in enumerate(rows) if r["ref"] == keep_ref), min(keep_row, len(rows) - 1))
+        if self._cursor_after_load is not None:  # g, G, or j/k across a page boundary
+            index = self._cursor_after_load if self._cursor_after_load >= 0 else len(rows) - 1
+            self._cursor_after_load = None
         table.set_rows(row_cells, cursor=max(index, 0), lines=lines)
+        self._show_marks()
         if rows:
             switcher.current = "table"
+            self._keep_focus_visible()
         else:
             f = self.filters[pane]
             what = f.describe()
             msg = Text(f"No {NOUN[pane]}" + (f" match the filter ({what})." if what else "."), style="bold")
             if what:
-                msg.append("\n\n0 clears every filter; esc clears the text filter.", style="dim")
+                msg.append(f"\n\n{self.app.key_of('filter.clear')} clears every filter; "
+                           f"{self.app.key_of('back')} clears the text filter.", style="dim")
             self.query_one("#empty", Static).update(msg)
             switcher.current = "empty"
         self._show_info()
         self._refresh_keys()
+
+    def _fitted_columns(self, pane: str) -> list[tuple[str, int]]:
+        """The pane's columns for this width, the sorted one marked ▾."""
+        sort = self.filters[pane].sort
+        return [((label if len(label) < w else label[: w - 1]) + "▾" if label == sort else label, w)
+                for label, w in fit_columns(pane, self._list_width())]
+
+    def _list_width(self) -> int | None:
+        """Cells across the list, its scroll bar left out (None before the first layout)."""
+        width = self.size.width
+        return width - 2 if width > 10 else None
+
+    def on_resize(self, event: events.Resize) -> None:
+        # the columns follow the terminal's width: lay the page out again (no query)
+        key = (self.pane, self._list_width(), self.filters.get(self.pane, PaneFilter()).sort)
+        if self.loaded and self.rows and self.rows_pane == self.pane and self._columns_for != key:
+            self._columns_for = key
+            self.query_one(PaneTable).set_columns(self._fitted_columns(self.pane))
+            self.run_worker(self._tick_async(self.pane, self.rows), group="tick", exclusive=True)
+
+    def _tick(self) -> None:
+        if self.app.screen is self and self.pane in PANES and self.rows and self.rows_pane == self.pane:
+            self.run_worker(self._tick_async(self.pane, self.rows), group="tick", exclusive=True)
+
+    async def _tick_async(self, pane: str, rows: list[dict]) -> None:
+        from backline_tui.workbench import PANE_KIND
+
+        app, width = self.app, self._list_width()
+
+        def work():
+            fresh = app.workbench.redecorate(PANE_KIND[pane], rows)
+            return fresh, *page_cells(pane, fresh, width)
+
+        fresh, row_cells, lines = await app.call_db(work)
+        if self.rows is rows and self.rows_pane == pane:  # no reload came in meanwhile
+            self.rows = fresh
+            self.query_one(PaneTable).update_rows(row_cells, lines)
 
     def _warm_up(self) -> None:
         """After the first page is on screen, import what the first detail, dialog and the
@@ -251,11 +274,20 @@ class MainScreen(RecordActions, Screen):
         if n:
             info.append(f" · {offset + 1:,}–{offset + n:,}")
             info.append(f" of {total:,}" if total is not None else " of …")
+            k = self.app.key_of
             if total is not None and offset + n < total:
-                info.append(" · ] next page", style="dim")
+                info.append(f" · {k('page.next')} next page", style="dim")
             if offset:
-                info.append(" · [ previous page", style="dim")
-        info.append("   M mine · F unclaimed · P product · 0 all", style="dim")
+                info.append(f" · {k('page.prev')} previous page", style="dim")
+        if f.sort:
+            info.append(" · sorted by ")
+            info.append(f.sort, style="bold")
+        marked = len(self.marks.get(pane, {}))
+        if marked:
+            info.append(f" · {marked} marked", style="bold")
+        k = self.app.key_of
+        info.append(f"   {k('filter.mine')} mine · {k('filter.unclaimed')} unclaimed · {k('filter.product')} product"
+                    f" · {k('filter.clear')} all", style="dim")
         self.query_one("#paneinfo", Static).update(info)
 
     # ------------------------------------------------------------------ the selected row
@@ -285,7 +317,8 @@ class MainScreen(RecordActions, Screen):
         the footer when that changes, not on every cursor move (a rebuild costs ~10 ms of
         layout, the main stall when scrolling a pane)."""
         rec = self.target()
-        key = (self.pane, rec.get("kind") if rec else None, self.empty_db)
+        refused = frozenset(a for a in RECORD_ACTIONS if rec is not None and self.refusal(a, rec, owners=False))
+        key = (self.pane, rec.get("kind") if rec else None, self.empty_db, refused)
         if key != self._keys_for:
             self._keys_for = key
             self.refresh_bindings()
@@ -294,7 +327,8 @@ class MainScreen(RecordActions, Screen):
         self.action_open()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("toggle", "product", "clear_filters", "filter", "page", "open"):
+        if action in ("toggle", "product", "clear_filters", "filter", "page", "open", "top", "bottom", "half",
+                      "mark", "mark_all", "clear_marks", "sort"):
             if self.pane == "insights" or self.empty_db:
                 return False
         return self.check_record_action(action)
@@ -339,47 +373,32 @@ class MainScreen(RecordActions, Screen):
         except Exception as exc:  # noqa: BLE001 — a broken section must not take the app down
             box.mount(Static(Text(one_line(self.app.internal("Insights could not start", exc), 300))))
 
-    def action_cursor(self, step: int) -> None:
-        table = self.query_one(PaneTable)
-        if step > 0:
-            table.action_cursor_down()
-        else:
-            table.action_cursor_up()
+    def on_insights_pane_open_cases(self, message) -> None:
+        """The cases behind an Insights driver, in their own screen."""
+        from backline_tui.screens.driver_cases import DriverCasesScreen
+
+        message.stop()
+        self.app.push_screen(DriverCasesScreen(self.app.workbench, message.product, message.component,
+                                               message.version, message.window))
 
     def action_open(self) -> None:
         rec = self.target()
         if rec is not None:
             self.app.open_record(rec["kind"], rec["ref"])
 
-    def action_escape(self) -> None:
-        filt = self._filter_field()
-        if filt.display or self.filters.get(self.pane, PaneFilter()).text:
-            filt.value = ""
-            filt.display = False
-            self._set_filter(text=None)
-            self.query_one(PaneTable).focus()
+    def _keep_focus_visible(self) -> None:
+        """Focus never stays in a field the user cannot see (the hidden filter would take the
+        keys meant as commands, q among them) nor nowhere: the list takes it."""
+        focused = self.focused
+        if focused is None or (focused is self._filter and not self._filter.display):
+            if self.pane in PANES:
+                self.query_one(PaneTable).focus()
+            elif focused is not None:
+                self.set_focus(None)
 
-    def _prepare_filter_field(self) -> None:
-        if self.is_mounted and self.is_attached and self.app.return_code is None:  # not while quitting
-            self._filter_field()
-
-    def _filter_field(self) -> Input:
-        """The text filter's field, mounted the first time it is needed (or after the first
-        page is drawn): it is not part of the first frame."""
-        if self._filter is None:
-            from textual.widgets import Input
-
-            self._filter = Input(placeholder="filter: type to narrow this pane · enter keeps it · esc clears it",
-                                 id="filter")
-            self._filter.display = False
-            self.mount(self._filter, before=self.query_one("#switch"))
-        return self._filter
-
-    def action_filter(self) -> None:
-        filt = self._filter_field()
-        filt.display = True
-        # focus now, not after the next refresh: keys typed right after / must land in the field
-        self.set_focus(filt)
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if self._filter is not None and event.widget is self._filter and not self._filter.display:
+            self.call_later(self._keep_focus_visible)
 
     def on_key(self, event: events.Key) -> None:
         # Keys typed right after / were already routed to the table before the field took
@@ -394,80 +413,8 @@ class MainScreen(RecordActions, Screen):
             event.prevent_default()
             filt.insert_text_at_cursor(event.character)
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "filter" and self.pane in PANES:
-            # one query when typing pauses, not one per key (exclusive: a new key cancels the wait)
-            self.run_worker(partial(self._filter_after_pause, self.pane, event.value.strip() or None),
-                            group="filter", exclusive=True)
-
-    async def _filter_after_pause(self, pane: str, text: str | None) -> None:
-        await asyncio.sleep(FILTER_PAUSE)
-        if pane == self.pane and text != self.filters[pane].text:
-            self._set_filter(text=text)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "filter":
-            if not event.value.strip():
-                event.input.display = False
-            self.query_one(PaneTable).focus()
-
-    def _set_filter(self, **changes) -> None:
-        if self.pane not in PANES:
-            return
-        self.filters[self.pane] = replace(self.filters[self.pane], **changes)
-        self.offsets[self.pane] = 0
-        self.totals[self.pane] = None
-        self._show_info()
-        self.reload()
-
-    def action_toggle(self, which: str) -> None:
-        f = self.filters[self.pane]
-        value = not getattr(f, which)
-        changes = {which: value}
-        if value:  # mine and unclaimed exclude each other
-            changes["unclaimed" if which == "mine" else "mine"] = False
-        self._set_filter(**changes)
-        self.app.say(f"{TITLES[self.pane]}: " + (self.filters[self.pane].describe() or "all"))
-
-    def action_clear_filters(self) -> None:
-        filt = self._filter_field()
-        filt.value = ""
-        filt.display = False
-        self.filters[self.pane] = PaneFilter()
-        self._set_filter()
-
-    def action_product(self) -> None:
-        self.run_worker(self._pick_product(), group="action")
-
-    async def _pick_product(self) -> None:
-        from backline_tui.screens.dialogs import ChoiceScreen
-
-        products = await self.app.call_db(self.app.workbench.products)
-        choices = [("", "all products")] + [(p, p) for p in products]
-
-        def chosen(value: str | None) -> None:
-            if value is not None:
-                self._set_filter(product=value or None)
-
-        self.app.push_screen(ChoiceScreen("Show one product", choices, self.filters[self.pane].product or ""), chosen)
-
-    def action_page(self, step: int) -> None:
-        pane = self.pane
-        total = self.totals.get(pane)
-        offset = self.offsets[pane] + step * PAGE
-        if offset < 0:
-            self.app.say("this is the first page")
-            return
-        if total is not None and offset >= total:
-            self.app.say("this is the last page")
-            return
-        self.offsets[pane] = offset
-        self.cursor_ref[pane] = None
-        self.query_one(PaneTable).move_cursor(row=0)
-        self.reload()
 
 
-FILTER_PAUSE = 0.15  # seconds of no typing before the text filter runs
 
 WARM_UP_MODULES = ("backline_tui.screens.detail", "backline_tui.screens.dialogs", "backline_tui.screens.compose",
                    "textual.widgets._markdown", "backline_tui.widgets.insights")

@@ -17,32 +17,39 @@ if TYPE_CHECKING:
     from backline_tui.config import Config
 
 
-def ola_sql(config: Config) -> str:
+# the OLA targets are config values: bound (:ola_P1 …), never pasted into the SQL text
+OLA_SQL = (
+    "strftime('%Y-%m-%dT%H:%M:%SZ', :created_at, '+' || CASE :priority "
+    "WHEN 'P1' THEN :ola_P1 WHEN 'P2' THEN :ola_P2 WHEN 'P3' THEN :ola_P3 ELSE :ola_P4 END || ' minutes')"
+)
+
+
+def ola_params(config: Config) -> dict[str, int]:
+    """The bound values OLA_SQL reads: the config's OLA target per priority, in minutes."""
     ola = config.ola
-    return (
-        "strftime('%Y-%m-%dT%H:%M:%SZ', :created_at, '+' || CASE :priority "
-        f"WHEN 'P1' THEN {ola.P1} WHEN 'P2' THEN {ola.P2} WHEN 'P3' THEN {ola.P3} ELSE {ola.P4} END || ' minutes')"
-    )
+    return {"ola_P1": int(ola.P1), "ola_P2": int(ola.P2), "ola_P3": int(ola.P3), "ola_P4": int(ola.P4)}
 
 
 def refresh_bug_impact(conn: sqlite3.Connection, config: Config, bug_ids: Iterable[int] | None = None) -> None:
     """Recompute impact score, linked open cases and distinct customers (all bugs when None)."""
     imp = config.impact
-    sw = " ".join(f"WHEN '{k}' THEN {int(v)}" for k, v in imp.severity_weights.items())
-    tw = " ".join(f"WHEN '{k}' THEN {int(v)}" for k, v in imp.tier_weights.items())
+    # the weights are config values: bound as JSON, never pasted into the SQL text
+    weights = (json.dumps({str(k): int(v) for k, v in imp.severity_weights.items()}),
+               json.dumps({str(k): int(v) for k, v in imp.tier_weights.items()}))
     sql = f"""
+        WITH sw(k, w) AS (SELECT key, value FROM json_each(?)), tw(k, w) AS (SELECT key, value FROM json_each(?))
         UPDATE bugs SET (impact_score, case_count, customer_count) = (
-            SELECT COALESCE(SUM((CASE c.severity {sw} ELSE 0 END) * (CASE c.tier {tw} ELSE 0 END)), 0)
-                   + COUNT(DISTINCT c.customer),
+            SELECT COALESCE(SUM(COALESCE(sw.w, 0) * COALESCE(tw.w, 0)), 0) + COUNT(DISTINCT c.customer),
                    COUNT(c.id), COUNT(DISTINCT c.customer)
             FROM case_bugs cb JOIN cases c ON c.id = cb.case_id AND c.{OPEN_CASE}
+            LEFT JOIN sw ON sw.k = c.severity LEFT JOIN tw ON tw.k = c.tier
             WHERE cb.bug_id = bugs.id)
     """
     if bug_ids is None:
-        conn.execute(sql)
+        conn.execute(sql, weights)
     else:
         for chunk, marks in chunked(bug_ids):
-            conn.execute(sql + f" WHERE id IN ({marks})", chunk)
+            conn.execute(sql + f" WHERE id IN ({marks})", (*weights, *chunk))
 
 
 
@@ -71,7 +78,8 @@ def refresh_article_stats(conn: sqlite3.Connection, article_ids: Iterable[int] |
 def refresh_ola(conn: sqlite3.Connection, config: Config) -> None:
     conn.execute(
         "UPDATE help_requests SET ola_due_at = "
-        + ola_sql(config).replace(":created_at", "created_at").replace(":priority", "priority")
+        + OLA_SQL.replace(":created_at", "created_at").replace(":priority", "priority"),
+        ola_params(config),
     )
 
 

@@ -99,3 +99,7 @@ def add_local_bug(conn: sqlite3.Connection, case: dict[str, Any] | None, source:
     if case is not None:
         records.add_link(conn, "case_bug", case["ref"], ref, now)
     return records.get_record(conn, "bug", ref)
+def delete_flag(conn: sqlite3.Connection, article_id: int, flag_id: int) -> None:
+    """A flag that never left the replica goes (its op was taken back)."""
+    conn.execute("DELETE FROM article_flags WHERE id = ?", (flag_id,))
+    derived.refresh_article_stats(conn, [article_id])

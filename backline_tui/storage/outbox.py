@@ -121,10 +121,11 @@ def record_failure(conn: sqlite3.Connection, op: dict[str, Any], message: str, n
 
 
 def retry(conn: sqlite3.Connection, op_id: int, now: str) -> bool:
-    """The user asks for an op in error to be sent at the next sync (failures start again)."""
+    """The user asks for an op in conflict or error to go at the next sync, whatever its back-off
+    (its failures count from one again). False: no such op in conflict or error."""
     cur = conn.execute(
-        "UPDATE outbox SET failures = 0, next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'error'",
-        (now, now, op_id))
+        "UPDATE outbox SET state = 'pending', failures = 0, next_attempt_at = NULL, last_error = NULL, "
+        "updated_at = ? WHERE id = ? AND state IN ('conflict','error')", (now, op_id))
     return cur.rowcount == 1
 
 
@@ -237,6 +238,15 @@ def source_status(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
     return out
 
 
+def last_syncs(conn: sqlite3.Connection) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The last sync that succeeded and the last one that failed (either may be None)."""
+    ok = conn.execute("SELECT * FROM sync_log WHERE finished_at IS NOT NULL AND error IS NULL "
+                      "ORDER BY id DESC LIMIT 1").fetchone()
+    failed = conn.execute("SELECT * FROM sync_log WHERE finished_at IS NOT NULL AND error IS NOT NULL "
+                          "ORDER BY id DESC LIMIT 1").fetchone()
+    return ok, failed
+
+
 def local_versions(conn: sqlite3.Connection, table: str, refs: list[str]) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     for chunk, marks in chunked(refs):
@@ -292,3 +302,58 @@ def sync_lock(db_path: str | Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+# -- ops that cancel out -------------------------------------------------------------------------
+
+
+def take_back(conn: sqlite3.Connection, source: str, ref: str, op: str,
+              payload: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """If the newest unsent op on this record is a still-pending `op`, delete it and return it:
+    the change that would cancel it (unclaim after claim, an undo) then needs no op of its own,
+    and upstream never sees the pair. An op already sending, or followed by another op on the
+    same record, stays; so does one whose payload differs from the given `payload` items."""
+    row = conn.execute(
+        "SELECT * FROM outbox WHERE source = ? AND record_ref = ? AND state IN ('pending','sending','error','conflict') "
+        "ORDER BY id DESC LIMIT 1", (source, ref)).fetchone()
+    if row is None or row["op"] != op or row["state"] != "pending":
+        return None
+    found = _decode(row)
+    if payload and any(found["payload"].get(k) != v for k, v in payload.items()):
+        return None
+    conn.execute("DELETE FROM outbox WHERE id = ?", (row["id"],))
+    return found
+
+
+# -- the outbox view: what the user can do with an op that did not go through ----------------------
+
+UNSENT = ("pending", "sending", "conflict", "error")
+TEXT_OPS = ("respond", "note", "offer_help")  # ops whose payload carries the text the user wrote
+
+
+def rewrite(conn: sqlite3.Connection, op_id: int, body: str, now: str, op: str | None = None) -> bool:
+    """New text for an op that carries text (and, with `op` "note", a reply made an internal
+    note); the local message follows, and the op goes back in line. Not for an op being sent."""
+    found = get_op(conn, op_id)
+    if found is None or found["op"] not in TEXT_OPS or found["state"] == "sending":
+        return False
+    payload = dict(found["payload"], body=body)
+    conn.execute("UPDATE outbox SET op = ?, payload = ?, state = 'pending', updated_at = ?, last_error = NULL "
+                 "WHERE id = ?", (op or found["op"], json.dumps(payload, ensure_ascii=False), now, op_id))
+    if payload.get("message_id"):
+        kind = "note" if op == "note" else None
+        conn.execute("UPDATE messages SET body = ?, kind = COALESCE(?, kind) WHERE id = ? AND remote_id IS NULL",
+                     (body, kind, payload["message_id"]))
+    return True
+
+
+def discard(conn: sqlite3.Connection, op_id: int, now: str) -> dict[str, Any] | None:
+    """Give up an op that is not being sent: it never goes upstream, and a message it would have
+    posted leaves the replica (the next pull brings back what upstream holds)."""
+    found = get_op(conn, op_id)
+    if found is None or found["state"] not in ("pending", "conflict", "error"):
+        return None
+    conn.execute("UPDATE outbox SET state = 'discarded', updated_at = ? WHERE id = ?", (now, op_id))
+    if found["op"] in TEXT_OPS and found["payload"].get("message_id"):
+        conn.execute("DELETE FROM messages WHERE id = ? AND remote_id IS NULL", (found["payload"]["message_id"],))
+    return found

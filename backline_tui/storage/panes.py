@@ -1,4 +1,5 @@
-"""Paged pane queries. Each reads one page in index order; none sorts a whole table."""
+"""Paged pane queries. Each reads one page in index order; none sorts a whole table, unless the
+user picked a column to sort by (`s`, SORTS)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ class PaneFilter:
     unclaimed: bool = False
     product: str | None = None
     text: str | None = None
+    sort: str | None = None  # a column label of SORTS (the pane's own order when None)
 
     def describe(self) -> str:
         parts = []
@@ -40,6 +42,25 @@ class PaneFilter:
         if self.text:
             parts.append(f"text: “{self.text}”")
         return " · ".join(parts)
+
+
+# `s` cycles the sort through these columns (label → SQL over the pane's rows; the pane's own
+# order breaks ties). Fixed SQL, chosen by label: nothing typed reaches the SQL text.
+SORTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "help": (("Pri", "priority"), ("Ref", "ref"), ("Subject", "subject COLLATE NOCASE"),
+             ("Asker", "asker COLLATE NOCASE"), ("Product", "product"), ("Owner", "owner"), ("Status", "status")),
+    "stale": (("Idle", "last_activity_at"), ("Sev", "severity"), ("Ref", "ref"),
+              ("Customer", "customer COLLATE NOCASE"), ("Subject", "subject COLLATE NOCASE"), ("Owner", "owner")),
+    "bugs": (("Impact", "impact_score DESC"), ("Cases", "case_count DESC"), ("Ref", "ref"),
+             ("Title", "title COLLATE NOCASE"), ("Component", "component"), ("Status", "status")),
+    "kb": (("State", "state"), ("Ref", "ref"), ("Title", "title COLLATE NOCASE"), ("Reuse", "reuse_count DESC"),
+           ("Owner", "owner"), ("Review due", "review_due_at")),
+}
+
+
+def sort_sql(pane: str, f: PaneFilter) -> str | None:
+    """The ORDER BY terms of the pane's chosen sort, or None for its own order."""
+    return dict(SORTS[pane]).get(f.sort) if f.sort else None
 
 
 def like_pattern(text: str) -> str:
@@ -158,7 +179,7 @@ def help_queue(conn: sqlite3.Connection, f: PaneFilter, me: str, offset: int = 0
     extra, params = _filters(f, me, "owner", HELP_TEXT, "help_requests_filter")
     sql = (
         f"SELECT {HELP_COLS} FROM help_requests WHERE {OPEN_HELP}{extra} "
-        f"ORDER BY {HELP_ORDER} LIMIT :limit OFFSET :offset"
+        f"ORDER BY {', '.join(x for x in (sort_sql('help', f), HELP_ORDER) if x)} LIMIT :limit OFFSET :offset"
     )
     return conn.execute(sql, params | {"limit": limit, "offset": offset}).fetchall()
 
@@ -209,7 +230,8 @@ def stale_cases(
     activity times cannot swap across a page boundary. The merge runs inside SQLite, so only the
     page itself reaches Python."""
     now_s = int(now.timestamp())
-    params: dict[str, Any] = {"need": offset + limit, "limit": limit, "offset": offset, "now_s": now_s}
+    sort = sort_sql("stale", f)  # a chosen sort needs every stream whole (-1: no limit)
+    params: dict[str, Any] = {"need": -1 if sort else offset + limit, "limit": limit, "offset": offset, "now_s": now_s}
     idle = "(:now_s - CAST(strftime('%s', last_activity_at) AS INTEGER))"
     streams = []
     for n, sev in enumerate(SEVERITIES):
@@ -219,7 +241,8 @@ def stale_cases(
             f"SELECT * FROM (SELECT {CASE_COLS}, {idle} AS idle_seconds, MAX({idle}, 0) * 1.0 / :thr{n} AS ratio "
             f"FROM cases INDEXED BY ix_cases_stale WHERE {where} ORDER BY last_activity_at, id LIMIT :need)"
         )
-    sql = " UNION ALL ".join(streams) + " ORDER BY ratio DESC, id LIMIT :limit OFFSET :offset"
+    order = f"{sort}, ratio DESC, id" if sort else "ratio DESC, id"
+    sql = " UNION ALL ".join(streams) + f" ORDER BY {order} LIMIT :limit OFFSET :offset"
     return conn.execute(sql, params).fetchall()
 
 
@@ -290,7 +313,8 @@ def sustaining_bugs(conn: sqlite3.Connection, f: PaneFilter, me: str, offset: in
     extra, params = _filters(f, me, "eng_owner", BUG_TEXT, "bugs_filter")
     sql = (
         f"SELECT {BUG_COLS} FROM bugs WHERE {OPEN_BUG}{extra} "
-        f"ORDER BY impact_score DESC, created_at, id LIMIT :limit OFFSET :offset"
+        f"ORDER BY {', '.join(x for x in (sort_sql('bugs', f), 'impact_score DESC, created_at, id') if x)} "
+        "LIMIT :limit OFFSET :offset"
     )
     return conn.execute(sql, params | {"limit": limit, "offset": offset}).fetchall()
 
@@ -359,18 +383,21 @@ def kb_review(
         # pass over the live articles) and a small sort beat four index walks that each fetch
         # rows in random order until they find offset+limit matches
         where, params = _kb_where(f, me, config, now, driven=True)
-        sql = (f"SELECT {ARTICLE_COLS} FROM {_kb_from(f)} WHERE {where} ORDER BY {KB_ORDER} "
+        order = ", ".join(x for x in (sort_sql("kb", f), KB_ORDER) if x)
+        sql = (f"SELECT {ARTICLE_COLS} FROM {_kb_from(f)} WHERE {where} ORDER BY {order} "
                "LIMIT :limit OFFSET :offset")
         return conn.execute(sql, params | {"limit": limit, "offset": offset}).fetchall()
     extra, params = _filters(f, me, "owner", ARTICLE_TEXT, "articles_filter")
+    sort = sort_sql("kb", f)  # a chosen sort needs every stream whole (-1: no limit)
     params |= {"now": to_ts(now), "cutoff": to_ts(now - timedelta(days=config.kb.archive_after_days)),
-               "need": offset + limit, "limit": limit, "offset": offset}
+               "need": -1 if sort else offset + limit, "limit": limit, "offset": offset}
     streams = [
         f"SELECT * FROM (SELECT {ARTICLE_COLS}, {cat} AS k1, {k2} AS k2, {k3} AS k3 FROM articles "
         f"WHERE {where}{extra} ORDER BY {order} LIMIT :need)"
         for cat, where, k2, k3, order in KB_STREAMS
     ]
-    sql = " UNION ALL ".join(streams) + " ORDER BY k1, k2, k3, id LIMIT :limit OFFSET :offset"
+    order = f"{sort}, k1, k2, k3, id" if sort else "k1, k2, k3, id"
+    sql = " UNION ALL ".join(streams) + f" ORDER BY {order} LIMIT :limit OFFSET :offset"
     rows = conn.execute(sql, params).fetchall()
     for r in rows:
         del r["k1"], r["k2"], r["k3"]
@@ -399,16 +426,14 @@ SEARCH_SOURCES = (
 
 
 def fts_query(text: str) -> str | None:
-    """Every word must appear; the last one may be a prefix (search as you type) once it has
-    PREFIX_MIN characters: a one- or two-letter prefix expands to most of the vocabulary
-    (FTS5 merges every matching term's postings first: "t*" takes ~150 ms at a million cases)."""
+    """Every word must appear, in any order, each as the start of a word once it has PREFIX_MIN
+    characters ("leak handles" finds what "handles leak" finds): a one- or two-letter prefix
+    expands to most of the vocabulary (FTS5 merges every matching term's postings first: "t*"
+    takes ~150 ms at a million cases), so shorter words match whole."""
     words = [w for w in text.replace('"', " ").split() if w]
     if not words:
         return None
-    quoted = [f'"{w}"' for w in words]
-    if len(words[-1]) >= PREFIX_MIN:
-        quoted[-1] += "*"
-    return " ".join(quoted)
+    return " ".join(f'"{w}"' + ("*" if len(w) >= PREFIX_MIN else "") for w in words)
 
 
 PREFIX_MIN = 3
@@ -429,13 +454,13 @@ def _tokens(text: str) -> list[str]:
 
 
 def _query_words(text: str) -> list[tuple[list[str], bool]]:
-    """Each query word as (its tokens, whether the last one is a prefix), as fts_query reads it."""
+    """Each query word as (its tokens, whether its last one is a prefix), as fts_query reads it."""
     words = [w for w in text.replace('"', " ").split() if w]
     out = []
-    for n, w in enumerate(words):
+    for w in words:
         toks = _tokens(w)
         if toks:
-            out.append((toks, n == len(words) - 1 and len(w) >= PREFIX_MIN))
+            out.append((toks, len(w) >= PREFIX_MIN))
     return out
 
 
@@ -453,17 +478,65 @@ def _title_matches(title: str, words: list[tuple[list[str], bool]]) -> bool:
     return True
 
 
+_REF_LIKE = re.compile(r"(?:[^\W\d_]+[-#])?\d+|[^\W\d_]+[-#]\d*", re.UNICODE)
+
+
+def _ref_prefixes(conn: sqlite3.Connection, table: str, most: int = 8) -> list[str]:
+    """The letters-and-dash starts of a table's refs (HELP-, RT#): a skip scan of the ref index,
+    one lookup per prefix."""
+    out: list[str] = []
+    low = ""
+    for _ in range(most):
+        row = conn.execute(f"SELECT ref FROM {table} WHERE ref > ? ORDER BY ref LIMIT 1", (low,)).fetchone()
+        if row is None:
+            break
+        prefix = re.match(r"\D*", row["ref"]).group(0)
+        if not prefix:
+            break
+        out.append(prefix)
+        low = prefix + "\U0010ffff"
+    return out
+
+
+def ref_hits(conn: sqlite3.Connection, text: str, per_kind: int = 5) -> list[dict]:
+    """Records whose ref starts with `text` ("PROJ-11", "case-12"), or, for a bare number, whose
+    ref is a prefix then that number ("1383" finds HELP-1383): index range lookups only."""
+    word = text.strip()
+    if not _REF_LIKE.fullmatch(word):
+        return []
+    hits: list[dict] = []
+    for kind, table, _fts, title in SEARCH_SOURCES:
+        starts = [p + word for p in _ref_prefixes(conn, table)] if word[0].isdigit() else [word]
+        found: list[dict] = []
+        for start in dict.fromkeys(s for st in starts for s in (st, st.upper())):
+            found += conn.execute(
+                f"SELECT '{kind}' AS kind, id, ref, {title} AS title FROM {table} WHERE ref >= ? AND ref < ? "
+                "ORDER BY length(ref), ref LIMIT ?", (start, start + "\U0010ffff", per_kind)).fetchall()
+        found.sort(key=lambda r: (len(r["ref"]), r["ref"]))
+        hits += found[:per_kind]
+    return hits
+
+
 def search(conn: sqlite3.Connection, text: str, limit: int = 30, window: int = SEARCH_WINDOW) -> list[dict]:
-    """The best `limit` hits. Each kind takes its `window` newest matches (FTS5 walks the postings
-    in rowid order and stops); among them a hit whose subject or title holds the whole query ranks
-    before one found only in the body, then newer before older, the kinds interleaved.
-    bm25 is not used: its weights need the number of rows matching each phrase, a full pass over
-    the postings whatever the window ("Replication ERR_LOCKED" — ERR_LOCKED is the phrase
-    "err locked" — took ~18 ms of its ~25 ms at a million cases for that)."""
+    """The best `limit` hits, balanced by kind: the best of each kind that matches comes before
+    the second best of any, so an article or a bug is never hidden behind twenty cases.
+
+    Refs first (a partial ref or a bare number, see ref_hits). Then each kind takes its
+    `window` newest FTS matches (FTS5 walks the postings in rowid order and stops); among them
+    a hit whose subject or title holds every query word ranks before one found only in the
+    body, then newer before older. bm25 is not used: its weights need the number of rows
+    matching each phrase, a full pass over the postings whatever the window ("Replication
+    ERR_LOCKED" — ERR_LOCKED is the phrase "err locked" — took ~18 ms of its ~25 ms at a
+    million cases for that)."""
     q = fts_query(text)
     if q is None:
         return []
-    hits: list[dict] = []
+    per_kind: dict[str, list[dict]] = {kind: [] for kind, *_ in SEARCH_SOURCES}
+    seen: set[tuple[str, int]] = set()
+    for pos, r in enumerate(ref_hits(conn, text)):
+        r["rank"] = (-1, pos)
+        per_kind[r["kind"]].append(r)
+        seen.add((r["kind"], r["id"]))
     words = _query_words(text)
     for kind, table, fts, title in SEARCH_SOURCES:
         sql = (
@@ -474,13 +547,18 @@ def search(conn: sqlite3.Connection, text: str, limit: int = 30, window: int = S
         try:
             rows = conn.execute(sql, (q, window)).fetchall()
         except sqlite3.OperationalError:
-            return []
+            continue
         ranked = sorted(((0 if _title_matches(r["title"] or "", words) else 1, pos), r) for pos, r in enumerate(rows))
         for rank, r in ranked[:limit]:
-            r["rank"] = rank
-            hits.append(r)
-    kinds = {k: n for n, (k, *_) in enumerate(SEARCH_SOURCES)}
-    hits.sort(key=lambda h: (*h["rank"], kinds[h["kind"]]))
+            if (kind, r["id"]) not in seen:
+                r["rank"] = rank
+                per_kind[kind].append(r)
+    # round robin over the kinds, the kind with the best hit first
+    order = {k: n for n, (k, *_) in enumerate(SEARCH_SOURCES)}
+    kinds = sorted((k for k in per_kind if per_kind[k]), key=lambda k: (per_kind[k][0]["rank"], order[k]))
+    hits: list[dict] = []
+    for i in range(max((len(per_kind[k]) for k in kinds), default=0)):
+        hits += [per_kind[k][i] for k in kinds if i < len(per_kind[k])]
     return hits[:limit]
 
 

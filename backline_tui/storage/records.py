@@ -7,7 +7,7 @@ import sqlite3
 from typing import TYPE_CHECKING, Any, Iterable
 
 from backline_tui.storage.chunks import chunked
-from backline_tui.storage.derived import bugs_of_cases, ola_sql, refresh_article_stats, refresh_bug_impact
+from backline_tui.storage.derived import OLA_SQL, bugs_of_cases, ola_params, refresh_article_stats, refresh_bug_impact
 
 if TYPE_CHECKING:
     from backline_tui.config import Config
@@ -128,10 +128,11 @@ def upsert_articles(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]]) ->
 
 def upsert_help_requests(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]], config: Config) -> int:
     cols = COLUMNS["help_requests"]
-    sql = _upsert_sql("help_requests", cols, {"case_id": ":case_id", "article_id": ":article_id", "ola_due_at": ola_sql(config)})
+    sql = _upsert_sql("help_requests", cols, {"case_id": ":case_id", "article_id": ":article_id", "ola_due_at": OLA_SQL})
+    ola = ola_params(config)
 
     def fill(r: dict[str, Any]) -> dict[str, Any]:
-        d = {c: r.get(c) for c in cols}
+        d = {c: r.get(c) for c in cols} | ola
         d["source"] = d["source"] or "local"
         d["priority"] = d["priority"] or "P3"
         for c in ("body", "product", "component"):

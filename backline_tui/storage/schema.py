@@ -104,7 +104,7 @@ def filter_drop_statements(fts: str) -> list[str]:
 # once released (a later change is a new step, never an edit), so no live constant can change
 # what an old version means.
 # The step that made the Insights rollups: storage/rollups.py reruns its fill statements.
-ROLLUPS_STEP = "v008_insights_rollups.sql"
+ROLLUPS_STEP = "v009_insights_rollups.sql"
 MIGRATION_FILES: tuple[str, ...] = (
     "v001_base.sql",
     "v002_covering_queue_indexes.sql",
@@ -113,6 +113,7 @@ MIGRATION_FILES: tuple[str, ...] = (
     "v005_kb_cover_index.sql",
     "v006_pane_filters.sql",
     "v007_knowledge.sql",
+    "v008_drafts.sql",
     ROLLUPS_STEP,
 )
 _HERE = Path(__file__).resolve().parent / "migrations"

@@ -49,6 +49,7 @@ def parse_mapping(source_name: str, raw: dict[str, Any]) -> Mapping:
 OP_WRITES: dict[str, tuple[str, str | None, str]] = {
     "claim": ("help_request", "owner", "claim"),
     "unclaim": ("help_request", "owner", "claim"),
+    "take_over": ("help_request", "owner", "claim"),
     "resolve": ("help_request", "status", "resolve"),
     "bug_priority": ("bug", "priority_override", "priority override"),
     "bug_target": ("bug", "target_at", "target"),

@@ -126,21 +126,58 @@ COLUMNS: dict[str, list[tuple[str, int | None]]] = {
 }
 
 
+# The column that takes the width there is (wide terminals), and how narrow each column may get
+# (narrow ones: at 80 columns every column stays on screen, the subject shrinks first)
+FLEX = {"help": "Subject", "stale": "Subject", "bugs": "Title", "kb": "Title"}
+FLEX_MAX = 120
+MIN_WIDTH = {"Subject": 10, "Title": 12, "Asker": 7, "Product": 7, "Owner": 7, "Status": 7, "Customer": 7,
+             "Why": 8, "Component": 7, "Target": 11, "Review due": 10, "State": 9}
+
+
+def fit_columns(pane: str, width: int | None) -> list[tuple[str, int]]:
+    """The pane's columns for a list `width` cells wide: the flexible column (Subject, Title)
+    takes what is left; when there is too little, it shrinks first, then the others, each
+    down to its minimum (None: the default widths)."""
+    cols = list(COLUMNS[pane])
+    if not width:
+        return cols
+    widths = [w for _, w in cols]
+    labels = [label for label, _ in cols]
+    flex = labels.index(FLEX[pane])
+    spare = width - sum(w + 2 * GAP for w in widths)
+    if spare >= 0:
+        widths[flex] = min(widths[flex] + spare, FLEX_MAX)
+    else:
+        need = -spare
+        order = [flex] + [i for i, label in enumerate(labels) if i != flex and label in MIN_WIDTH]
+        for i in order:
+            give = min(need, widths[i] - MIN_WIDTH.get(labels[i], widths[i]))
+            widths[i] -= max(give, 0)
+            need -= max(give, 0)
+            if need <= 0:
+                break
+    return list(zip(labels, widths))
+
+
 def cells(pane: str, row: dict) -> list[Text]:
     if pane == "help":
         owner = row.get("owner")
-        return [ola_cell(row), t(row["priority"]), t(row["ref"], 10), t(row["subject"], 38), t(row["asker"], 12),
+        return [ola_cell(row), t(row["priority"]), t(row["ref"], 10), t(row["subject"], FLEX_MAX), t(row["asker"], 12),
                 t(row["product"], 10), t(owner or "—", 10, "" if owner else DIM), t(row["status"])]
     if pane == "stale":
-        # the idle ratio has its own columns: Why lists the other reasons
-        why = [r for r in row.get("reasons") or [] if not r.startswith("idle ")]
+        # the idle ratio has its own columns: Why lists the other reasons, or says that idle
+        # time alone put the case here (most rows)
+        reasons = row.get("reasons") or []
+        why = [r for r in reasons if not r.startswith("idle ")]
+        if not why and reasons:
+            why = [f"idle past {row['severity']} limit"]
         return [idle_cell(row), ratio_cell(row), t(row["severity"]), t(row["ref"], 12), t(row["customer"], 14),
-                t(row["subject"], 30), reasons_cell(why, 20), t(row.get("owner") or "—", 10)]
+                t(row["subject"], FLEX_MAX), reasons_cell(why, 20), t(row.get("owner") or "—", 10)]
     if pane == "bugs":
         return [priority_cell(row), t(row["impact_score"]), t(row["case_count"]), target_cell(row), t(row["ref"], 10),
-                t(row["title"], 35), t(row["component"], 12), t(row["status"])]
+                t(row["title"], FLEX_MAX), t(row["component"], 12), t(row["status"])]
     if pane == "kb":
-        return [reasons_cell(row.get("reasons") or [], 22), t(row["state"]), t(row["ref"], 10), t(row["title"], 34),
+        return [reasons_cell(row.get("reasons") or [], 22), t(row["state"]), t(row["ref"], 10), t(row["title"], FLEX_MAX),
                 t(row["reuse_count"]), t(row.get("owner") or "—", 10), t(local_time(row.get("review_due_at"), False))]
     raise ValueError(pane)
 
@@ -161,8 +198,9 @@ def line_text(columns: list[tuple[str, int]], row_cells: list) -> Text:
     return line
 
 
-def page_cells(pane: str, rows: list[dict]) -> tuple[list[list[Text]], list[Text]]:
-    """The cells of a page of a pane and each row made into a line. Pure: it runs on the
-    database thread, off the event loop."""
+def page_cells(pane: str, rows: list[dict], width: int | None = None) -> tuple[list[list[Text]], list[Text]]:
+    """The cells of a page of a pane and each row made into a line for a list `width` cells
+    wide (fit_columns). Pure: it runs on the database thread, off the event loop."""
     row_cells = [cells(pane, row) for row in rows]
-    return row_cells, [line_text(COLUMNS[pane], c) for c in row_cells]
+    columns = fit_columns(pane, width)
+    return row_cells, [line_text(columns, c) for c in row_cells]

@@ -71,8 +71,11 @@ class KeyBar(Widget):
         seen: set[str] = set()
         bindings = self.screen.active_bindings
         palette_key = self.app.COMMAND_PALETTE_BINDING if self.app.ENABLE_COMMAND_PALETTE else None
+        hides = getattr(self.screen, "footer_hides", None)
         for key, (_node, binding, enabled, _tooltip) in bindings.items():
             if key == palette_key or not binding.show or binding.action in seen:
+                continue
+            if hides is not None and hides(binding.action):  # the record's state refuses it
                 continue
             seen.add(binding.action)
             out.append((binding.key, self.app.get_key_display(binding), binding.description, enabled))

@@ -98,6 +98,7 @@ class RowList(ScrollView, can_focus=True):
         self._columns: list[tuple[str, int]] = []
         self._rows: list[list[Text]] = []
         self._lines: list[Text] | None = None
+        self.marked: set[int] = set()  # rows marked for a bulk action
         self._cursor = 0
         self._cache: dict[tuple, Strip] = {}
         self._line_width = 0
@@ -130,6 +131,23 @@ class RowList(ScrollView, can_focus=True):
         self._changed()
         self._scroll_to_cursor()
         self.post_message(self.RowHighlighted(self, self._cursor))
+
+    def set_marked(self, indices: set[int]) -> None:
+        """Rows marked for a bulk action: drawn with a mark in their first column."""
+        if indices != self.marked:
+            self.marked = set(indices)
+            self._cache.clear()
+            self.refresh()
+
+    def update_rows(self, rows: list[list[Text]], lines: list[Text] | None = None) -> None:
+        """The same rows with new cells (a countdown that moved): cursor and scroll stay."""
+        if len(rows) != len(self._rows):
+            self.set_rows(rows, self._cursor, lines)
+            return
+        self._rows = rows
+        self._lines = lines
+        self._cache.clear()
+        self.refresh()
 
     def clear(self, columns: bool = False) -> None:
         self._rows = []
@@ -247,13 +265,16 @@ class RowList(ScrollView, can_focus=True):
             if index >= len(self._rows):
                 return Strip.blank(width, base)
             style = cursor_style if index == self._cursor else even if index % 2 else Style()
-        key = (index, index == self._cursor, focused, width, scroll_x)
+        marked = index in self.marked
+        key = (index, index == self._cursor, focused, width, scroll_x, marked)
         strip = self._cache.get(key)
         if strip is None:
             if index < 0:
                 text = line_text(self._columns, [label for label, _ in self._columns])
             else:
                 text = self._lines[index] if self._lines else line_text(self._columns, self._rows[index])
+                if marked:
+                    text = Text("●", style="bold") + text[1:]
             # a zebra stripe goes under the cells' own styles; the cursor goes over them (as in
             # Textual's DataTable: a red countdown on the blue cursor bar would be hard to read)
             if index >= 0 and index == self._cursor:

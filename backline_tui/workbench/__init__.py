@@ -4,22 +4,25 @@
 - panes.py: pane pages, counts, search, and the decorations the panes show;
 - details.py: one record with its thread and links, and drafts made from it;
 - actions.py: claim, respond, note, resolve, document, offer help, bug priority and target,
-  link, validate, flag, archive, review, edit: what each one checks and writes;
-- outbox.py: what waits to go upstream, the last sync, retrying a refused op, running a sync.
+  link, validate, flag, archive, review, edit, take over, bulk: what each one checks and writes;
+- outbox.py: what waits to go upstream (retrying a refused op, rewriting or discarding one),
+  the last sync, running one;
+- drafts.py: text typed and not sent, kept per record and action.
 
 The facade holds no SQL: reads are in storage/details.py and storage/panes.py, writes in
-storage/mutations.py and storage/outbox.py."""
+storage/mutations.py, storage/outbox.py and storage/drafts.py."""
 
 from __future__ import annotations
 
 from backline_tui.storage.panes import PaneFilter
 from backline_tui.workbench.actions import Actions
 from backline_tui.workbench.core import ActionError
+from backline_tui.workbench.drafts import Drafts
 from backline_tui.workbench.outbox import OutboxAndSync
 from backline_tui.workbench.panes import PAGE, PANE_KIND, PANE_TITLES, PANES
 
 __all__ = ["ActionError", "PaneFilter", "Workbench", "PANES", "PAGE", "PANE_KIND", "PANE_TITLES"]
 
 
-class Workbench(Actions, OutboxAndSync):
+class Workbench(Actions, OutboxAndSync, Drafts):
     """Panes, details, actions, outbox and sync over one replica, config and clock."""

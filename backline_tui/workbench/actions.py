@@ -32,9 +32,30 @@ class Actions(Details):
                 raise ActionError(f"{hr['ref']} is already claimed by {hr['owner']}")
             mutations.update(conn, "help_requests", hr["id"], now, owner=self.me,
                              status="claimed" if hr["status"] == "new" else hr["status"])
-            return {}
+            # an unclaim not sent yet is taken back instead: upstream never sees the pair
+            return {} if outbox.take_back(conn, hr["source"], hr["ref"], "unclaim") is None else None
 
         return self.help_request(self._act("help_request", ref, "claim", change)["id"])
+
+    def take_over(self, ref: str) -> dict:
+        """A request someone else owns becomes mine: upstream a reassignment, with the previous
+        owner named in the thread."""
+        def change(conn, hr, now):
+            why = rules.why_not("take_over", {**hr, "kind": "help_request"}, self.me)
+            if why is not None:
+                raise ActionError(why)
+            mutations.update(conn, "help_requests", hr["id"], now, owner=self.me,
+                             status="claimed" if hr["status"] == "new" else hr["status"])
+            return {"previous_owner": hr["owner"]}
+
+        return self.help_request(self._act("help_request", ref, "take_over", change)["id"])
+
+    def take_over_and_respond(self, ref: str, body: str) -> dict:
+        """The way forward for a reply refused because someone else owns the request: take it
+        over and send, all or nothing."""
+        with self.replica.transaction():
+            self.take_over(ref)
+            return self.respond(ref, body)
 
     def unclaim(self, ref: str) -> dict:
         def change(conn, hr, now):
@@ -44,7 +65,8 @@ class Actions(Details):
                 raise ActionError(f"{hr['ref']} is already resolved")
             mutations.update(conn, "help_requests", hr["id"], now, owner=None,
                              status="new" if hr["status"] == "claimed" else hr["status"])
-            return {}
+            # a claim not sent yet is taken back instead: upstream never sees the pair
+            return {} if outbox.take_back(conn, hr["source"], hr["ref"], "claim") is None else None
 
         return self.help_request(self._act("help_request", ref, "unclaim", change)["id"])
 
@@ -140,9 +162,20 @@ class Actions(Details):
             if bug["priority_override"] == priority:
                 raise ActionError(f"{bug['ref']} priority is already {priority or 'set by impact'}")
             mutations.update(conn, "bugs", bug["id"], now, priority_override=priority)
-            return {"priority": priority}
+            return self._setting_op(conn, "bug_priority", bug, "priority", priority, bug["priority_override"])
 
         return self.bug(self._act("bug", ref, "bug_priority", change, {"priority": priority})["ref"])
+
+    @staticmethod
+    def _setting_op(conn, op: str, bug: dict, field: str, value, before) -> dict | None:
+        """One op per setting not yet sent: a newer value replaces a pending older one (the
+        payload returned), and a value back to what upstream had (an undo) leaves no op (None)."""
+        older = outbox.take_back(conn, bug["source"], bug["ref"], op)
+        if older is not None:
+            before = older["payload"].get("before", before)
+            if value == before:
+                return None
+        return {field: value, "before": before}
 
     def set_bug_target(self, ref: str, target: str | date | datetime | None) -> dict:
         if isinstance(target, str):
@@ -159,15 +192,22 @@ class Actions(Details):
             if bug["target_at"] == target_ts:
                 raise ActionError(f"{bug['ref']} target is already {target_ts[:10] if target_ts else 'the default'}")
             mutations.update(conn, "bugs", bug["id"], now, target_at=target_ts)
-            return {"target_at": target_ts}
+            return self._setting_op(conn, "bug_target", bug, "target_at", target_ts, bug["target_at"])
 
         return self.bug(self._act("bug", ref, "bug_target", change)["ref"])
 
+    def _get_typed(self, kind: str, ref: str) -> dict:
+        """A record by a ref the user typed: as typed, else in capitals ("proj-42" is PROJ-42)."""
+        ref = ref.strip()
+        row = records.get_record(self._conn, kind, ref) or records.get_record(self._conn, kind, ref.upper())
+        return row if row is not None else self._get(kind, ref)
+
     def link_case_bug(self, case_ref: str, bug_ref: str) -> dict:
         linked: list[dict] = []
+        case_ref = self._get_typed("case", case_ref)["ref"]
 
         def change(conn, case, now):
-            bug = self._get("bug", bug_ref)
+            bug = self._get_typed("bug", bug_ref)
             linked.append(bug)
             if not records.add_link(conn, "case_bug", case["ref"], bug["ref"], now):
                 raise ActionError(f"{case['ref']} is already linked to {bug['ref']}")
@@ -352,6 +392,10 @@ class Actions(Details):
             flag_id = mutations.latest_open_flag(conn, art["id"])
             if flag_id is None:
                 raise ActionError(f"{art['ref']} has no open flag")
+            if outbox.take_back(conn, art["source"], art["ref"], "flag", {"flag_id": flag_id}) is not None:
+                # the flag never left: it goes, with its op
+                mutations.delete_flag(conn, art["id"], flag_id)
+                return None
             mutations.resolve_flags(conn, art["id"], now, flag_id)
             return {"flag_id": flag_id}
 
@@ -390,3 +434,23 @@ class Actions(Details):
             return {"title": title.strip(), "body": body}
 
         return self.article(self._act("article", ref, "edit_article", change)["ref"])
+
+    # ---------------------------------------------------------------- many records at once
+
+    BULK = ("claim", "validate", "archive", "review", "flag", "link")
+
+    def bulk(self, action: str, refs: list[str], arg: str | None = None) -> int:
+        """One action over many records, all or nothing: one transaction, one outbox op per
+        record. If one record refuses (already claimed, archived…), nothing is done and the
+        sentence names it. `arg`: the reason of a flag, the bug of a link."""
+        one = {"claim": self.claim, "validate": self.validate, "archive": self.archive, "review": self.mark_reviewed,
+               "flag": lambda ref: self.flag(ref, arg or ""), "link": lambda ref: self.link_case_bug(ref, arg or "")}
+        if action not in one:
+            raise ActionError(f"{action} cannot be applied to marked rows")
+        with self.replica.transaction():
+            for ref in refs:
+                try:
+                    one[action](ref)
+                except ActionError as exc:
+                    raise ActionError(f"nothing done: {exc}") from None
+        return len(refs)

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from backline_tui.clock import to_ts
 from backline_tui.domain import rules
-from backline_tui.storage import customers, details, knowledge
+from backline_tui.storage import customers, details, knowledge, records
 from backline_tui.workbench.core import ActionError
 from backline_tui.workbench.panes import Panes
 
@@ -23,6 +23,16 @@ class Details(Panes):
             "bug": self.bug,
             "article": self.article,
         }[kind](ref)
+
+    def record_url(self, kind: str, ref: str) -> str | None:
+        """The record's page upstream (for a browser), or None (demo data, a file, a local draft)."""
+        from backline_tui.sync.urls import web_url
+
+        row = records.get_record(self._conn, kind, ref)
+        if row is None:
+            return None
+        source = next((s for s in self.config.sources if s.name == row["source"]), None)
+        return web_url(source, kind, row["ref"])
 
     def help_request(self, ref: str | int) -> dict:
         conn = self._conn

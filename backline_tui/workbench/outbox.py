@@ -7,7 +7,7 @@ from typing import Any
 
 from backline_tui.clock import to_ts
 from backline_tui.storage import outbox
-from backline_tui.workbench.core import WorkbenchCore
+from backline_tui.workbench.core import ActionError, WorkbenchCore
 
 
 class OutboxAndSync(WorkbenchCore):
@@ -25,8 +25,8 @@ class OutboxAndSync(WorkbenchCore):
             outbox.dismiss(conn, op_id, to_ts(self.now()))
 
     def retry_op(self, op_id: int) -> bool:
-        """Send an op in error again at the next sync, whatever its back-off (also one that
-        failed the same way too often and waits for the user). False: no such op in error."""
+        """Send an op in conflict or error again at the next sync, whatever its back-off (also one
+        that failed the same way too often and waits for the user). False: no such op."""
         with self.replica.transaction() as conn:
             return outbox.retry(conn, op_id, to_ts(self.now()))
 
@@ -37,12 +37,41 @@ class OutboxAndSync(WorkbenchCore):
 
         return sync_all(self.replica, self.config, source=source, clock=self.clock, progress=progress)
 
+    def unsent_ops(self) -> list[dict]:
+        """The outbox view: every op not yet upstream (pending, sending, conflict, error)."""
+        return self.outbox(outbox.UNSENT, 500)
+
+    def rewrite_op(self, op_id: int, body: str, as_note: bool = False) -> None:
+        """Edit the text of a reply, note or offer not yet sent (as_note: a refused reply becomes
+        an internal note); it goes back in line for the next sync."""
+        if not body.strip():
+            raise ActionError("the text is empty")
+        with self.replica.transaction() as conn:
+            op = outbox.get_op(conn, op_id)
+            if as_note and (op is None or op["op"] != "respond"):
+                raise ActionError("only a reply can become an internal note")
+            if not outbox.rewrite(conn, op_id, body, to_ts(self.now()), "note" if as_note else None):
+                raise ActionError("only the text of a reply, note or offer not being sent can be edited")
+
+    def discard_op(self, op_id: int) -> dict:
+        with self.replica.transaction() as conn:
+            found = outbox.discard(conn, op_id, to_ts(self.now()))
+        if found is None:
+            raise ActionError("that change is being sent or already went; it cannot be discarded")
+        return found
+
     def status(self) -> dict[str, Any]:
         conn = self._conn
         last = outbox.last_sync(conn)
+        ok, failed = outbox.last_syncs(conn)
         return {
+            "last_success": ok["finished_at"] if ok else None,
+            "last_failure": failed["finished_at"] if failed else None,
+            "last_failure_error": failed["error"] if failed else None,
             "me": self.me,
             "pending": self.pending_ops(),
+            "unsent": outbox.count(conn, outbox.ACTIVE),
+            "in_error": outbox.count(conn, ("error",)),
             "conflicts": outbox.count(conn, ("conflict",)),
             "errors": outbox.listing(conn, ("error",)),  # refused upstream: backing off, or waiting for the user
             "last_sync": last["finished_at"] if last else None,

@@ -74,6 +74,11 @@ class Panes(WorkbenchCore):
     def products(self) -> list[str]:
         return details.products(self._conn)
 
+    @staticmethod
+    def sort_columns(pane: str) -> list[str]:
+        """The columns `s` cycles the pane's sort through."""
+        return [label for label, _ in pane_queries.SORTS.get(pane, ())]
+
     def search(self, text: str, limit: int = 30) -> list[dict]:
         return pane_queries.search(self._conn, text, limit)
 
@@ -97,6 +102,20 @@ class Panes(WorkbenchCore):
 
     def is_empty(self) -> bool:
         return details.is_empty(self._conn)
+
+    def redecorate(self, kind: str, rows: list[dict]) -> list[dict]:
+        """The same rows with their times (OLA, idle, target, review) worked out again for now:
+        what ticks on screen reads no row from the database."""
+        decorate = {"help_request": self._decorate_help, "case": self._decorate_case,
+                    "bug": self._decorate_bug, "article": self._decorate_article}[kind]
+        now = self.now()
+        out = []
+        for r in rows:
+            r = dict(r)
+            if kind == "case":
+                r.pop("ratio", None)
+            out.append(decorate(r, now))
+        return out
 
     # decorations: what a backliner decides by, computed by the domain rules
 

@@ -570,6 +570,22 @@ class JiraConnector:
             _, records = self._fresh(key, "help_request")
         return PushResult("done", records=records)
 
+    def _push_take_over(self, op: dict[str, Any], resend: bool) -> PushResult:
+        """A request someone else owns becomes ours: the assignee changes to us (the issue's
+        history names who had it). If a third person took it meanwhile, that is a conflict."""
+        key = op["record_ref"]
+        before = op["payload"].get("previous_owner")
+        issue, records = self._fresh(key, "help_request")
+        assignee = (issue.get("fields") or {}).get("assignee")
+        if self._is_me(assignee):
+            return PushResult("done", records=records, already_applied=resend)
+        if assignee and user_name(assignee) != before:
+            return PushResult("conflict", f"{user_name(assignee)} owns {key} now; your take-over from {before} "
+                              "was not applied", records=records)
+        self.client.update_issue(key, {"assignee": self._me_as_assignee()})
+        _, records = self._fresh(key, "help_request")
+        return PushResult("done", records=records)
+
     def _post_comment(self, op: dict[str, Any], resend: bool, visibility: dict[str, str] | None) -> PushResult:
         key = op["record_ref"]
         text = op["payload"].get("body") or ""

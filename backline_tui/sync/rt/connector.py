@@ -90,7 +90,7 @@ class RTConnector(KnowledgePush):
         except RTAuthError:
             raise SourceError(f"RT at {self.url} did not accept the credentials of {self.user} (check the password)") from None
         except RTUnavailable as exc:
-            raise SourceError(f"RT at {self.url} is unreachable ({exc.message})", unreachable=True) from None
+            raise SourceError(exc.message, unreachable=True) from None  # it names RT and its URL, once
         except RTServerError as exc:
             raise SourceError(f"RT at {self.url} failed with HTTP {exc.status} on {exc.method} {exc.path}") from None
         except RTError as exc:  # e.g. a mapping's TicketSQL RT cannot read
@@ -604,6 +604,30 @@ class RTConnector(KnowledgePush):
             return self._done(op)
         return PushResult("conflict", f"{owner} owns {ref} now; your unclaim was not applied",
                           records=self._fresh_ticket(op["record_type"], tid))
+
+    def _push_take_over(self, op: dict[str, Any], resend: bool) -> PushResult:
+        """A request someone else owns becomes ours (RT's steal, or the mapped owner field set to
+        us), and a comment in the thread names the previous owner. If a third person took it
+        meanwhile, that is a conflict."""
+        ref = op["record_ref"]
+        tid = _ticket_id(ref)
+        fm = self.writable("take_over")
+        before = op["payload"].get("previous_owner")
+        if fm.source == "Owner":
+            owner = self._owner(tid)
+            if owner not in (self.user, before, None):
+                return PushResult("conflict", f"{owner} owns {ref} now; your take-over from {before} was not applied",
+                                  records=self._fresh_ticket(op["record_type"], tid))
+            if owner is None:
+                self.client.take(tid)
+            elif owner != self.user:
+                self.client.steal(tid)
+        else:
+            self._set_ticket(tid, fm, self.user)
+        body = f"Taken over from {before} by {self.user}."
+        if not (resend and self._find_message(tid, "Comment", body, op.get("base_version"))):
+            self.client.comment(tid, body)
+        return self._done(op)
 
     def _find_message(self, tid: int, txn_type: str, body: str, after: str | None,
                       subject: str | None = None) -> int | None:

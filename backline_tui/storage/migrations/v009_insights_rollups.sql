@@ -1,5 +1,5 @@
--- Frozen: this file is schema step 8 exactly as released. Never edit it; add a new step.
--- v7 (Insights at a million cases): rollup tables kept exact by triggers in the same transaction as
+-- Frozen: this file is schema step 9 exactly as released. Never edit it; add a new step.
+-- v9 (Insights at a million cases): rollup tables kept exact by triggers in the same transaction as
 -- every write, so the Insights pane and `backline report` sum a few thousand rows per window
 -- instead of re-reading every case and help request.
 -- - ins_case_day: cases per created day, product, component, version (drivers, trend).
