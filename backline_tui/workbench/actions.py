@@ -10,7 +10,7 @@ from datetime import date, datetime
 from backline_tui.clock import parse_ts, to_ts
 from backline_tui.domain import rules
 from backline_tui.domain.vocabulary import PRIORITIES, SEVERITIES
-from backline_tui.storage import derived, details, knowledge, mutations, records
+from backline_tui.storage import derived, details, knowledge, mutations, outbox, records
 from backline_tui.workbench.core import ActionError
 from backline_tui.workbench.details import Details
 
