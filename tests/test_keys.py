@@ -16,13 +16,16 @@ from backline_tui.screens.compose import ArticleComposeScreen, ComposeScreen
 from backline_tui.screens.detail import DetailScreen
 from backline_tui.screens.main import MainScreen
 from backline_tui.screens.outbox import OutboxScreen
+from backline_tui.screens.picker import PickerScreen
+from backline_tui.screens.reply import ReplyScreen
 from backline_tui.widgets.insights import InsightsPane
 from tests.test_cli import assert_one_line_error, run
 from tests.test_ui_actions import first, select
 from tests.test_ui_support import notes, screen_text, settle
 
 LIVE = (BacklineApp, MainScreen, DetailScreen, ComposeScreen, ArticleComposeScreen, dialogs.ConfirmScreen,
-        dialogs.PromptScreen, dialogs.ChoiceScreen, dialogs.HelpScreen, InsightsPane, OutboxScreen)
+        dialogs.PromptScreen, dialogs.ChoiceScreen, dialogs.HelpScreen, InsightsPane, OutboxScreen, PickerScreen,
+        ReplyScreen)
 
 
 def test_the_binding_id_list_is_exactly_the_live_bindings():
