@@ -75,7 +75,7 @@ def test_backline_keys_prints_the_remapped_keys(tmp_path):
 
 async def test_every_key_hint_follows_a_remap(wb):
     remap = {"claim": "C", "undo": "Z", "confirm.yes": "Y", "confirm.no": "N", "filter.mine": "W",
-             "compose.submit": "ctrl+o", "note": "N", "help": "h"}
+             "compose.submit": "ctrl+k", "note": "N", "help": "h"}
     wb.config = wb.config.model_copy(update={"keys": remap})
     row = first(wb, "help", lambda r: r["owner"] is None)
     app = BacklineApp(wb)
@@ -98,7 +98,7 @@ async def test_every_key_hint_follows_a_remap(wb):
         await pilot.press("N")  # note, remapped
         await settle(pilot)
         assert isinstance(app.screen, ComposeScreen)
-        assert "ctrl+o = save note" in screen_text(app)
+        assert "ctrl+k = save note" in screen_text(app)
         await pilot.press("escape")
         await settle(pilot)
         await pilot.press("h")
