@@ -426,7 +426,8 @@ class BacklineApp(App):
             shown = [e for e in errors if not quiet or went_offline or e not in unreachable]
         if shown:
             more = f" (and {len(shown) - 1} more: backline status)" if len(shown) > 1 else ""
-            title = "offline: working from the replica" if all(e in unreachable for e in shown) else "sync failed"
+            offline = quiet and all(e in unreachable for e in shown)  # a background sync that found no upstream
+            title = "offline: working from the replica" if offline else "sync failed"
             self.say(f"{shown[0]}{more}", title=title, severity="error", timeout=15)
         elif not errors and not quiet:
             self.say(f"sync done: {getattr(result, 'pushed', 0)} pushed, {getattr(result, 'pulled', 0)} pulled")

@@ -80,7 +80,7 @@ KEYS: tuple[Key, ...] = (
     Key("compose.cancel", "escape", "cancel (asks if you typed)", "writing"),
     Key("compose.as_note", "ctrl+n", "send a refused reply as an internal note", "writing"),
     Key("compose.take_over", "ctrl+t", "take over, then send the reply", "writing"),
-    Key("compose.article", "ctrl+k", "reply: insert a KB article's reference or Resolution (links it)", "writing"),
+    Key("compose.article", "ctrl+o", "reply: insert a KB article's reference or Resolution (links it)", "writing"),
     Key("insights.level", "g", "group drivers by component, product or version", "insights"),
     Key("insights.next", "right_square_bracket", "next section", "insights"),
     Key("insights.prev", "left_square_bracket", "previous section", "insights"),

@@ -16,13 +16,16 @@ from backline_tui.screens.compose import ArticleComposeScreen, ComposeScreen
 from backline_tui.screens.detail import DetailScreen
 from backline_tui.screens.main import MainScreen
 from backline_tui.screens.outbox import OutboxScreen
+from backline_tui.screens.picker import PickerScreen
+from backline_tui.screens.reply import ReplyScreen
 from backline_tui.widgets.insights import InsightsPane
 from tests.test_cli import assert_one_line_error, run
 from tests.test_ui_actions import first, select
 from tests.test_ui_support import notes, screen_text, settle
 
 LIVE = (BacklineApp, MainScreen, DetailScreen, ComposeScreen, ArticleComposeScreen, dialogs.ConfirmScreen,
-        dialogs.PromptScreen, dialogs.ChoiceScreen, dialogs.HelpScreen, InsightsPane, OutboxScreen)
+        dialogs.PromptScreen, dialogs.ChoiceScreen, dialogs.HelpScreen, InsightsPane, OutboxScreen, PickerScreen,
+        ReplyScreen)
 
 
 def test_the_binding_id_list_is_exactly_the_live_bindings():
@@ -72,7 +75,7 @@ def test_backline_keys_prints_the_remapped_keys(tmp_path):
 
 async def test_every_key_hint_follows_a_remap(wb):
     remap = {"claim": "C", "undo": "Z", "confirm.yes": "Y", "confirm.no": "N", "filter.mine": "W",
-             "compose.submit": "ctrl+o", "note": "N", "help": "h"}
+             "compose.submit": "ctrl+k", "note": "N", "help": "h"}
     wb.config = wb.config.model_copy(update={"keys": remap})
     row = first(wb, "help", lambda r: r["owner"] is None)
     app = BacklineApp(wb)
@@ -95,7 +98,7 @@ async def test_every_key_hint_follows_a_remap(wb):
         await pilot.press("N")  # note, remapped
         await settle(pilot)
         assert isinstance(app.screen, ComposeScreen)
-        assert "ctrl+o = save note" in screen_text(app)
+        assert "ctrl+k = save note" in screen_text(app)
         await pilot.press("escape")
         await settle(pilot)
         await pilot.press("h")

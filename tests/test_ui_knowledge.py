@@ -85,6 +85,7 @@ async def test_l_links_a_prelisted_article_bumps_reuse_and_shows_documented_in_t
         assert "Documented in KB-1 (validated) Flux Search: timeout on large indexes" in screen_text(app)
 
         await keys(pilot, "U")
+        await keys(pilot, "y")  # undo names the action and asks first
         db = fresh()
         assert db.article("KB-1")["reuse_count"] == 0 and db.help_request("HELP-1")["article"] is None
         assert [o["op"] for o in db.outbox()] == ["link_article", "unlink_article"]
@@ -211,6 +212,7 @@ async def test_unlink_with_delete_then_undo_restores_the_link(kw, fresh):
         assert fresh().bug("PROJ-11")["cases"] == []
         assert "PROJ-11" not in [ref for _, ref in app.screen.links]
         await keys(pilot, "U")
+        await keys(pilot, "y")  # undo names the action and asks first
         assert [c["ref"] for c in fresh().bug("PROJ-11")["cases"]] == ["CASE-1"]
         assert [o["op"] for o in fresh().outbox()] == ["unlink", "link"]
 
@@ -289,7 +291,7 @@ async def test_the_reply_editor_inserts_an_article_and_links_it(kw, fresh):
     async with app.run_test(size=SIZE) as pilot:
         await open_detail(pilot, "help_request", "HELP-1")
         await keys(pilot, "r")
-        await keys(pilot, "ctrl+k")
+        await keys(pilot, "ctrl+o")
         assert isinstance(app.screen, PickerScreen) and options(app)[0].startswith("KB-1")
         await keys(pilot, "enter")
         await keys(pilot, "down", "enter")  # its Resolution text
@@ -297,7 +299,7 @@ async def test_the_reply_editor_inserts_an_article_and_links_it(kw, fresh):
         assert area.text == "Raise search.timeout to 60 s and rebuild the index.\n"
         assert "inserted KB-1 into the reply and linked it as the answer" in notes(app)
         assert fresh().help_request("HELP-1")["article"]["ref"] == "KB-1"
-        await keys(pilot, "ctrl+k")
+        await keys(pilot, "ctrl+o")
         await keys(pilot, "enter")
         await keys(pilot, "enter")  # its reference; already linked: no second link
         assert area.text.endswith("KB-1: Flux Search: timeout on large indexes\n")

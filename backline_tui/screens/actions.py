@@ -361,7 +361,12 @@ class RecordActions(KnowledgeActions):
             self.app.typeahead = None
             self.app.say(f"{ref} is already documented in {current['article']['ref']}", severity="warning")
             return
-        # the articles that already cover the question first: link one, or go on to draft
+        # an article written earlier and not saved comes straight back; otherwise the articles
+        # that already cover the question first: link one, or go on to draft
+        ok, kept = await self.app.attempt(wb.draft, "help_request", ref, "document")
+        if ok and kept is not None:
+            await self._draft(rec)
+            return
         if not await self.covered_first(rec, lambda: self._draft(rec)):
             await self._draft(rec)
 

@@ -1,4 +1,4 @@
-"""The reply editor of a help request, with the KB at hand: ctrl+k picks an article (the related
+"""The reply editor of a help request, with the KB at hand: ctrl+o picks an article (the related
 ones pre-listed) and inserts its reference or its Resolution text at the cursor. Quoting an
 article links it as the answer (a KCS reuse) unless it already is."""
 
@@ -12,7 +12,7 @@ from backline_tui.text import clean
 
 
 class ReplyScreen(ComposeScreen):
-    BINDINGS = [Binding("ctrl+k", "insert_article", "Insert article", id="compose.article")]
+    BINDINGS = [Binding("ctrl+o", "insert_article", "Insert article", id="compose.article")]
 
     def __init__(self, *, record: dict, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -20,7 +20,7 @@ class ReplyScreen(ComposeScreen):
 
     def on_mount(self) -> None:  # ComposeScreen's on_mount runs too (Textual calls each class's handler)
         hint = self.query_one("#compose-hint")
-        hint.update(hint.content + " · ctrl+k = insert a KB article")
+        hint.update(hint.content + " · ctrl+o = insert a KB article")
 
     def action_insert_article(self) -> None:
         self.run_worker(self._insert_article(), group="insert", exclusive=True)
