@@ -89,7 +89,7 @@ def test_two_rt_sources_with_colliding_refs(rt_server_factory, tmp_path, capsys)
     assert main(["--config", str(cfg), "--db", str(tmp_path / "r.db"), "status"]) == 0
     out = capsys.readouterr().out
     assert "source east: ok at 20" in out
-    assert "source west: failed at 20" in out and f"RT at {west.url} is unreachable" in out
+    assert "source west: failed at 20" in out and f"RT at {west.url}/REST/2.0 is unreachable" in out
     # west leaves the config: its records stay, and status says so
     cfg.write_text("[[sources]]" + cfg.read_text().split("[[sources]]")[1], encoding="utf-8")
     assert main(["--config", str(cfg), "--db", str(tmp_path / "r.db"), "status"]) == 0

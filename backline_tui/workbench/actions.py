@@ -215,7 +215,7 @@ class Actions(Details):
             return {"bug_ref": bug["ref"], "bug_source": bug["source"], "bug_remote_id": bug["remote_id"]}
 
         # which upstreams can hold it depends on where the bug lives: decided before anything is written
-        self._act("case", case_ref, "link", change, {"bug_source": self._get("bug", bug_ref)["source"]})
+        self._act("case", case_ref, "link", change, {"bug_source": self._get_typed("bug", bug_ref)["source"]})
         return self.bug(linked[0]["ref"])
 
     def unlink_case_bug(self, case_ref: str, bug_ref: str) -> dict:
@@ -230,7 +230,7 @@ class Actions(Details):
             derived.refresh_bug_impact(conn, self.config, [bug["id"]])
             return {"bug_ref": bug["ref"], "bug_source": bug["source"], "bug_remote_id": bug["remote_id"]}
 
-        self._act("case", case_ref, "unlink", change, {"bug_source": self._get("bug", bug_ref)["source"]})
+        self._act("case", case_ref, "unlink", change, {"bug_source": self._get_typed("bug", bug_ref)["source"]})
         return self.bug(unlinked[0]["ref"])
 
     def comment_bug(self, ref: str, body: str) -> dict:
