@@ -100,7 +100,7 @@ def sync_write(jsonl: Path, batch: int = SYNC_BATCH) -> tuple[int, float]:
     """The sync engine's local write path, batch by batch, into a fresh replica."""
     from backline_tui.config import load_config
     from backline_tui.storage import Replica
-    from backline_tui.storage import records as rec
+    from backline_tui.storage import records as record_store
 
     config = load_config(config_path())
     dst = Replica(_fresh("sync.db"))
@@ -116,7 +116,7 @@ def sync_write(jsonl: Path, batch: int = SYNC_BATCH) -> tuple[int, float]:
                 break
             t = time.perf_counter()
             with dst.transaction() as conn:
-                rec.write_records(conn, config, records, strict=False)
+                record_store.write_records(conn, config, records, strict=False)
             spent += time.perf_counter() - t
             n += len(records)
     dst.close()

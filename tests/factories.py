@@ -9,7 +9,7 @@ from typing import Any
 from backline_tui.clock import parse_ts, to_ts  # noqa: F401 (re-exported for tests)
 from backline_tui.config import Config
 from backline_tui.storage import Replica
-from backline_tui.storage import records as rec
+from backline_tui.storage import records as record_store
 from backline_tui.storage.derived import refresh_derived
 
 NOW = parse_ts("2026-11-23T09:00:00Z")
@@ -54,10 +54,10 @@ def load(replica: Replica, config: Config | None = None, *, cases=(), bugs=(), a
          links=()) -> None:
     config = config or Config(me="alice")
     with replica.transaction() as conn:
-        rec.upsert_cases(conn, cases)
-        rec.upsert_bugs(conn, bugs)
-        rec.upsert_articles(conn, articles)
-        rec.upsert_help_requests(conn, help_requests, config)
+        record_store.upsert_cases(conn, cases)
+        record_store.upsert_bugs(conn, bugs)
+        record_store.upsert_articles(conn, articles)
+        record_store.upsert_help_requests(conn, help_requests, config)
         for kind, a, b in links:
-            rec.add_link(conn, kind, a, b, to_ts(NOW))
+            record_store.add_link(conn, kind, a, b, to_ts(NOW))
         refresh_derived(conn, config)

@@ -122,7 +122,7 @@ def store(replica, config, recs: list[dict[str, Any]]) -> None:
     """Write interchange records straight through the storage write path (records.py), in one
     transaction: the replica as an import or a pull would leave it."""
     from backline_tui.domain.models import RECORD_ADAPTER
-    from backline_tui.storage import records as rec
+    from backline_tui.storage import records as record_store
     from backline_tui.storage.derived import refresh_derived
 
     with replica.transaction() as conn:
@@ -130,17 +130,17 @@ def store(replica, config, recs: list[dict[str, Any]]) -> None:
             x = RECORD_ADAPTER.validate_python(raw).model_dump()
             kind = x["type"]
             if kind == "case":
-                rec.upsert_cases(conn, [x])
+                record_store.upsert_cases(conn, [x])
             elif kind == "bug":
-                rec.upsert_bugs(conn, [x])
+                record_store.upsert_bugs(conn, [x])
             elif kind == "article":
-                rec.upsert_articles(conn, [x])
+                record_store.upsert_articles(conn, [x])
             elif kind == "help_request":
-                rec.upsert_help_requests(conn, [x], config)
+                record_store.upsert_help_requests(conn, [x], config)
             elif kind == "message":
-                rec.upsert_messages(conn, [x])
+                record_store.upsert_messages(conn, [x])
             elif kind == "link":
-                rec.add_link(conn, x["kind"], x["from_ref"], x["to_ref"], x["created_at"])
+                record_store.add_link(conn, x["kind"], x["from_ref"], x["to_ref"], x["created_at"])
         refresh_derived(conn, config)
 
 

@@ -15,8 +15,8 @@ import pytest
 from backline_tui.clock import parse_ts
 from backline_tui.config import SEVERITIES
 from backline_tui.storage import Replica
-from backline_tui.storage import panes as P
-from backline_tui.storage import records as rec
+from backline_tui.storage import panes as pane_queries
+from backline_tui.storage import records as record_store
 from backline_tui.storage.records import RecordError
 from backline_tui.workbench import Workbench
 
@@ -39,15 +39,15 @@ def wb(tmp_path_factory):
     w = Workbench.open(path, Config(me="alice"), Clock(F.NOW))
     yield w
     w.close()
-FILTERS = [P.PaneFilter(), P.PaneFilter(text="a"), P.PaneFilter(text="timeout"), P.PaneFilter(mine=True),
-           P.PaneFilter(unclaimed=True), P.PaneFilter(product="Widget")]
+FILTERS = [pane_queries.PaneFilter(), pane_queries.PaneFilter(text="a"), pane_queries.PaneFilter(text="timeout"), pane_queries.PaneFilter(mine=True),
+           pane_queries.PaneFilter(unclaimed=True), pane_queries.PaneFilter(product="Widget")]
 
 
-def _stale_oracle(wb: Workbench, f: P.PaneFilter) -> list[str]:
+def _stale_oracle(wb: Workbench, f: pane_queries.PaneFilter) -> list[str]:
     """Every stale case by the rules, sorted in Python: what the pane must show, in order."""
     now = wb.now()
     # substring semantics (no filter table): the same rows as word prefixes for these filters
-    extra, params = P._filters(f, wb.me, "owner", P.CASE_TEXT)
+    extra, params = pane_queries._filters(f, wb.me, "owner", pane_queries.CASE_TEXT)
     rows = wb.replica.query(f"SELECT * FROM cases WHERE status IN ('open','pending','on_hold'){extra}", params)
     stale = []
     for r in rows:
@@ -67,33 +67,33 @@ def test_stale_pane_pages_are_slices_of_the_full_ranking(wb, f):
         offset = max(offset, 0)
         rows = wb.pane("stale", f, offset=offset, limit=limit)
         assert [r["ref"] for r in rows] == expected[offset : offset + limit]
-    if f == P.PaneFilter():
+    if f == pane_queries.PaneFilter():
         assert len(expected) > 20  # the demo has a real stale pane to page through
 
 
 @pytest.mark.parametrize("f", FILTERS, ids=lambda f: f.describe())
 def test_kb_pane_streams_give_the_single_sorted_query(wb, f):
     conn, now = wb.replica.conn, wb.now()
-    where, params = P._kb_where(f, wb.me, wb.config, now)
-    full = conn.execute(f"SELECT {P.ARTICLE_COLS} FROM articles WHERE {where} ORDER BY {P.KB_ORDER}", params).fetchall()
+    where, params = pane_queries._kb_where(f, wb.me, wb.config, now)
+    full = conn.execute(f"SELECT {pane_queries.ARTICLE_COLS} FROM articles WHERE {where} ORDER BY {pane_queries.KB_ORDER}", params).fetchall()
     assert wb.pane_count("kb", f) == len(full)
     for offset, limit in ((0, 200), (0, 5), (3, 9), (max(len(full) - 2, 0), 10)):
-        got = P.kb_review(conn, f, wb.me, wb.config, now, offset, limit)
+        got = pane_queries.kb_review(conn, f, wb.me, wb.config, now, offset, limit)
         assert got == full[offset : offset + limit]
     reasons = {r.split(" ×")[0] for row in wb.pane("kb", limit=500) for r in row["reasons"]}
-    if f == P.PaneFilter():
+    if f == pane_queries.PaneFilter():
         assert reasons >= {"flagged", "review overdue", "awaiting validation", "archive candidate"}
 
 
 def test_pane_pages_and_counts_read_only_the_covering_indexes(wb):
     """The help queue and stale cases, filtered or not, never read the big tables."""
     conn, now = wb.replica.conn, wb.now()
-    f = P.PaneFilter(text="timeout")
-    extra, params = P._filters(f, wb.me, "owner", P.HELP_TEXT, "help_requests_filter")
-    plans = [(f"SELECT {P.HELP_COLS} FROM help_requests WHERE {P.OPEN_HELP}{extra} ORDER BY {P.HELP_ORDER} LIMIT 200", params)]
+    f = pane_queries.PaneFilter(text="timeout")
+    extra, params = pane_queries._filters(f, wb.me, "owner", pane_queries.HELP_TEXT, "help_requests_filter")
+    plans = [(f"SELECT {pane_queries.HELP_COLS} FROM help_requests WHERE {pane_queries.OPEN_HELP}{extra} ORDER BY {pane_queries.HELP_ORDER} LIMIT 200", params)]
     for sev in SEVERITIES:
-        where, params = P._stale_where(f, wb.me, wb.config, now, sev)
-        plans.append((f"SELECT {P.CASE_COLS} FROM cases WHERE {where} ORDER BY last_activity_at, id LIMIT 200", params))
+        where, params = pane_queries._stale_where(f, wb.me, wb.config, now, sev)
+        plans.append((f"SELECT {pane_queries.CASE_COLS} FROM cases WHERE {where} ORDER BY last_activity_at, id LIMIT 200", params))
         plans.append((f"SELECT COUNT(*) FROM cases WHERE {where}", params))
     for sql, params in plans:
         detail = " ".join(r["detail"] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
@@ -110,10 +110,10 @@ def _cases(n: int, word_in_subject: str | None = None) -> list[dict]:
 def test_search_ranks_the_best_of_the_newest_matches(replica, config, now):
     F.load(replica, config, cases=_cases(40, "zebra"))
     conn = replica.conn
-    hits = P.search(conn, "zebra", limit=10)
+    hits = pane_queries.search(conn, "zebra", limit=10)
     assert len(hits) == 10 and hits[0]["ref"] == "C-best"  # within the window, rank decides
     # a window of the 5 newest matches: only those are ranked (C-best is the newest row)
-    small = P.search(conn, "zebra", limit=10, window=5)
+    small = pane_queries.search(conn, "zebra", limit=10, window=5)
     assert [h["ref"] for h in small][0] == "C-best"
     assert {h["ref"] for h in small} == {"C-best", "C-039", "C-038", "C-037", "C-036"}
 
@@ -121,10 +121,10 @@ def test_search_ranks_the_best_of_the_newest_matches(replica, config, now):
 def test_search_prefix_matching_starts_at_three_letters(replica, config, now):
     F.load(replica, config, cases=[F.case("C-1", subject="Zebra stripes vanish")])
     conn = replica.conn
-    assert P.search(conn, "ze") == []  # a two-letter prefix would expand to most of the vocabulary
-    assert [h["ref"] for h in P.search(conn, "zeb")] == ["C-1"]
-    assert [h["ref"] for h in P.search(conn, "stripes ze")] == []
-    assert [h["ref"] for h in P.search(conn, "stripes zeb")] == ["C-1"]
+    assert pane_queries.search(conn, "ze") == []  # a two-letter prefix would expand to most of the vocabulary
+    assert [h["ref"] for h in pane_queries.search(conn, "zeb")] == ["C-1"]
+    assert [h["ref"] for h in pane_queries.search(conn, "stripes ze")] == []
+    assert [h["ref"] for h in pane_queries.search(conn, "stripes zeb")] == ["C-1"]
 
 
 def test_batched_reference_checks_name_the_first_bad_record_and_write_nothing(replica, config):
@@ -133,13 +133,13 @@ def test_batched_reference_checks_name_the_first_bad_record_and_write_nothing(re
             F.help_request("H-3", article_ref="KB-404")]
     with pytest.raises(RecordError, match="help request H-2 links case C-404"):
         with replica.transaction() as conn:
-            rec.upsert_help_requests(conn, rows, config)
+            record_store.upsert_help_requests(conn, rows, config)
     assert replica.scalar("SELECT COUNT(*) FROM help_requests") == 0
     with pytest.raises(RecordError, match="help request H-3 links article KB-404"):
         with replica.transaction() as conn:
-            rec.upsert_help_requests(conn, [rows[0], rows[2]], config)
+            record_store.upsert_help_requests(conn, [rows[0], rows[2]], config)
     with replica.transaction() as conn:
-        rec.upsert_help_requests(conn, [rows[0], F.help_request("H-4", article_ref="KB-1")], config)
+        record_store.upsert_help_requests(conn, [rows[0], F.help_request("H-4", article_ref="KB-1")], config)
     got = {r["ref"]: r for r in replica.query(
         "SELECT h.ref, c.ref AS case_ref, a.ref AS article_ref FROM help_requests h "
         "LEFT JOIN cases c ON c.id = h.case_id LEFT JOIN articles a ON a.id = h.article_id")}
@@ -150,9 +150,9 @@ def test_batched_reference_checks_name_the_first_bad_record_and_write_nothing(re
              "created_at": F.ago(hours=1)}]
     with pytest.raises(RecordError, match="message X/m1 belongs to case C-404"):
         with replica.transaction() as conn:
-            rec.upsert_messages(conn, msgs)
+            record_store.upsert_messages(conn, msgs)
     with replica.transaction() as conn:
-        rec.upsert_messages(conn, msgs[:1])
+        record_store.upsert_messages(conn, msgs[:1])
     assert replica.scalar("SELECT COUNT(*) FROM messages") == 1
 
 
@@ -196,11 +196,11 @@ def test_pane_counts_follow_every_change_to_the_database(tmp_path, config, now):
            cases=[F.case("C-1", severity="S1", last_activity_at=F.ago(days=3))])
     wb = Workbench(r, config, Clock(now))
     assert (wb.pane_count("help"), wb.pane_count("stale")) == (5, 1)
-    assert wb.pane_count("help", P.PaneFilter(text="question")) == 5
+    assert wb.pane_count("help", pane_queries.PaneFilter(text="question")) == 5
     wb.claim("H-1")
     wb.resolve("H-1")  # this connection's own write
     assert wb.pane_count("help") == 4
-    assert wb.pane_count("help", P.PaneFilter(text="question")) == 4
+    assert wb.pane_count("help", pane_queries.PaneFilter(text="question")) == 4
     other = Replica(path)  # another connection, as a sync in another process would be
     F.load(other, config, help_requests=[F.help_request("H-new")],
            cases=[F.case("C-2", severity="S1", last_activity_at=F.ago(days=5))])

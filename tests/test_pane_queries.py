@@ -11,7 +11,7 @@ import pytest
 
 from backline_tui.clock import Clock, parse_ts, to_ts
 from backline_tui.config import Config
-from backline_tui.storage import panes as P
+from backline_tui.storage import panes as pane_queries
 from backline_tui.workbench import Workbench
 
 from tests import factories as F
@@ -22,7 +22,7 @@ def _wb(replica, config, now) -> Workbench:
 
 
 def _refs(wb: Workbench, pane: str, text: str, **kw) -> list[str]:
-    return sorted(r["ref"] for r in wb.pane(pane, P.PaneFilter(text=text, **kw), limit=500))
+    return sorted(r["ref"] for r in wb.pane(pane, pane_queries.PaneFilter(text=text, **kw), limit=500))
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def test_filter_words_match_word_prefixes_refs_and_products(filtered):
     assert _refs(wb, "kb", "timeout") == ["KB-12"]  # archived KB-13 is not in the pane
     for pane, text in (("help", "timeout"), ("stale", "timeout"), ("bugs", "timeout"), ("kb", "timeout"),
                        ("help", "oo"), ("stale", "CASE-12")):
-        assert wb.pane_count(pane, P.PaneFilter(text=text)) == len(_refs(wb, pane, text))
+        assert wb.pane_count(pane, pane_queries.PaneFilter(text=text)) == len(_refs(wb, pane, text))
 
 
 def test_filter_index_follows_status_and_text_changes(filtered):
@@ -77,30 +77,30 @@ def test_filter_index_follows_status_and_text_changes(filtered):
     assert _refs(wb, "help", "timeout", mine=True) == ["HELP-12"]
     wb.resolve("HELP-12")
     assert _refs(wb, "help", "timeout") == []
-    assert wb.pane_count("help", P.PaneFilter(text="timeout")) == 0
+    assert wb.pane_count("help", pane_queries.PaneFilter(text="timeout")) == 0
     with wb.replica.transaction() as conn:
         conn.execute("UPDATE cases SET status = 'open' WHERE ref = 'CASE-7'")  # reopened
         conn.execute("UPDATE cases SET subject = 'Disk full' WHERE ref = 'CASE-12'")  # edited
         conn.execute("DELETE FROM bugs WHERE ref = 'PROJ-12'")
     assert _refs(wb, "stale", "timeout") == ["CASE-7"]
     assert _refs(wb, "stale", "disk") == ["CASE-12"]
-    assert wb.pane_count("stale", P.PaneFilter(text="timeout")) == 1
+    assert wb.pane_count("stale", pane_queries.PaneFilter(text="timeout")) == 1
     assert _refs(wb, "bugs", "timeout") == []
     with wb.replica.transaction() as conn:  # the filter tables of cases are split by severity
         conn.execute("UPDATE cases SET severity = 'S2' WHERE ref = 'CASE-123'")
     assert _refs(wb, "stale", "initech") == ["CASE-123"]
-    assert wb.pane_count("stale", P.PaneFilter(text="initech")) == 1
-    assert [r["severity"] for r in wb.pane("stale", P.PaneFilter(text="initech"))] == ["S2"]
+    assert wb.pane_count("stale", pane_queries.PaneFilter(text="initech")) == 1
+    assert [r["severity"] for r in wb.pane("stale", pane_queries.PaneFilter(text="initech"))] == ["S2"]
     wb.archive("KB-12")
     assert _refs(wb, "kb", "timeout") == []
 
 
 def _words_match(text: str, values: list[str]) -> bool:
     """The documented filter semantics, in Python."""
-    toks = [t for v in values for t in P._tokens(v or "")]
+    toks = [t for v in values for t in pane_queries._tokens(v or "")]
     for w in text.split():
-        if sum(ch.isalnum() for ch in w) >= P.FILTER_WORD_MIN:
-            want = P._tokens(w)
+        if sum(ch.isalnum() for ch in w) >= pane_queries.FILTER_WORD_MIN:
+            want = pane_queries._tokens(w)
             k = len(want)
             if not any(toks[i : i + k - 1] == want[:-1] and toks[i + k - 1].startswith(want[-1])
                        for i in range(len(toks) - k + 1)):
@@ -110,7 +110,7 @@ def _words_match(text: str, values: list[str]) -> bool:
     return True
 
 
-def _stale_brute(wb: Workbench, f: P.PaneFilter) -> list[str]:
+def _stale_brute(wb: Workbench, f: pane_queries.PaneFilter) -> list[str]:
     now = wb.now()
     stale = []
     for r in wb.replica.query("SELECT * FROM cases WHERE status IN ('open','pending','on_hold')"):
@@ -118,7 +118,7 @@ def _stale_brute(wb: Workbench, f: P.PaneFilter) -> list[str]:
             continue
         if f.product and r["product"] != f.product:
             continue
-        if f.text and not _words_match(f.text, [r[c] for c in P.CASE_TEXT]):
+        if f.text and not _words_match(f.text, [r[c] for c in pane_queries.CASE_TEXT]):
             continue
         idle = (now - parse_ts(r["last_activity_at"])).total_seconds()
         threshold = wb.config.stale.days(r["severity"]) * 86400
@@ -147,16 +147,16 @@ def test_stale_count_and_pages_equal_a_brute_force_ranking(replica, now, reopen_
                     status=("open", "pending", "on_hold", "closed")[n % 4]))
     F.load(replica, config, cases=cases)
     wb = _wb(replica, config, now)
-    filters = [P.PaneFilter(), P.PaneFilter(mine=True), P.PaneFilter(unclaimed=True), P.PaneFilter(product="Gadget"),
-               P.PaneFilter(text="timeout"), P.PaneFilter(text="time", mine=True), P.PaneFilter(text="on"),
-               P.PaneFilter(text="crash sav", product="Widget"), P.PaneFilter(text="zzz")]
+    filters = [pane_queries.PaneFilter(), pane_queries.PaneFilter(mine=True), pane_queries.PaneFilter(unclaimed=True), pane_queries.PaneFilter(product="Gadget"),
+               pane_queries.PaneFilter(text="timeout"), pane_queries.PaneFilter(text="time", mine=True), pane_queries.PaneFilter(text="on"),
+               pane_queries.PaneFilter(text="crash sav", product="Widget"), pane_queries.PaneFilter(text="zzz")]
     for f in filters:
         expected = _stale_brute(wb, f)
         assert wb.pane_count("stale", f) == len(expected), f
         for offset, limit in ((0, 500), (0, 7), (7, 7), (5, 13), (max(len(expected) - 4, 0), 10)):
             rows = wb.pane("stale", f, offset=offset, limit=limit)
             assert [r["ref"] for r in rows] == expected[offset : offset + limit], (f, offset, limit)
-    assert len(_stale_brute(wb, P.PaneFilter())) > 40
+    assert len(_stale_brute(wb, pane_queries.PaneFilter())) > 40
 
 
 def test_search_puts_title_hits_before_newer_body_hits(replica, config, now):
@@ -164,7 +164,7 @@ def test_search_puts_title_hits_before_newer_body_hits(replica, config, now):
         F.case("C-title", subject="Replication ERR_LOCKED on failover", body="x"),
         *[F.case(f"C-body-{i}", subject=f"Case {i}", body="saw ERR_LOCKED during replication") for i in range(5)],
     ])
-    hits = [h["ref"] for h in P.search(replica.conn, "Replication ERR_LOCKED")]
+    hits = [h["ref"] for h in pane_queries.search(replica.conn, "Replication ERR_LOCKED")]
     assert hits[0] == "C-title" and len(hits) == 6
     assert hits[1:] == [f"C-body-{i}" for i in range(4, -1, -1)]  # then newest first
-    assert [h["ref"] for h in P.search(replica.conn, "replication err_lock")][0] == "C-title"  # prefix
+    assert [h["ref"] for h in pane_queries.search(replica.conn, "replication err_lock")][0] == "C-title"  # prefix

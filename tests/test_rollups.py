@@ -18,7 +18,7 @@ import pytest
 from backline_tui.config import Config, OLAConfig, SourceConfig
 from backline_tui.insights import Insights
 from backline_tui.storage import Replica, rollups, schema
-from backline_tui.storage import records as rec
+from backline_tui.storage import records as record_store
 from backline_tui.storage.derived import refresh_derived
 from backline_tui.sync.demo import generate, wipe_records
 from backline_tui.sync.jsonl import export_records, import_records
@@ -172,7 +172,7 @@ def test_deletes_renames_and_article_dates_keep_the_rollups_exact(wb):
         conn.execute("DELETE FROM cases WHERE id IN (SELECT id FROM cases ORDER BY created_at DESC LIMIT 5)")
         ref = conn.execute("SELECT ref FROM help_requests WHERE status IN ('answered','resolved') AND article_id IS NULL "
                            "ORDER BY ref DESC LIMIT 1").fetchone()["ref"]
-        rec.rename_record(conn, "help_request", ref, "ZZ-1", remote_id="1", remote_version="1", synced_at=None)
+        record_store.rename_record(conn, "help_request", ref, "ZZ-1", remote_id="1", remote_version="1", synced_at=None)
     assert_exact(wb)
 
 

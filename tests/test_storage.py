@@ -6,7 +6,7 @@ import pytest
 
 from backline_tui.config import Config
 from backline_tui.storage import Replica, SchemaTooNew, StorageError
-from backline_tui.storage import panes as P
+from backline_tui.storage import panes as pane_queries
 from backline_tui.storage import schema
 from backline_tui.workbench import Workbench
 
@@ -118,20 +118,20 @@ def test_help_queue_filters(replica, config, now):
     ])
     wb = Workbench(replica, config, _clock(now))
     refs = lambda f: sorted(r["ref"] for r in wb.pane("help", f))  # noqa: E731
-    assert refs(P.PaneFilter(mine=True)) == ["H-mine"]
-    assert refs(P.PaneFilter(unclaimed=True)) == ["H-free"]
-    assert refs(P.PaneFilter(product="Gadget")) == ["H-mine"]
-    assert refs(P.PaneFilter(text="auth")) == ["H-mine"]
+    assert refs(pane_queries.PaneFilter(mine=True)) == ["H-mine"]
+    assert refs(pane_queries.PaneFilter(unclaimed=True)) == ["H-free"]
+    assert refs(pane_queries.PaneFilter(product="Gadget")) == ["H-mine"]
+    assert refs(pane_queries.PaneFilter(text="auth")) == ["H-mine"]
     # LIKE wildcards in the text are literal
-    assert refs(P.PaneFilter(text="100%")) == ["H-bob"]
-    assert refs(P.PaneFilter(text="rt%ls")) == []
-    assert refs(P.PaneFilter(text="po_t")) == []
+    assert refs(pane_queries.PaneFilter(text="100%")) == ["H-bob"]
+    assert refs(pane_queries.PaneFilter(text="rt%ls")) == []
+    assert refs(pane_queries.PaneFilter(text="po_t")) == []
     # a word of 3+ letters or digits matches the start of a word ("_" separates words) ...
-    assert refs(P.PaneFilter(text="export_f")) == ["H-free"]
-    assert refs(P.PaneFilter(text="t_fails")) == []
+    assert refs(pane_queries.PaneFilter(text="export_f")) == ["H-free"]
+    assert refs(pane_queries.PaneFilter(text="t_fails")) == []
     # ... a shorter one (the first keys typed) matches anywhere, as a substring
-    assert refs(P.PaneFilter(text="t_f")) == ["H-free"]
-    assert wb.pane_count("help", P.PaneFilter(mine=True)) == 1
+    assert refs(pane_queries.PaneFilter(text="t_f")) == ["H-free"]
+    assert wb.pane_count("help", pane_queries.PaneFilter(mine=True)) == 1
 
 
 def test_stale_cases_rank_by_idle_over_threshold_across_severities(replica, config, now):

@@ -29,13 +29,13 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 def _forget(args: argparse.Namespace, db, config) -> int:
     from backline_tui.storage import Replica
-    from backline_tui.storage import outbox as ob
-    from backline_tui.storage import records as rec
+    from backline_tui.storage import outbox as outbox_store
+    from backline_tui.storage import records as record_store
     from backline_tui.sync.sources import forget_summary
 
     replica = Replica(db)
     try:
-        counts = rec.source_counts(replica.conn, args.name)
+        counts = record_store.source_counts(replica.conn, args.name)
         total = sum(n for k, n in counts.items() if k in ("help_request", "case", "bug", "article"))
         if not any(counts.values()):
             print(f"source {args.name}: nothing in {db}")
@@ -52,9 +52,9 @@ def _forget(args: argparse.Namespace, db, config) -> int:
                 print("nothing forgotten")
                 return 1
         try:
-            with ob.sync_lock(replica.path), replica.transaction() as conn:
-                done = rec.forget_source(conn, config, args.name)
-        except ob.SyncBusy as exc:
+            with outbox_store.sync_lock(replica.path), replica.transaction() as conn:
+                done = record_store.forget_source(conn, config, args.name)
+        except outbox_store.SyncBusy as exc:
             print(f"backline: {exc}", file=sys.stderr)
             return 1
         print(f"forgot {forget_summary(done)} of source {args.name}")

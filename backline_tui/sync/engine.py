@@ -23,8 +23,8 @@ from typing import Any, Callable
 from backline_tui.clock import Clock, parse_ts, to_ts
 from backline_tui.config import Config, ConfigError, SourceConfig
 from backline_tui.storage import Replica
-from backline_tui.storage import outbox as ob
-from backline_tui.storage import records as rec
+from backline_tui.storage import outbox as outbox_store
+from backline_tui.storage import records as record_store
 from backline_tui.sync.base import Connector, PushResult, SourceError
 from backline_tui.sync.demo_connector import LOCAL_SOURCES, DemoConnector
 from backline_tui.sync.mapping import link_holders
@@ -102,9 +102,9 @@ def sync_all(
     unreachable source: it is reported in ``errors`` and its ops stay queued. One sync per
     database at a time (outbox.sync_lock): a second one does nothing and says so in ``errors``."""
     try:
-        with ob.sync_lock(replica.path):
+        with outbox_store.sync_lock(replica.path):
             return _sync_all(replica, config, source=source, clock=clock, progress=progress, connectors=connectors)
-    except ob.SyncBusy as exc:
+    except outbox_store.SyncBusy as exc:
         return SyncResult(errors=[str(exc)])
 
 
@@ -126,11 +126,11 @@ def _sync_all(
             config.source(source)  # raises ConfigError naming the known ones
         names = [source]
     else:
-        pending = ob.pending_sources(replica.conn)
+        pending = outbox_store.pending_sources(replica.conn)
         names = [n for n in LOCAL_SOURCES if n in pending and n not in configured] + list(configured)
         orphans = [n for n in pending if n not in configured and n not in LOCAL_SOURCES]
         for n in orphans:
-            count = sum(1 for op in ob.ops_to_push(replica.conn, [n])
+            count = sum(1 for op in outbox_store.ops_to_push(replica.conn, [n])
                         if any(p not in configured for p in _still_to_reach(op, config)))
             if not count:
                 continue
@@ -155,8 +155,8 @@ def _sync_all(
     if result.cross_links:
         with replica.transaction() as conn:
             for name, link in {(n, tuple(sorted(link.items()))): (n, link) for n, link in result.cross_links}.values():
-                rec.localize_refs(conn, name, [link], set(configured))
-                rec.write_records(conn, config, [link], strict=False)
+                record_store.localize_refs(conn, name, [link], set(configured))
+                record_store.write_records(conn, config, [link], strict=False)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -167,7 +167,7 @@ def _sync_source(replica: Replica, config: Config, name: str, connector: Connect
         return to_ts(clock.now())
 
     with replica.transaction() as conn:
-        log_id = ob.log_start(conn, name, now())
+        log_id = outbox_store.log_start(conn, name, now())
     # counted as they happen, so a sync that fails half-way says what it did before
     counts: dict[str, Any] = {"pushed": 0, "conflicts": 0, "pulled": 0, "cross": []}
     errors_before = len(result.errors)
@@ -187,7 +187,7 @@ def _sync_source(replica: Replica, config: Config, name: str, connector: Connect
         if failed:  # the log says the run failed, and why (the first failure, and how many)
             error = failed[-1] if len(failed) == 1 else f"{len(failed)} failures; last: {failed[-1]}"
         with replica.transaction() as conn:
-            ob.log_finish(conn, log_id, now(), counts["pulled"], counts["pushed"], counts["conflicts"], error)
+            outbox_store.log_finish(conn, log_id, now(), counts["pulled"], counts["pushed"], counts["conflicts"], error)
 
 
 def _pushers(op: dict[str, Any], config: Config) -> list[str]:
@@ -211,20 +211,20 @@ def _push(replica: Replica, config: Config, name: str, connector: Connector, now
           progress: Progress | None, result: SyncResult, counts: dict[str, Any]) -> None:
     # this source's ops, and the link ops of other sources it holds too (a case↔bug link on a bug
     # of this source), each until it has reached this source once
-    ops = [op for op in ob.ops_to_push(replica.conn, [name]) if name in _still_to_reach(op, config)]
-    routed = [op for op in ob.link_ops_to_push(replica.conn) if op["source"] != name and name in _still_to_reach(op, config)]
+    ops = [op for op in outbox_store.ops_to_push(replica.conn, [name]) if name in _still_to_reach(op, config)]
+    routed = [op for op in outbox_store.link_ops_to_push(replica.conn) if op["source"] != name and name in _still_to_reach(op, config)]
     ops = sorted(ops + routed, key=lambda op: op["id"])
     due = now()
     # a record with an op backing off (or waiting for the user) keeps its later ops too, in order
-    waiting: set[str] = {op["record_ref"] for op in ops if not ob.is_due(op, due)}
-    ops = [op for op in ops if ob.is_due(op, due)]
+    waiting: set[str] = {op["record_ref"] for op in ops if not outbox_store.is_due(op, due)}
+    ops = [op for op in ops if outbox_store.is_due(op, due)]
     conflicted: dict[str, str] = {}
     for i, op in enumerate(ops):
         if progress:
             progress("push", i, len(ops))
         ref = op["record_ref"]
-        current = ob.get_op(replica.conn, op["id"])  # a rename may have moved it
-        if current is None or current["state"] not in ob.ACTIVE:
+        current = outbox_store.get_op(replica.conn, op["id"])  # a rename may have moved it
+        if current is None or current["state"] not in outbox_store.ACTIVE:
             continue
         op = current
         ref = op["record_ref"]
@@ -235,14 +235,14 @@ def _push(replica: Replica, config: Config, name: str, connector: Connector, now
         if ref in conflicted and op["op"] not in _INDEPENDENT_OPS:
             sentence = f"your {op['op'].replace('_', ' ')} on {ref} was not sent: {conflicted[ref]}"
             with replica.transaction() as conn:
-                ob.mark(conn, op["id"], "conflict", now(), sentence)
+                outbox_store.mark(conn, op["id"], "conflict", now(), sentence)
             result.conflicts.append(sentence)
             counts["conflicts"] += 1
             continue
         resend = op["state"] == "sending"
         if not resend:
             with replica.transaction() as conn:
-                ob.mark(conn, op["id"], "sending", now(), None, count_attempt=True)
+                outbox_store.mark(conn, op["id"], "sending", now(), None, count_attempt=True)
         res = connector.push(_upstream_refs(op, name), resend=resend)
         _crash_point("after_push")
         with replica.transaction() as conn:
@@ -277,28 +277,28 @@ def _upstream_refs(op: dict[str, Any], source: str) -> dict[str, Any]:
 def _apply_push(conn, config: Config, source: str, op: dict[str, Any], res: PushResult, now: str) -> None:
     if res.status == "error":
         s = config.sync
-        ob.record_failure(conn, op, res.message, parse_ts(now), base=s.retry_base, cap=s.retry_max, limit=s.retry_limit)
+        outbox_store.record_failure(conn, op, res.message, parse_ts(now), base=s.retry_base, cap=s.retry_max, limit=s.retry_limit)
         return
     sources = {s.name for s in config.sources}
-    rec.localize_refs(conn, source, res.records, sources)
-    res.renames = [(kind, old, rec.local_ref(conn, rec.TABLE_OF[kind], source, new, claim=True), rid)
+    record_store.localize_refs(conn, source, res.records, sources)
+    res.renames = [(kind, old, record_store.local_ref(conn, record_store.TABLE_OF[kind], source, new, claim=True), rid)
                    for kind, old, new, rid in res.renames]
-    res.message_refs = {mid: (rec.local_ref(conn, "messages", source, ref, claim=True), rid)
+    res.message_refs = {mid: (record_store.local_ref(conn, "messages", source, ref, claim=True), rid)
                         for mid, (ref, rid) in res.message_refs.items()}
     if res.status == "done" and [p for p in _still_to_reach(op, config) if p != source]:
-        ob.mark_reached(conn, op["id"], source, now)  # another upstream still waits for it
+        outbox_store.mark_reached(conn, op["id"], source, now)  # another upstream still waits for it
     else:
-        ob.mark(conn, op["id"], "done" if res.status == "done" else "conflict",
+        outbox_store.mark(conn, op["id"], "done" if res.status == "done" else "conflict",
                 now, res.message if res.status == "conflict" else None)
     for kind, old, new, remote_id in res.renames:
         version = next((r.get("remote_version") for r in res.records if r.get("ref") == new), None)
-        rec.rename_record(conn, kind, old, new, remote_id=remote_id, remote_version=version, synced_at=now)
-        ob.rename_ref(conn, old, new)
+        record_store.rename_record(conn, kind, old, new, remote_id=remote_id, remote_version=version, synced_at=now)
+        outbox_store.rename_ref(conn, old, new)
     for message_id, (ref, remote_id) in res.message_refs.items():
-        rec.set_message_ref(conn, message_id, ref, remote_id)
+        record_store.set_message_ref(conn, message_id, ref, remote_id)
     if not res.records:
         return
-    keep = ob.refs_with_local_changes(conn, source)
+    keep = outbox_store.refs_with_local_changes(conn, source)
     if res.status == "conflict":
         keep.discard(op["record_ref"])  # the replica takes the upstream state that won
     for r in res.records:
@@ -307,42 +307,42 @@ def _apply_push(conn, config: Config, source: str, op: dict[str, Any], res: Push
             if r["ref"] in keep:
                 # later local changes are still queued: keep their fields, but base them on
                 # the version our own change just made upstream
-                rec.set_remote_version(conn, r["type"], r["ref"], r.get("remote_version"), now)
-                ob.rebase(conn, source, r["ref"], r.get("remote_version"))
-    rec.write_records(conn, config, res.records, strict=False, keep_local=keep)
+                record_store.set_remote_version(conn, r["type"], r["ref"], r.get("remote_version"), now)
+                outbox_store.rebase(conn, source, r["ref"], r.get("remote_version"))
+    record_store.write_records(conn, config, res.records, strict=False, keep_local=keep)
 
 
 def _pull(replica: Replica, config: Config, name: str, connector: Connector, now: Callable[[], str],
           progress: Progress | None, counts: dict[str, Any]) -> None:
-    cursors = ob.get_cursors(replica.conn, name)
+    cursors = outbox_store.get_cursors(replica.conn, name)
     for batch in connector.pull(cursors):
         with replica.transaction() as conn:
-            keep = ob.refs_with_local_changes(conn, name)
+            keep = outbox_store.refs_with_local_changes(conn, name)
             fresh = batch.records
             sources = {s.name for s in config.sources}
-            counts["cross"] += [(name, link) for link in rec.foreign_links(fresh, sources, name)]
+            counts["cross"] += [(name, link) for link in record_store.foreign_links(fresh, sources, name)]
             as_read = {id(r): dict(r) for r in fresh if r.get("type") == "link"}
-            rec.localize_refs(conn, name, fresh, sources)
-            gone = [(kind, rec.local_ref(conn, rec.TABLE_OF[kind], name, ref, claim=False))
+            record_store.localize_refs(conn, name, fresh, sources)
+            gone = [(kind, record_store.local_ref(conn, record_store.TABLE_OF[kind], name, ref, claim=False))
                     for kind, ref in batch.gone]
             if batch.present is not None and batch.kind in _RECORD_TYPES:  # said as what is still there
-                gone += rec.missing_refs(conn, batch.kind, name, batch.present)
+                gone += record_store.missing_refs(conn, batch.kind, name, batch.present)
             if gone:
-                rec.remove_records(conn, config, gone, name, keep)
+                record_store.remove_records(conn, config, gone, name, keep)
             records = _drop_known(conn, fresh)
             stamp = now()
             for r in records:
                 if r.get("type") in _RECORD_TYPES:
                     r["synced_at"] = stamp
-            rec.write_records(conn, config, records, strict=False, keep_local=keep)
+            record_store.write_records(conn, config, records, strict=False, keep_local=keep)
             # a link to a record a later batch brings (a case's article, an article's case) is
             # written again once every source has synced
-            counts["cross"] += [(name, as_read[id(r)]) for r in rec.unresolved_links(conn, records)]
+            counts["cross"] += [(name, as_read[id(r)]) for r in record_store.unresolved_links(conn, records)]
             if batch.links_complete:
                 cases = [r["ref"] for r in fresh if r.get("type") == "case" and r["ref"] not in keep]
                 links = [(r["from_ref"], r["to_ref"]) for r in fresh if r.get("type") == "link" and r["kind"] == "case_bug"]
-                rec.replace_case_links(conn, config, name, cases, links)
-            ob.set_cursor(conn, name, batch.stream, batch.cursor, stamp)
+                record_store.replace_case_links(conn, config, name, cases, links)
+            outbox_store.set_cursor(conn, name, batch.stream, batch.cursor, stamp)
         counts["pulled"] += sum(1 for r in records if r.get("type") in _RECORD_TYPES)
         if progress:
             progress("pull", counts["pulled"], None)
@@ -356,7 +356,7 @@ def _drop_known(conn, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             by_kind.setdefault(r["type"], []).append(r["ref"])
     local: dict[tuple[str, str], str | None] = {}
     for kind, refs in by_kind.items():
-        for ref, version in ob.local_versions(conn, rec.TABLE_OF[kind], refs).items():
+        for ref, version in outbox_store.local_versions(conn, record_store.TABLE_OF[kind], refs).items():
             local[(kind, ref)] = version
     return [r for r in records
             if not ((r.get("type"), r.get("ref")) in local and local[(r["type"], r["ref"])] == r.get("remote_version"))]

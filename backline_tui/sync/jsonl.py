@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from backline_tui.config import Config, SourceConfig
 from backline_tui.domain.models import RECORD_ADAPTER, RECORD_TYPES
 from backline_tui.storage import Replica
-from backline_tui.storage import records as rec
+from backline_tui.storage import records as record_store
 from backline_tui.storage.export import export_rows
 from backline_tui.storage.replica import bulk_load
 from backline_tui.sync.base import Batch, PushResult, SourceError
@@ -146,7 +146,7 @@ def _check_references(conn, records: list[dict[str, Any]]) -> None:
     for _, _, kind, ref in refs:
         if ref not in in_file[kind]:
             wanted[kind].add(ref)
-    known = {kind: rec.known_refs(conn, kind, want) for kind, want in wanted.items() if want}
+    known = {kind: record_store.known_refs(conn, kind, want) for kind, want in wanted.items() if want}
     for line, what, kind, ref in refs:
         if ref not in in_file[kind] and ref not in known.get(kind, set()):
             raise InterchangeError(f"line {line}: {what} {ref}, which is neither in the file nor in the database")
@@ -167,9 +167,9 @@ def import_records(replica: Replica, config: Config, lines: bytes | Iterable[byt
                                  "OR EXISTS(SELECT 1 FROM articles) OR EXISTS(SELECT 1 FROM bugs) AS x").fetchone()["x"]
         if empty and len(records) > 20000:
             with bulk_load(conn):
-                counts = rec.write_records(conn, config, records, strict=True)
+                counts = record_store.write_records(conn, config, records, strict=True)
         else:
-            counts = rec.write_records(conn, config, records, strict=True)
+            counts = record_store.write_records(conn, config, records, strict=True)
     return {k: v for k, v in counts.items() if v}
 
 
@@ -179,7 +179,7 @@ def export_records(replica: Replica) -> Iterator[dict[str, Any]]:
         try:
             model = RECORD_ADAPTER.validate_python(row)
         except ValidationError as exc:
-            raise rec.RecordError(f"{row['type']} {row.get('ref', '')} cannot be exported: {_first_error(exc)}") from None
+            raise record_store.RecordError(f"{row['type']} {row.get('ref', '')} cannot be exported: {_first_error(exc)}") from None
         d = model.model_dump(mode="json")
         yield {"type": d.pop("type"), **d}
 

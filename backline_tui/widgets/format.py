@@ -30,7 +30,7 @@ def local_time(ts: str | None, with_time: bool = True) -> str:
     return dt.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
 
 
-def t(value: object, width: int | None = None, style: str = "") -> Text:
+def cell_text(value: object, width: int | None = None, style: str = "") -> Text:
     """One untrusted value as a one-line Text cell."""
     return Text(one_line("" if value is None else str(value), width), style=style, no_wrap=True, overflow="ellipsis")
 
@@ -162,8 +162,8 @@ def fit_columns(pane: str, width: int | None) -> list[tuple[str, int]]:
 def cells(pane: str, row: dict) -> list[Text]:
     if pane == "help":
         owner = row.get("owner")
-        return [ola_cell(row), t(row["priority"]), t(row["ref"], 10), t(row["subject"], FLEX_MAX), t(row["asker"], 12),
-                t(row["product"], 10), t(owner or "—", 10, "" if owner else DIM), t(row["status"])]
+        return [ola_cell(row), cell_text(row["priority"]), cell_text(row["ref"], 10), cell_text(row["subject"], FLEX_MAX), cell_text(row["asker"], 12),
+                cell_text(row["product"], 10), cell_text(owner or "—", 10, "" if owner else DIM), cell_text(row["status"])]
     if pane == "stale":
         # the idle ratio has its own columns: Why lists the other reasons, or says that idle
         # time alone put the case here (most rows)
@@ -171,14 +171,14 @@ def cells(pane: str, row: dict) -> list[Text]:
         why = [r for r in reasons if not r.startswith("idle ")]
         if not why and reasons:
             why = [f"idle past {row['severity']} limit"]
-        return [idle_cell(row), ratio_cell(row), t(row["severity"]), t(row["ref"], 12), t(row["customer"], 14),
-                t(row["subject"], FLEX_MAX), reasons_cell(why, 20), t(row.get("owner") or "—", 10)]
+        return [idle_cell(row), ratio_cell(row), cell_text(row["severity"]), cell_text(row["ref"], 12), cell_text(row["customer"], 14),
+                cell_text(row["subject"], FLEX_MAX), reasons_cell(why, 20), cell_text(row.get("owner") or "—", 10)]
     if pane == "bugs":
-        return [priority_cell(row), t(row["impact_score"]), t(row["case_count"]), target_cell(row), t(row["ref"], 10),
-                t(row["title"], FLEX_MAX), t(row["component"], 12), t(row["status"])]
+        return [priority_cell(row), cell_text(row["impact_score"]), cell_text(row["case_count"]), target_cell(row), cell_text(row["ref"], 10),
+                cell_text(row["title"], FLEX_MAX), cell_text(row["component"], 12), cell_text(row["status"])]
     if pane == "kb":
-        return [reasons_cell(row.get("reasons") or [], 22), t(row["state"]), t(row["ref"], 10), t(row["title"], FLEX_MAX),
-                t(row["reuse_count"]), t(row.get("owner") or "—", 10), t(local_time(row.get("review_due_at"), False))]
+        return [reasons_cell(row.get("reasons") or [], 22), cell_text(row["state"]), cell_text(row["ref"], 10), cell_text(row["title"], FLEX_MAX),
+                cell_text(row["reuse_count"]), cell_text(row.get("owner") or "—", 10), cell_text(local_time(row.get("review_due_at"), False))]
     raise ValueError(pane)
 
 
