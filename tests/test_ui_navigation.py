@@ -461,3 +461,23 @@ async def test_keys_remapped_in_the_config_drive_the_app(demo_db, clock):
         await settle(pilot)
         assert wb.help_request(target["ref"])["owner"] == "alice"
     wb.close()
+
+
+async def test_keys_in_one_burst_act_on_the_row_the_moves_reached(wb):
+    """A terminal delivers 'jjjjr' in one read (a fast typist, a paste): r must answer the row
+    the four j's moved to, not the row the cursor was on when the burst arrived."""
+    from textual import events
+
+    from backline_tui.screens.compose import ComposeScreen
+
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        rows = app.screen.rows
+        assert app.screen.query_one(PaneTable).cursor_row == 0
+        n = next(i for i, r in enumerate(rows) if i >= 3 and r["owner"] is None and r["status"] != "resolved")
+        for ch in "j" * n + "r":
+            app.post_message(events.Key(ch, ch))
+        await settle(pilot)
+        assert isinstance(app.screen, ComposeScreen), notes(app)
+        assert f"Reply to {rows[n]['ref']} " in screen_text(app)

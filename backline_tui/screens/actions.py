@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.actions import parse as parse_action
 from textual.binding import Binding
 
 from backline_tui import log
@@ -121,14 +122,16 @@ class RecordActions(KnowledgeActions):
         to the app, after the keys typed behind it were already handled; typing "rhello" fast
         would then run e, l and o as commands before the reply screen exists."""
         active = self.app.active_bindings.get(event.key)
-        if active is None or active.binding.action not in (actions or COMPOSING):
+        if active is None:
             return False
-        action = active.binding.action
-        if not self.check_action(action, ()):
+        _, action, params = parse_action(active.binding.action)
+        if action not in (actions or COMPOSING) or active.node is not self:
+            return False
+        if not self.check_action(action, params):
             return False  # not ours here: let the key take its usual way (another widget's binding)
         event.stop()
         event.prevent_default()
-        getattr(self, f"action_{action}")()
+        getattr(self, f"action_{action}")(*params)
         return True
 
     # -- any record: copy and open ---------------------------------------------------------------

@@ -30,6 +30,11 @@ from backline_tui.workbench import PAGE, PaneFilter
 NOUN = {"help": "open help requests", "stale": "stale cases", "bugs": "open bugs", "kb": "articles to review"}
 
 
+# keys that move the cursor or change what is selected also run in key order, so a key behind
+# them in the same burst ("jjjjr") acts on the row they reached
+IN_KEY_ORDER = frozenset({"filter", "cursor", "top", "bottom", "half", "page", "mark", "mark_all", "clear_marks"})
+
+
 class MainScreen(PaneState, RecordActions, Screen):
     BINDINGS = [
         *PANE_BINDINGS,
@@ -406,7 +411,7 @@ class MainScreen(PaneState, RecordActions, Screen):
         if self.swallow_key(event):
             return
         filt = self._filter
-        if self.focused is not filt and self.run_key_now(event, COMPOSING | {"filter"}):
+        if self.focused is not filt and self.run_key_now(event, COMPOSING | IN_KEY_ORDER):
             return
         if filt is not None and self.focused is filt and event.is_printable and event.character:
             event.stop()
