@@ -3,7 +3,6 @@ palette search, help, first run on an empty database, sync."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 
 import pytest
 from textual.command import CommandPalette
@@ -16,6 +15,7 @@ from backline_tui.screens.detail import DetailScreen
 from backline_tui.screens.dialogs import ChoiceScreen, HelpScreen
 from backline_tui.screens.main import PAGE, MainScreen, PaneTable
 from backline_tui.storage import records
+from backline_tui.sync.base import Batch, PushResult
 from tests.test_ui_support import notes, screen_text, settle
 
 SIZE = (120, 40)
@@ -291,30 +291,61 @@ async def test_sync_without_sources_says_how_to_configure_one(wb):
         assert any(n.startswith("sync is not configured: add a [[sources]] entry to ") for n in notes(app))
 
 
-async def test_sync_reports_progress_conflicts_and_errors(wb):
-    # Workbench.sync is being written by another engineer; this stands in for its contract
-    seen = []
+class ScriptedDesk:
+    """An upstream for the real sync engine: one new help request to pull, then someone else's
+    claim (a conflict) and a refused note (an error) when our ops are pushed."""
 
-    def sync(progress):
-        progress("pull", 1, 2)
-        seen.append(True)
-        return SimpleNamespace(pulled=3, pushed=1, conflicts=["bob claimed RT#123 first"],
-                               errors=["rt: connection refused"])
+    name = "desk"
 
-    wb.sync = sync
-    app = BacklineApp(wb.__class__(wb.replica, wb.config.model_copy(update={"sources": [
-        SourceConfig(name="rt", kind="rt", url="http://127.0.0.1:1")]}), wb.clock))
-    app.workbench.sync = sync
+    def __init__(self, now: str) -> None:
+        self.pushed: list[str] = []
+        from backline_tui.domain.models import RECORD_ADAPTER
+
+        self.request = RECORD_ADAPTER.validate_python(  # as a connector hands records over
+            {"type": "help_request", "ref": "DESK-1", "subject": "Printer on fire", "asker": "fl.jo",
+             "priority": "P2", "source": "desk", "remote_version": "1", "created_at": now,
+             "updated_at": now}).model_dump()
+
+    def pull(self, cursors):
+        if not cursors.get("help"):
+            yield Batch("help", [self.request], "1")
+
+    def push(self, op, *, resend=False):
+        self.pushed.append(op["op"])
+        if op["op"] == "claim":
+            return PushResult("conflict", f"bob claimed {op['record_ref']} first")
+        return PushResult("error", "the desk refused it")
+
+    def close(self):
+        pass
+
+
+async def test_sync_reports_progress_conflicts_and_errors(wb, monkeypatch):
+    """S runs the real sync engine (a scripted upstream stands in for the server): what it pulled
+    shows, a conflict is said in words, and a refused op makes the sync say it failed, in one
+    line, never "done" beside it."""
+    import backline_tui.sync.engine as engine
+
+    desk = ScriptedDesk(to_ts(wb.now()))
+    monkeypatch.setattr(engine, "connector_for", lambda src, config: desk)
+    config = wb.config.model_copy(update={"sources": [SourceConfig(name="desk", kind="jsonl", path="unused")]})
+    app = BacklineApp(wb.__class__(wb.replica, config, wb.clock))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("S")
         await settle(pilot)
-        assert seen == [True]
-        # a failed sync says so in one line, never "done" beside it
-        assert "rt: connection refused" in notes(app)
-        assert [n.title for n in app._notifications if n.message == "rt: connection refused"] == ["sync failed"]
+        assert "sync done: 0 pushed, 1 pulled" in notes(app)
+        assert "DESK-1" in [r["ref"] for r in app.screen.rows]
+        app.workbench.claim("DESK-1")
+        app.workbench.note("help_request", "DESK-1", "checked the spool")
+        app.clear_notifications()
+        await pilot.press("S")
+        await settle(pilot)
+        assert desk.pushed == ["claim", "note"]
+        assert "bob claimed DESK-1 first" in notes(app)
+        failed = [n for n in app._notifications if n.title == "sync failed"]
+        assert len(failed) == 1 and "DESK-1: the desk refused it" in failed[0].message
         assert not [n for n in notes(app) if n.startswith("sync done")]
-        assert "bob claimed RT#123 first" in notes(app)
         assert app.sync_progress == ""
 
 
