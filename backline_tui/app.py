@@ -190,7 +190,7 @@ class BacklineApp(App):
             return
         parts = [f"me: {st['me']}"]
         # every change not yet upstream, ops in error included; conflicts and errors need the user
-        unsent = st.get("unsent", st["pending"])
+        unsent = st["unsent"]
         parts.append(f"{unsent} pending op{'s' if unsent != 1 else ''}")
         if st.get("in_error"):
             parts.append(f"{st['in_error']} in error")

@@ -140,6 +140,5 @@ class WorkbenchCore:
             now = to_ts(self.now())
             payload = change(conn, record, now)
             if payload is not None:
-                self._refuse_unmapped(op, record, payload)
-                outbox.enqueue(conn, now, op, kind, record, payload)
+                self._enqueue(conn, now, op, kind, record, payload)
         return record
