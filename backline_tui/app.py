@@ -288,9 +288,9 @@ class BacklineApp(App):
                 await screen.keep_draft("the app was closed before it was sent")
         self.exit()
 
-    def reload_screens(self) -> None:
+    def reload_screens(self, after_sync: bool = False) -> None:
         for screen in self.screen_stack:
-            reload = getattr(screen, "reload", None)
+            reload = getattr(screen, "sync_landed" if after_sync else "reload", None) or getattr(screen, "reload", None)
             if reload is not None:
                 reload()
         self.refresh_status()
@@ -433,7 +433,7 @@ class BacklineApp(App):
             self.say(f"sync done: {getattr(result, 'pushed', 0)} pushed, {getattr(result, 'pulled', 0)} pulled")
         for sentence in (getattr(result, "conflicts", None) or []) if error is None else []:
             self.say(str(sentence), title="conflict", severity="warning", timeout=15)
-        self.reload_screens()
+        self.reload_screens(after_sync=True)
         if self._live.started:
             self.run_worker(self._announce_urgent, group="urgent")
 

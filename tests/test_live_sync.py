@@ -126,3 +126,32 @@ def test_an_upstream_not_reached_is_told_apart_from_one_that_refused(tmp_path, r
         wb.close()
     assert [e.split(":")[0] for e in result.errors] == ["rt", "eng"]
     assert result.unreachable == [result.errors[1]]
+
+
+async def test_a_record_open_in_detail_updates_when_a_sync_changes_it_and_says_what_changed(live):
+    server, wb = live
+    app = CountingApp(wb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        ref = app.screen._current_ref()
+        await pilot.press("enter")
+        await settle(pilot)
+        detail = app.screen
+        assert detail.ref == ref and detail.updated_note is None
+        synced = wb.replica.scalar("SELECT COUNT(*) FROM sync_log")
+        await _until(pilot, lambda: wb.replica.scalar("SELECT COUNT(*) FROM sync_log") >= synced + 1)
+        await settle(pilot)
+        assert detail.updated_note is None  # a sync that changed nothing says nothing
+        with server.client("bob") as bob:
+            tid = int(ref.split("#")[1])
+            bob.correspond(tid, "Have you tried the other cable?")
+            bob.update_ticket(tid, {"Status": "stalled"})
+        await _until(pilot, lambda: detail.updated_note is not None)
+        await settle(pilot)
+        assert app.screen is detail  # still on the record, not thrown back to the list
+        assert "status" in detail.updated_note and "1 new message" in detail.updated_note
+        facts = str(detail.query_one("#detail-facts").render())
+        assert "Updated" in facts and "by sync at" in facts
+        thread = str(detail.query_one("#detail-thread").render())
+        assert "other cable" in thread
+        assert len([n for n in notes(app) if "updated by sync" in n]) == 1

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -26,6 +28,20 @@ def _line(text: Text, label: str, value: object, style: str = "") -> None:
     text.append(f"{label:<14}", style=DIM)
     text.append(one_line("" if value is None else str(value), 200) or "—", style=style)
     text.append("\n")
+
+
+#: fields whose change a sync brings is said on the open record ("updated by sync 10:02: status")
+WATCHED = ("subject", "title", "status", "state", "owner", "eng_owner", "priority", "severity", "target",
+           "fix_version", "resolved_at", "component", "product")
+
+
+def sync_changes(old: dict, new: dict) -> list[str]:
+    """What a sync changed in a record on screen, in words: the fields, and new messages."""
+    out = [f.replace("_", " ") for f in WATCHED if f in new and old.get(f) != new.get(f)]
+    added = len(new.get("messages") or []) - len(old.get("messages") or [])
+    if added > 0:
+        out.append(f"{added} new message{'s' * (added != 1)}")
+    return out
 
 
 IMPACT_LINES = 8  # linked cases itemised in a bug's impact
@@ -69,6 +85,9 @@ class DetailScreen(RecordActions, Screen):
         self.ref = ref
         self.record: dict | None = None
         self.links: list[tuple[str, str]] = []
+        self._after_sync = False
+        #: "by sync 10:02: status, 1 new message", once a sync changed the record on screen
+        self.updated_note: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"{KIND_NAME.get(self.kind, self.kind)} {one_line(self.ref, 40)} · loading…",
@@ -100,6 +119,11 @@ class DetailScreen(RecordActions, Screen):
     def reload(self) -> None:
         self.run_worker(self._load, group="detail", exclusive=True)
 
+    def sync_landed(self) -> None:
+        """A sync finished: reload, and say so if it changed what is on screen."""
+        self._after_sync = True
+        self.reload()
+
     async def _load(self) -> None:
         ok, rec = await self.app.attempt(self.app.workbench.detail, self.kind, self.ref)
         if not ok:
@@ -107,6 +131,12 @@ class DetailScreen(RecordActions, Screen):
                 self.app.pop_screen()
             return
         rec["kind"] = self.kind
+        after_sync, self._after_sync = self._after_sync, False
+        changed = sync_changes(self.record, rec) if after_sync and self.record is not None else []
+        if changed:
+            self.updated_note = f"by sync at {datetime.now().astimezone():%H:%M}: {', '.join(changed)}"
+            self.app.say(f"{one_line(self.ref, 40)} updated by sync: {', '.join(changed)}", title="updated",
+                         timeout=8)
         self.record = rec
         self._show_record(rec)
         self.refresh_bindings()
@@ -138,6 +168,8 @@ class DetailScreen(RecordActions, Screen):
         links: list[tuple[str, str, Text]] = []
         thread: list[dict] = r.get("messages") or []
         body_title = one_line(r.get("subject") or r.get("title") or "", 300)
+        if self.updated_note:
+            _line(facts, "Updated", self.updated_note, WARN)
 
         if self.kind == "help_request":
             head.append(f"{r['priority']} · {r['status']} · ")
