@@ -345,3 +345,15 @@ def test_reading_help_requests_by_full_scan_gives_the_same_figures(ins, monkeypa
     monkeypatch.setattr(queries, "SCAN_MIN_ROWS", 0)
     assert queries._help_scan(ins.replica.conn, w.since_ts, w.until_ts) == "NOT INDEXED"
     assert (ins.team(w), ins.gaps(w)) == via_index
+
+
+def test_sections_computed_side_by_side_equal_those_computed_in_turn(hand):
+    from backline_tui.insights.report import render
+
+    r = Replica(hand)
+    ins = Insights(r, Config(me="alice"), Clock(NOW))
+    try:
+        for fmt in ("md", "csv"):
+            assert render(ins.snapshot(SINCE, workers=3), fmt) == render(ins.snapshot(SINCE), fmt)
+    finally:
+        r.close()

@@ -9,6 +9,10 @@ import sys
 from backline_tui.cli.paths import load
 
 
+#: sections computed side by side (one SQLite connection each)
+REPORT_WORKERS = 2
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from backline_tui.clock import Clock
     from backline_tui.insights.report import render
@@ -21,7 +25,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     wb = Workbench.open(db, config, Clock())
     try:
         try:
-            snapshot = wb.insights().snapshot(getattr(args, "since", None))
+            snapshot = wb.insights().snapshot(getattr(args, "since", None), workers=REPORT_WORKERS)
         except ValueError as exc:
             raise ActionError(str(exc)) from None
         sys.stdout.write(render(snapshot, getattr(args, "format", None) or "md"))

@@ -7,6 +7,7 @@ names them and applies the domain rules (bug priority and target).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -387,6 +388,15 @@ class Insights:
                   for r in stats["askers"]]
         return Team(w, weeks, prios, overall, people)
 
-    def snapshot(self, since: str | date | datetime | None = None) -> Snapshot:
+    def snapshot(self, since: str | date | datetime | None = None, *, workers: int = 1) -> Snapshot:
+        """Every section. With ``workers`` > 1 the sections are computed side by side, each thread
+        on its own connection (SQLite runs without the GIL): for the report command, which has no
+        UI thread to keep responsive."""
         w = self.window(since)
-        return Snapshot(w, self.drivers(w), self.bugs(), self.gaps(w), self.team(w), generated_at=self.clock.now())
+        if workers <= 1:
+            return Snapshot(w, self.drivers(w), self.bugs(), self.gaps(w), self.team(w), generated_at=self.clock.now())
+        with ThreadPoolExecutor(workers, thread_name_prefix="insights") as pool:
+            # the longest first, so the pool's last free thread takes the quick ones
+            team, gaps, drivers = (pool.submit(self.team, w), pool.submit(self.gaps, w), pool.submit(self.drivers, w))
+            bugs = pool.submit(self.bugs)
+            return Snapshot(w, drivers.result(), bugs.result(), gaps.result(), team.result(), generated_at=self.clock.now())
