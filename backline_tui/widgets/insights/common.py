@@ -44,7 +44,7 @@ class InsightsTable(DataTable):
 
 
 @contextmanager
-def drawing(plot: PlotextPlot, title: str) -> Iterator[Any]:
+def drawing(plot: PlotextPlot, title: str, frames: int = 1) -> Iterator[Any]:
     """Redraw `plot`: cleared, filled by the caller through the plotext object it yields, then
     titled and refreshed."""
     plt = plot.plt
@@ -52,7 +52,17 @@ def drawing(plot: PlotextPlot, title: str) -> Iterator[Any]:
     plt.clear_figure()
     yield plt
     plt.title(title)
-    plot.refresh()
+    refresh_later(plot, frames)
+
+
+def refresh_later(widget: Any, frames: int = 1) -> None:
+    """Refresh ``widget`` ``frames`` screen updates from now, not in this one: a section's table
+    and its plots then reach the screen in turn, and no single update holds the event loop for
+    all of them (a plot's render is plotext drawing its whole canvas in Python)."""
+    if frames <= 0:
+        widget.refresh()
+    else:
+        widget.call_after_refresh(refresh_later, widget, frames - 1)
 
 
 class BarsPlot(PlotextPlot):
@@ -65,7 +75,7 @@ class BarsPlot(PlotextPlot):
 
     def show_bars(self, title: str, labels: list[str], values: list[int]) -> None:
         self._bars = (title, labels, values)
-        self.refresh()
+        refresh_later(self)
 
     def render(self) -> Any:
         title, labels, values = self._bars

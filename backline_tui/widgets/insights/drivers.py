@@ -38,7 +38,7 @@ class DriversSection(Horizontal):
         top = drivers[:10]
         self.query_one("#drivers-pareto", BarsPlot).show_bars(
             f"Top drivers by {LEVEL_NAMES[level]} (cases)", [label(x.label, 20) for x in top], [x.cases for x in top])
-        with drawing(self.query_one("#drivers-trend", PlotextPlot), "Cases per week by product") as plt:
+        with drawing(self.query_one("#drivers-trend", PlotextPlot), "Cases per week by product", frames=2) as plt:
             weeks = window.weeks if window else []
             xs = list(range(1, len(weeks) + 1))
             for product, counts in list(d.trend.items())[:6]:
