@@ -16,8 +16,8 @@ from typing import Any, Callable
 from backline_tui.config import Config
 from backline_tui.domain.vocabulary import KCS_STATES, PRIORITIES, SEVERITIES, TIERS
 from backline_tui.storage import Replica
-from backline_tui.storage import records as record_store
 from backline_tui.storage import rollups
+from backline_tui.storage import rows as row_store
 from backline_tui.storage.derived import refresh_derived
 from backline_tui.storage.replica import bulk_load, rollback_journal
 
@@ -163,7 +163,7 @@ def generate(
             v = VERSIONS[int(R() * len(VERSIONS))]
             subject = subjects[pc][int(R() * 24)]
             last_ts = _ts(last)
-            # a complete row in records.COLUMNS["cases"] order (the bulk path takes tuples)
+            # a complete row in rows.COLUMNS["cases"] order (the bulk path takes tuples)
             rows.append((
                 f"CASE-{100001 + i}", "demo", None, None, None, subject,
                 f"{cust} reports: {subject}. Running {p} {v}. Impact: {impacts[int(R() * 4)]}.",
@@ -173,11 +173,11 @@ def generate(
             case_meta.append((p, c, severity, tier, is_open))
             case_env.append((cust, v))
             if len(rows) >= batch:
-                record_store.upsert_case_rows(conn, rows)
+                row_store.upsert_case_rows(conn, rows)
                 stats.cases += len(rows)
                 rows = []
                 say("cases", stats.cases, cases)
-        record_store.upsert_case_rows(conn, rows)
+        row_store.upsert_case_rows(conn, rows)
         stats.cases += len(rows)
         say("cases", stats.cases, cases)
 
@@ -199,7 +199,7 @@ def generate(
                 "target_at": target, "priority_override": override,
                 "fix_version": rnd.choice(VERSIONS[3:]) if status in ("fixed", "closed") else None,
             })
-        record_store.upsert_bugs(conn, bug_rows)
+        row_store.upsert_bugs(conn, bug_rows)
         stats.bugs = n_bugs
         say("bugs", n_bugs, n_bugs)
 
@@ -243,7 +243,7 @@ def generate(
                 "last_reviewed_at": _tsd(reviewed) if state in ("validated", "archived") else None,
                 "review_due_at": _tsd(due) if due else None, "flags": flags,
             })
-        record_store.upsert_articles(conn, art_rows)
+        row_store.upsert_articles(conn, art_rows)
         stats.articles = n_articles
         first_art_id = conn.execute("SELECT MIN(id) AS m FROM articles").fetchone()["m"] or 1
         # reuse: articles linked to cases; a third of the validated ones not reused lately
@@ -384,8 +384,8 @@ def rows_created(now: datetime, rnd: random.Random) -> str:
 
 def _flush_help(conn, config: Config, help_rows: list, msg_rows: list, stats: DemoStats) -> int:
     n = len(help_rows)
-    record_store.upsert_help_requests(conn, help_rows, config)
-    record_store.upsert_messages(conn, msg_rows)
+    row_store.upsert_help_requests(conn, help_rows, config)
+    row_store.upsert_messages(conn, msg_rows)
     stats.messages += len(msg_rows)
     help_rows.clear()
     msg_rows.clear()

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from backline_tui.clock import parse_ts, to_ts
 from backline_tui.domain import rules
 from backline_tui.domain.vocabulary import PRIORITIES, SEVERITIES
-from backline_tui.storage import derived, details, knowledge, mutations, outbox, records
+from backline_tui.storage import derived, details, knowledge, mutations, outbox, records, rows
 from backline_tui.workbench.core import ActionError
 from backline_tui.workbench.details import Details
 
@@ -209,7 +209,7 @@ class Actions(Details):
         def change(conn, case, now):
             bug = self._get_typed("bug", bug_ref)
             linked.append(bug)
-            if not records.add_link(conn, "case_bug", case["ref"], bug["ref"], now):
+            if not rows.add_link(conn, "case_bug", case["ref"], bug["ref"], now):
                 raise ActionError(f"{case['ref']} is already linked to {bug['ref']}")
             derived.refresh_bug_impact(conn, self.config, [bug["id"]])
             return {"bug_ref": bug["ref"], "bug_source": bug["source"], "bug_remote_id": bug["remote_id"]}
