@@ -4,7 +4,8 @@
 - panes.py: pane pages, counts, search, and the decorations the panes show;
 - details.py: one record with its thread and links, and drafts made from it;
 - actions.py: claim, respond, note, resolve, document, offer help, bug priority and target,
-  link, validate, flag, archive, review, edit, take over, bulk: what each one checks and writes;
+  link, escalate, take over, bulk: what each one checks and writes;
+- articles.py: link, quote and unlink an article; validate, flag, archive, review, edit one;
 - outbox.py: what waits to go upstream (retrying a refused op, rewriting or discarding one),
   the last sync, running one;
 - drafts.py: text typed and not sent, kept per record and action.
