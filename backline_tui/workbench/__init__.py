@@ -10,8 +10,8 @@
   the last sync, running one;
 - drafts.py: text typed and not sent, kept per record and action.
 
-The facade holds no SQL: reads are in storage/details.py and storage/panes.py, writes in
-storage/mutations.py, storage/outbox.py and storage/drafts.py."""
+The facade holds no SQL: reads are in storage/details.py, storage/panes.py and storage/search.py,
+writes in storage/mutations.py, storage/outbox.py and storage/drafts.py."""
 
 from __future__ import annotations
 
