@@ -13,6 +13,7 @@ from backline_tui.clock import Clock, parse_ts, to_ts
 from backline_tui.config import Config
 from backline_tui.storage import panes as pane_queries
 from backline_tui.storage import search
+from backline_tui.storage.filters import FILTER_WORD_MIN
 from backline_tui.workbench import Workbench
 
 from tests import factories as F
@@ -100,7 +101,7 @@ def _words_match(text: str, values: list[str]) -> bool:
     """The documented filter semantics, in Python."""
     toks = [t for v in values for t in search._tokens(v or "")]
     for w in text.split():
-        if sum(ch.isalnum() for ch in w) >= pane_queries.FILTER_WORD_MIN:
+        if sum(ch.isalnum() for ch in w) >= FILTER_WORD_MIN:
             want = search._tokens(w)
             k = len(want)
             if not any(toks[i : i + k - 1] == want[:-1] and toks[i + k - 1].startswith(want[-1])

@@ -15,7 +15,7 @@ writes in storage/mutations.py, storage/outbox.py and storage/drafts.py."""
 
 from __future__ import annotations
 
-from backline_tui.storage.panes import PaneFilter
+from backline_tui.storage.filters import PaneFilter
 from backline_tui.workbench.actions import Actions
 from backline_tui.workbench.core import ActionError
 from backline_tui.workbench.drafts import Drafts

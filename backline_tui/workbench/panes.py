@@ -10,7 +10,7 @@ from backline_tui.domain import rules
 from backline_tui.storage import customers, details, knowledge
 from backline_tui.storage import panes as pane_queries
 from backline_tui.storage import records, search
-from backline_tui.storage.panes import PaneFilter
+from backline_tui.storage.filters import PaneFilter
 from backline_tui.workbench.core import WorkbenchCore
 
 PANES = ("help", "stale", "bugs", "kb")
