@@ -17,6 +17,7 @@ from backline_tui.config import SEVERITIES
 from backline_tui.storage import Replica
 from backline_tui.storage import panes as pane_queries
 from backline_tui.storage import records as record_store
+from backline_tui.storage import search
 from backline_tui.storage.records import RecordError
 from backline_tui.workbench import Workbench
 
@@ -110,10 +111,10 @@ def _cases(n: int, word_in_subject: str | None = None) -> list[dict]:
 def test_search_ranks_the_best_of_the_newest_matches(replica, config, now):
     F.load(replica, config, cases=_cases(40, "zebra"))
     conn = replica.conn
-    hits = pane_queries.search(conn, "zebra", limit=10)
+    hits = search.search(conn, "zebra", limit=10)
     assert len(hits) == 10 and hits[0]["ref"] == "C-best"  # within the window, rank decides
     # a window of the 5 newest matches: only those are ranked (C-best is the newest row)
-    small = pane_queries.search(conn, "zebra", limit=10, window=5)
+    small = search.search(conn, "zebra", limit=10, window=5)
     assert [h["ref"] for h in small][0] == "C-best"
     assert {h["ref"] for h in small} == {"C-best", "C-039", "C-038", "C-037", "C-036"}
 
@@ -121,10 +122,10 @@ def test_search_ranks_the_best_of_the_newest_matches(replica, config, now):
 def test_search_prefix_matching_starts_at_three_letters(replica, config, now):
     F.load(replica, config, cases=[F.case("C-1", subject="Zebra stripes vanish")])
     conn = replica.conn
-    assert pane_queries.search(conn, "ze") == []  # a two-letter prefix would expand to most of the vocabulary
-    assert [h["ref"] for h in pane_queries.search(conn, "zeb")] == ["C-1"]
-    assert [h["ref"] for h in pane_queries.search(conn, "stripes ze")] == []
-    assert [h["ref"] for h in pane_queries.search(conn, "stripes zeb")] == ["C-1"]
+    assert search.search(conn, "ze") == []  # a two-letter prefix would expand to most of the vocabulary
+    assert [h["ref"] for h in search.search(conn, "zeb")] == ["C-1"]
+    assert [h["ref"] for h in search.search(conn, "stripes ze")] == []
+    assert [h["ref"] for h in search.search(conn, "stripes zeb")] == ["C-1"]
 
 
 def test_batched_reference_checks_name_the_first_bad_record_and_write_nothing(replica, config):

@@ -10,9 +10,10 @@ import socket
 
 import pytest
 
-from backline_tui.app import BacklineApp, LiveState
+from backline_tui.app import BacklineApp
 from backline_tui.clock import Clock
 from backline_tui.config import Config, SourceConfig, SyncConfig
+from backline_tui.live import LiveState
 from backline_tui.workbench import Workbench
 from tests.jira_helpers import jira_source
 from tests.rt_server import RTServer

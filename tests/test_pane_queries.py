@@ -12,6 +12,8 @@ import pytest
 from backline_tui.clock import Clock, parse_ts, to_ts
 from backline_tui.config import Config
 from backline_tui.storage import panes as pane_queries
+from backline_tui.storage import search
+from backline_tui.storage.filters import FILTER_WORD_MIN
 from backline_tui.workbench import Workbench
 
 from tests import factories as F
@@ -97,10 +99,10 @@ def test_filter_index_follows_status_and_text_changes(filtered):
 
 def _words_match(text: str, values: list[str]) -> bool:
     """The documented filter semantics, in Python."""
-    toks = [t for v in values for t in pane_queries._tokens(v or "")]
+    toks = [t for v in values for t in search._tokens(v or "")]
     for w in text.split():
-        if sum(ch.isalnum() for ch in w) >= pane_queries.FILTER_WORD_MIN:
-            want = pane_queries._tokens(w)
+        if sum(ch.isalnum() for ch in w) >= FILTER_WORD_MIN:
+            want = search._tokens(w)
             k = len(want)
             if not any(toks[i : i + k - 1] == want[:-1] and toks[i + k - 1].startswith(want[-1])
                        for i in range(len(toks) - k + 1)):
@@ -164,7 +166,7 @@ def test_search_puts_title_hits_before_newer_body_hits(replica, config, now):
         F.case("C-title", subject="Replication ERR_LOCKED on failover", body="x"),
         *[F.case(f"C-body-{i}", subject=f"Case {i}", body="saw ERR_LOCKED during replication") for i in range(5)],
     ])
-    hits = [h["ref"] for h in pane_queries.search(replica.conn, "Replication ERR_LOCKED")]
+    hits = [h["ref"] for h in search.search(replica.conn, "Replication ERR_LOCKED")]
     assert hits[0] == "C-title" and len(hits) == 6
     assert hits[1:] == [f"C-body-{i}" for i in range(4, -1, -1)]  # then newest first
-    assert [h["ref"] for h in pane_queries.search(replica.conn, "replication err_lock")][0] == "C-title"  # prefix
+    assert [h["ref"] for h in search.search(replica.conn, "replication err_lock")][0] == "C-title"  # prefix

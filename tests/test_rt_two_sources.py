@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from backline_tui.app import source_state
+from backline_tui.live import source_state
 from backline_tui.cli import main
 from backline_tui.clock import Clock
 from backline_tui.config import Config, SourceConfig

@@ -340,7 +340,7 @@ async def test_a_failed_sync_says_it_failed_in_one_line_and_status_keeps_it_apar
 
 
 def test_search_words_in_any_order_partial_refs_and_kinds_balanced(replica, config):
-    from backline_tui.storage import panes as pane_queries
+    from backline_tui.storage import search
     from tests import factories as F
 
     F.load(replica, config, cases=[
@@ -350,7 +350,7 @@ def test_search_words_in_any_order_partial_refs_and_kinds_balanced(replica, conf
         articles=[F.article("KB-1383", title="Tuning the indexer", body="When flux search times out (timeout) ...")])
 
     def refs(q: str) -> list[str]:
-        return [h["ref"] for h in pane_queries.search(replica.conn, q, 20)]
+        return [h["ref"] for h in search.search(replica.conn, q, 20)]
 
     assert set(refs("handles leak")) == set(refs("leak handles")) and "PROJ-117" in refs("leak handles")
     assert "PROJ-117" in refs("handl leak")  # every word a prefix, not only the last

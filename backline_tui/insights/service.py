@@ -1,8 +1,8 @@
 """The Insights facade: the voice of the customer and the team's own numbers, over a window of weeks.
 
 No textual here: the pane and the `backline report` command both read these plain dataclasses.
-Every figure is computed by SQLite (see queries.py); Python only sums the small grouped results,
-names them and applies the domain rules (bug priority and target).
+Every figure is computed by SQLite (see queries.py, and rolled.py for the rollups); Python only
+sums the small grouped results, names them and applies the domain rules (bug priority and target).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from backline_tui.clock import Clock, parse_ts, to_ts
 from backline_tui.config import PRIORITIES, Config
 from backline_tui.domain import rules
 from backline_tui.insights import queries as q
+from backline_tui.insights import rolled
 from backline_tui.insights.topics import Topic, cluster
 
 __all__ = [
@@ -294,7 +295,7 @@ class Insights:
     def drivers(self, window: Window | None = None) -> Drivers:
         w = window or self.window()
         if self._rolled(w):
-            totals, weekly = q.case_volume(self._conn, w.since_ts, w.until_ts)
+            totals, weekly = rolled.case_volume(self._conn, w.since_ts, w.until_ts)
         else:  # per-day rows: summed below as totals are
             totals = q.case_volume_by_day(self._conn, w.since_ts, w.until_ts)
             weekly = [{"week": w.week_of(r["day"]), "product": r["product"], "n": r["n"]} for r in totals]
@@ -349,10 +350,10 @@ class Insights:
 
     def gaps(self, window: Window | None = None, topics: int = 10) -> Gaps:
         w = window or self.window()
-        by_component = q.gaps_by_component_rolled if self._rolled(w) else q.gaps_by_component
+        by_component = rolled.gaps_by_component_rolled if self._rolled(w) else q.gaps_by_component
         groups = [GapGroup(r["product"], r["component"], r["answered"], r["undocumented"])
                   for r in by_component(self._conn, w.since_ts, w.until_ts)]
-        subjects = (q.gap_subjects_rolled if self._rolled(w) else q.gap_subjects)(self._conn, w.since_ts, w.until_ts)
+        subjects = (rolled.gap_subjects_rolled if self._rolled(w) else q.gap_subjects)(self._conn, w.since_ts, w.until_ts)
         return Gaps(w, groups, cluster(subjects, limit=topics))
 
     # team
@@ -373,7 +374,7 @@ class Insights:
             i = int(key)
             return weeks[i] if 0 <= i < len(weeks) else None
 
-        stats = (q.team_stats_rolled if self._rolled(w) else q.team_stats)(conn, w.since_ts, w.until_ts, askers)
+        stats = (rolled.team_stats_rolled if self._rolled(w) else q.team_stats)(conn, w.since_ts, w.until_ts, askers)
         for r in stats["counts"]:
             for target_stats in (target("week", r["week"]), target("priority", r["priority"]), overall):
                 if target_stats is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any, Iterator
 
-from backline_tui.storage.records import COLUMNS, TABLE_OF
+from backline_tui.storage.rows import COLUMNS, TABLE_OF
 
 
 def export_rows(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:

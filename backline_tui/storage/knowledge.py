@@ -22,7 +22,7 @@ import re
 import sqlite3
 from typing import Any
 
-from backline_tui.storage.panes import _tokens
+from backline_tui.storage.search import _tokens
 
 # words too common in questions to say what they are about
 STOPWORDS = frozenset("""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from backline_tui.storage import derived, knowledge, records
+from backline_tui.storage import derived, knowledge, records, rows
 
 # the columns an action may set, per table (anything else is a bug of ours, refused loudly)
 _SETTABLE = {
@@ -94,10 +94,10 @@ def add_local_bug(conn: sqlite3.Connection, case: dict[str, Any] | None, source:
     if unknown:
         raise ValueError(f"a new bug takes no {sorted(unknown)}")
     row.update(fields)
-    records.upsert_bugs(conn, [{"ref": ref, "source": source, "title": title, "body": body, **row, "status": "open",
+    rows.upsert_bugs(conn, [{"ref": ref, "source": source, "title": title, "body": body, **row, "status": "open",
                                 "created_at": now, "updated_at": now}])
     if case is not None:
-        records.add_link(conn, "case_bug", case["ref"], ref, now)
+        rows.add_link(conn, "case_bug", case["ref"], ref, now)
     return records.get_record(conn, "bug", ref)
 def delete_flag(conn: sqlite3.Connection, article_id: int, flag_id: int) -> None:
     """A flag that never left the replica goes (its op was taken back)."""

@@ -2,7 +2,7 @@
 
 Everything is laid out relative to `now`, so a demo made today has requests about to breach
 today and cases going stale today. Scale follows the number of cases: help requests are a
-fifth of them, bugs a hundredth, articles a fiftieth.
+fifth of them, bugs a hundredth, articles a fiftieth. The words it draws from are demo_words.py.
 """
 
 from __future__ import annotations
@@ -16,59 +16,27 @@ from typing import Any, Callable
 from backline_tui.config import Config
 from backline_tui.domain.vocabulary import KCS_STATES, PRIORITIES, SEVERITIES, TIERS
 from backline_tui.storage import Replica
-from backline_tui.storage import records as record_store
 from backline_tui.storage import rollups
+from backline_tui.storage import rows as row_store
 from backline_tui.storage.derived import refresh_derived
 from backline_tui.storage.replica import bulk_load, rollback_journal
-
-PRODUCTS = {
-    "Widget": ["Editor", "Autosave", "Sync", "Export"],
-    "Gadget": ["Scheduler", "API", "Auth", "Reports"],
-    "Gizmo": ["Installer", "Agent", "Dashboard", "Alerts"],
-    "Sprocket": ["Storage", "Replication", "Backup", "CLI"],
-    "Flux": ["Pipeline", "Connectors", "Billing", "Search"],
-}
-PRODUCT_WEIGHTS = [34, 24, 18, 14, 10]
-VERSIONS = ["2.1", "2.2", "2.3", "2.4", "3.0", "3.1"]
-ERRORS = [
-    "error 500", "a timeout", "ERR_LOCKED", "a blank screen", "duplicate records", "a memory leak",
-    "certificate errors", "stale data", "a crash on save", "slow responses", "lost settings",
-    "a license warning", "permission denied", "corrupted exports", "missing notifications",
-]
-TRIGGERS = [
-    "after upgrade to {v}", "under load", "on Windows clients", "behind a proxy", "after a restart",
-    "with SSO enabled", "in the EU region", "for large accounts", "since this morning", "on {v}",
-]
-CASE_SUBJECTS = [
-    "{p} {c} shows {e} {t}", "{c} in {p} gives {e} {t}", "{p}: {e} in {c} {t}",
-    "Customer reports {e} from {p} {c}", "{p} {c} intermittently returns {e}",
-]
-HELP_SUBJECTS = [
-    "Customer on {p} {v} sees {e} in {c}: what now?", "Is {e} in {p} {c} a known bug?",
-    "How do I collect logs for {e} in {p} {c}?", "Workaround for {e} in {p} {c} {t}?",
-    "{p} {c}: customer escalating over {e}", "Need eyes on {e} in {p} {c} {t}",
-]
-BUG_TITLES = [
-    "{c} raises {e} {t}", "{e} in {c} when the queue is full", "{c}: {e} on retry",
-    "Race in {c} leads to {e}", "{c} leaks handles and ends in {e}",
-]
-COMPANY_A = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Wonka", "Tyrell",
-             "Cyberdyne", "Soylent", "Vandelay", "Monarch", "Oscorp", "Nakatomi", "Gringotts",
-             "Aperture", "Blue Sun", "Pied Piper", "Dunder", "Massive", "Prestige", "Sirius", "Zorg"]
-COMPANY_B = ["Corp", "Industries", "Labs", "Holdings", "Systems", "Logistics", "Bank", "Health",
-             "Retail", "Energy", "Media", "Foods", "Airlines", "Insurance", "Telecom", "Group"]
-FIRST = ["Ana", "Ben", "Chloe", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivan", "Jo", "Kai", "Lena",
-         "Mo", "Nia", "Omar", "Pia", "Quinn", "Raj", "Sara", "Tom", "Uma", "Vic", "Wen", "Yara"]
-LAST = ["Smith", "Garcia", "Chen", "Okafor", "Novak", "Silva", "Kim", "Haddad", "Berg", "Rossi"]
-BACKLINERS = ["alice", "bob", "chen", "dana"]
-ENGINEERS = ["eng.ivy", "eng.omar", "eng.lu", "eng.mark", "eng.zoe"]
-ANSWERS = [
-    "This is a known issue in {c}. Workaround: clear the {c} cache and restart the service; the fix ships in {v}.",
-    "Ask the customer for the {c} debug log (Settings > Support > Export logs). It is usually a proxy timeout.",
-    "Check the {c} configuration for duplicate entries; removing them stops the {e}. Documented in the KB.",
-    "Not a bug: {p} needs the {c} feature flag enabled after upgrading. Toggle it and re-run the job.",
-    "Escalate to sustaining with the log bundle; until then roll back {c} to the previous build.",
-]
+from backline_tui.sync.demo_words import (
+    ANSWERS,
+    BACKLINERS,
+    BUG_TITLES,
+    CASE_SUBJECTS,
+    COMPANY_A,
+    COMPANY_B,
+    ENGINEERS,
+    ERRORS,
+    FIRST,
+    HELP_SUBJECTS,
+    LAST,
+    PRODUCTS,
+    PRODUCT_WEIGHTS,
+    TRIGGERS,
+    VERSIONS,
+)
 
 
 @dataclass
@@ -163,7 +131,7 @@ def generate(
             v = VERSIONS[int(R() * len(VERSIONS))]
             subject = subjects[pc][int(R() * 24)]
             last_ts = _ts(last)
-            # a complete row in records.COLUMNS["cases"] order (the bulk path takes tuples)
+            # a complete row in rows.COLUMNS["cases"] order (the bulk path takes tuples)
             rows.append((
                 f"CASE-{100001 + i}", "demo", None, None, None, subject,
                 f"{cust} reports: {subject}. Running {p} {v}. Impact: {impacts[int(R() * 4)]}.",
@@ -173,11 +141,11 @@ def generate(
             case_meta.append((p, c, severity, tier, is_open))
             case_env.append((cust, v))
             if len(rows) >= batch:
-                record_store.upsert_case_rows(conn, rows)
+                row_store.upsert_case_rows(conn, rows)
                 stats.cases += len(rows)
                 rows = []
                 say("cases", stats.cases, cases)
-        record_store.upsert_case_rows(conn, rows)
+        row_store.upsert_case_rows(conn, rows)
         stats.cases += len(rows)
         say("cases", stats.cases, cases)
 
@@ -199,7 +167,7 @@ def generate(
                 "target_at": target, "priority_override": override,
                 "fix_version": rnd.choice(VERSIONS[3:]) if status in ("fixed", "closed") else None,
             })
-        record_store.upsert_bugs(conn, bug_rows)
+        row_store.upsert_bugs(conn, bug_rows)
         stats.bugs = n_bugs
         say("bugs", n_bugs, n_bugs)
 
@@ -243,7 +211,7 @@ def generate(
                 "last_reviewed_at": _tsd(reviewed) if state in ("validated", "archived") else None,
                 "review_due_at": _tsd(due) if due else None, "flags": flags,
             })
-        record_store.upsert_articles(conn, art_rows)
+        row_store.upsert_articles(conn, art_rows)
         stats.articles = n_articles
         first_art_id = conn.execute("SELECT MIN(id) AS m FROM articles").fetchone()["m"] or 1
         # reuse: articles linked to cases; a third of the validated ones not reused lately
@@ -384,8 +352,8 @@ def rows_created(now: datetime, rnd: random.Random) -> str:
 
 def _flush_help(conn, config: Config, help_rows: list, msg_rows: list, stats: DemoStats) -> int:
     n = len(help_rows)
-    record_store.upsert_help_requests(conn, help_rows, config)
-    record_store.upsert_messages(conn, msg_rows)
+    row_store.upsert_help_requests(conn, help_rows, config)
+    row_store.upsert_messages(conn, msg_rows)
     stats.messages += len(msg_rows)
     help_rows.clear()
     msg_rows.clear()

@@ -9,8 +9,8 @@ from backline_tui.clock import parse_ts, to_ts
 from backline_tui.domain import rules
 from backline_tui.storage import customers, details, knowledge
 from backline_tui.storage import panes as pane_queries
-from backline_tui.storage import records
-from backline_tui.storage.panes import PaneFilter
+from backline_tui.storage import records, search
+from backline_tui.storage.filters import PaneFilter
 from backline_tui.workbench.core import WorkbenchCore
 
 PANES = ("help", "stale", "bugs", "kb")
@@ -80,7 +80,7 @@ class Panes(WorkbenchCore):
         return [label for label, _ in pane_queries.SORTS.get(pane, ())]
 
     def search(self, text: str, limit: int = 30) -> list[dict]:
-        return pane_queries.search(self._conn, text, limit)
+        return search.search(self._conn, text, limit)
 
     def pick(self, kind: str, text: str, limit: int = 20) -> list[dict]:
         """Picker search: `kind` ("article", "bug", "case") by ref, number or words."""
