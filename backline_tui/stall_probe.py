@@ -1,0 +1,116 @@
+"""An opt-in stall probe for benchmarks: with BACKLINE_STALL_PROBE=<file> in the environment,
+a 10 ms interval timer on the app's event loop records how late each of its ticks runs (the
+longest wait a key press could have had), and writes the worst, a histogram, the longest few
+with the time they ended, and the garbage collections seen, as JSON to <file> every few
+seconds and when the process exits. Without the variable nothing is started.
+
+The app starts it once the first page is on screen (App.start_live), so start-up is not in it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import gc
+import heapq
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+ENV = "BACKLINE_STALL_PROBE"
+TICK = 0.010  # seconds between ticks
+WRITE_EVERY = 5.0  # seconds between writes of the file while running
+#: upper bounds (ms) of the histogram's buckets; the last bucket is everything longer
+BUCKETS = (5, 10, 20, 50, 100, 200, 500)
+LOGGED_MS = 50.0  # every stall this long is kept with its time (up to MAX_LOGGED)
+MAX_LOGGED = 500
+TOP = 10
+
+_probe: StallProbe | None = None
+
+
+def start(app: Any) -> None:
+    """Start the probe on `app`'s loop if BACKLINE_STALL_PROBE names a file (once per process)."""
+    global _probe
+    path = os.environ.get(ENV)
+    if not path or _probe is not None:
+        return
+    _probe = StallProbe(Path(path))
+    app.set_interval(TICK, _probe.tick, name="stall-probe")
+    atexit.register(_probe.write)
+
+
+def stop() -> StallProbe | None:
+    """Write the file now and take the probe out of the process (its timer ends with the app)."""
+    global _probe
+    probe, _probe = _probe, None
+    if probe is not None:
+        probe.write()
+        atexit.unregister(probe.write)
+        gc.callbacks.remove(probe._gc)
+    return probe
+
+
+class StallProbe:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.started = time.time()
+        self._last = time.perf_counter()
+        self._written = self._last
+        self.ticks = 0
+        self.worst_ms = 0.0
+        self.histogram = [0] * (len(BUCKETS) + 1)
+        self.logged: list[tuple[float, float]] = []  # (lateness ms, wall time the stall ended)
+        self.top: list[tuple[float, float]] = []  # the TOP longest, a min-heap
+        self.gc_ms = {0: 0.0, 1: 0.0, 2: 0.0}  # the longest collection of each generation
+        self.gc_count = {0: 0, 1: 0, 2: 0}
+        self._gc_began: float | None = None
+        gc.callbacks.append(self._gc)
+
+    def tick(self) -> None:
+        now = time.perf_counter()
+        late = max(0.0, (now - self._last - TICK) * 1000)
+        self._last = now
+        self.ticks += 1
+        self.worst_ms = max(self.worst_ms, late)
+        self.histogram[next((i for i, b in enumerate(BUCKETS) if late < b), len(BUCKETS))] += 1
+        if late >= LOGGED_MS and len(self.logged) < MAX_LOGGED:
+            self.logged.append((round(late, 1), round(time.time(), 3)))
+        if len(self.top) < TOP or late > self.top[0][0]:
+            entry = (round(late, 1), round(time.time(), 3))
+            (heapq.heappush if len(self.top) < TOP else heapq.heapreplace)(self.top, entry)
+        if now - self._written >= WRITE_EVERY:
+            self.write()
+
+    def _gc(self, phase: str, info: dict[str, int]) -> None:
+        # collections run on whichever thread allocates; any of them holds the event loop
+        if phase == "start":
+            self._gc_began = time.perf_counter()
+        elif self._gc_began is not None:
+            gen = info.get("generation", 2)
+            ms = (time.perf_counter() - self._gc_began) * 1000
+            self.gc_ms[gen] = max(self.gc_ms[gen], ms)
+            self.gc_count[gen] += 1
+            self._gc_began = None
+
+    def report(self) -> dict[str, Any]:
+        labels = [f"<{b}" for b in BUCKETS] + [f">={BUCKETS[-1]}"]
+        return {
+            "tick_ms": TICK * 1000, "started": round(self.started, 3), "written": round(time.time(), 3),
+            "ticks": self.ticks, "worst_ms": round(self.worst_ms, 1),
+            "histogram_ms": dict(zip(labels, self.histogram)),
+            "top": [{"ms": ms, "at": at} for ms, at in sorted(self.top, reverse=True)],
+            f"over_{LOGGED_MS:g}ms": [{"ms": ms, "at": at} for ms, at in self.logged],
+            "gc_longest_ms": {str(g): round(v, 1) for g, v in self.gc_ms.items()},
+            "gc_count": {str(g): v for g, v in self.gc_count.items()},
+        }
+
+    def write(self) -> None:
+        self._written = time.perf_counter()
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps(self.report(), indent=1))
+            tmp.replace(self.path)
+        except OSError:
+            pass  # a benchmark's file: never a reason for the app to fail
