@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
 import sqlite3
 import sys
@@ -39,7 +40,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
 
-from common import BACKLINE, DATA, Result, bench_env, median  # noqa: E402
+from common import BACKLINE, DATA, Result, bench_env, demo_db, median  # noqa: E402
 from terminal import Tmux, _cpu_seconds, _vm  # noqa: E402
 
 STALL_LIMIT_MS = 100.0
@@ -77,7 +78,8 @@ def _syncs(db: Path, since: float) -> list[tuple[float, float, str | None]]:
     return [r for r in out if r[0] >= since]
 
 
-def run(seconds: int = 180, interval: int = 30, every: float = 20.0, log=print) -> list[Result]:
+def run(seconds: int = 180, interval: int = 30, every: float = 20.0, demo_cases: int = 10_000, log=print,
+        keep: bool = False) -> list[Result]:
     from backline_tui.clock import Clock
     from backline_tui.config import load_config
     from backline_tui.workbench import Workbench
@@ -94,7 +96,10 @@ def run(seconds: int = 180, interval: int = 30, every: float = 20.0, log=print) 
         os.environ[PW_ENV] = server.alice.password
         config, db, probe = work / "config.toml", work / "replica.db", work / "stalls.json"
         _config(config, server.url, interval)
-        tag = uuid.uuid4().hex[:4]
+        # letters only: the filter typed below must match the soak's subjects and nothing of the demo
+        tag = "".join(random.choices("bcdfghjklmnpqrstvwxz", k=6))
+        if demo_cases:
+            shutil.copyfile(demo_db(demo_cases, 1, log), db)
         with server.client("bob") as bob:
             for i in range(SEEDS):
                 _help(bob, f"Soak seed {i} {tag}")
@@ -112,10 +117,18 @@ def run(seconds: int = 180, interval: int = 30, every: float = 20.0, log=print) 
         tm = Tmux()
         name = f"soak-{uuid.uuid4().hex[:8]}"
         tm.start(name, [BACKLINE, "--db", str(db), "--config", str(config)], env)
-        if tm.wait_for(name, f"Soak seed 0 {tag}", timeout=60) is None:
-            raise RuntimeError("the first page never showed the seeded requests:\n" + tm.screen(name)[-600:])
-        pid = tm.pid(name)
+        if tm.wait_for(name, "HELP-" if demo_cases else f"Soak seed 0 {tag}", timeout=60) is None:
+            raise RuntimeError("the first page never showed:\n" + tm.screen(name)[-600:])
         opened = time.time()
+        pid = tm.pid(name)
+        # a filter on the soak's own rows, as someone watching a few requests would type it: it
+        # stays through every background sync's reload
+        tm.keys(name, "/")
+        time.sleep(0.3)
+        tm.keys(name, "-l", tag)
+        tm.keys(name, "Enter")
+        if tm.wait_for(name, f"Soak seed 0 {tag}", timeout=30) is None:
+            raise RuntimeError(f"the filter {tag!r} never showed the seeded requests:\n" + tm.screen(name)[-600:])
         rss = {"first page": _vm(pid, "VmRSS")}
         cpu_start = _cpu_seconds(pid)
         log(f"    workbench open (pid {pid}); a help request every {every:g} s for {seconds} s, "
@@ -170,9 +183,12 @@ def run(seconds: int = 180, interval: int = 30, every: float = 20.0, log=print) 
         if tm is not None:
             tm.shutdown()
         server.stop()
-    out = _results(created, seen, stalls, syncs, interval, every, soak_s, quit_s, rss,
+    out = _results(demo_cases, created, seen, stalls, syncs, interval, every, soak_s, quit_s, rss,
                    None if cpu_start is None or cpu_end is None else (cpu_end - cpu_start) / soak_s * 100, log)
-    shutil.rmtree(work, ignore_errors=True)
+    if keep:
+        log(f"    kept {work} (the replica, the config, stalls.json, backline.log, RT's data)")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     return out
 
 
@@ -186,44 +202,49 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _results(created, seen, stalls, syncs, interval, every, soak_s, quit_s, rss, cpu_pct,
+def _results(scale, created, seen, stalls, syncs, interval, every, soak_s, quit_s, rss, cpu_pct,
              log) -> list[Result]:
     delays = sorted(seen.values())
     missing = sorted(created.keys() - seen.keys())
-    note = f"{soak_s:.0f} s open, a help request every {every:g} s, sync every {interval} s"
-    out = [Result("soak: new RT rows on screen", 0, len(seen), "rows", f"all {len(created)}",
+    note = (f"{soak_s:.0f} s open, a help request every {every:g} s, sync every {interval} s, "
+            f"replica: {f'{scale:,} demo cases + ' if scale else ''}RT; a filter on the soak's rows")
+    out = [Result("soak: new RT rows on screen", scale, len(seen), "rows", f"all {len(created)}",
                   bool(created) and not missing, note=note + (f"; never shown: {', '.join(missing)}" if missing else ""))]
     limit = interval + SLACK_S
-    out.append(Result("soak: RT ticket created to row on screen, median", 0,
+    out.append(Result("soak: RT ticket created to row on screen, median", scale,
                       round(median(delays), 1) if delays else None, "s", f"≤ {interval} s + one sync", None,
                       samples=[round(d, 1) for d in delays]))
-    out.append(Result("soak: RT ticket created to row on screen, max", 0, round(delays[-1], 1) if delays else None,
+    out.append(Result("soak: RT ticket created to row on screen, max", scale, round(delays[-1], 1) if delays else None,
                       "s", f"≤ {limit:g} s", bool(delays) and delays[-1] <= limit,
                       note=f"syncs during the soak: {len(syncs)}, "
                            f"{sum(1 for s in syncs if s[2])} failed, longest {max((e - s for s, e, _ in syncs), default=0):.1f} s"))
     if stalls is None:
-        out.append(Result("soak: longest event-loop stall", 0, None, "ms", f"≤ {STALL_LIMIT_MS:g} ms", False,
+        out.append(Result("soak: longest event-loop stall", scale, None, "ms", f"≤ {STALL_LIMIT_MS:g} ms", False,
                           note="the stall probe wrote nothing"))
     else:
         worst = stalls["worst_ms"]
         over = stalls.get("over_50ms", [])
-        in_sync = sum(1 for x in over if any(s - 0.5 <= x["at"] <= e + 0.5 for s, e, _ in syncs))
+
+        def during_sync(at: float) -> bool:  # sync_log holds whole seconds
+            return any(s - 0.5 <= at <= e + 1.5 for s, e, _ in syncs)
+
+        in_sync = sum(1 for x in over if during_sync(x["at"]))
         hist = ", ".join(f"{k}: {v}" for k, v in stalls["histogram_ms"].items() if v)
-        top = ", ".join(f"{x['ms']:g}" for x in stalls["top"][:5])
+        top = ", ".join(f"{x['ms']:g}" + (" (sync)" if during_sync(x["at"]) else "") for x in stalls["top"][:5])
         gc_ms = stalls["gc_longest_ms"]
         out.append(Result(
-            "soak: longest event-loop stall", 0, worst, "ms", f"≤ {STALL_LIMIT_MS:g} ms", worst <= STALL_LIMIT_MS,
+            "soak: longest event-loop stall", scale, worst, "ms", f"≤ {STALL_LIMIT_MS:g} ms", worst <= STALL_LIMIT_MS,
             note=(f"{stalls['ticks']:,} ticks of {stalls['tick_ms']:g} ms; longest: {top}; histogram {hist}; "
                   f"{len(over)} ≥ 50 ms, {in_sync} of them during a sync; longest gc pause (gen 0/1/2) "
                   f"{gc_ms['0']}/{gc_ms['1']}/{gc_ms['2']} ms"),
             samples=[x["ms"] for x in stalls["top"]]))
-    out.append(Result("soak: `q` to the process gone", 0, None if quit_s is None else round(quit_s, 2), "s", "≤ 5 s",
+    out.append(Result("soak: `q` to the process gone", scale, None if quit_s is None else round(quit_s, 2), "s", "≤ 5 s",
                       quit_s is not None and quit_s <= 5, note="killed after 15 s" if quit_s is None else ""))
     # from the first new row on screen (the warm-up imports and one sync behind it) to the end
     base = rss.get("first new row") or rss["first page"]
     growth = None if base is None or rss["end"] is None else round(rss["end"] - base, 1)
     cpu = "n/a" if cpu_pct is None else f"{cpu_pct:.1f} %"
-    out.append(Result("soak: resident memory growth after the first sync", 0, growth, "MB", "—", None,
+    out.append(Result("soak: resident memory growth after the first sync", scale, growth, "MB", "—", None,
                       note="VmRSS " + ", ".join(f"{v:.1f} MB at {k}" for k, v in rss.items() if v is not None)
                            + f"; CPU {cpu} of a core over the soak"))
     return out
@@ -234,6 +255,9 @@ def main() -> int:
     ap.add_argument("--seconds", type=int, default=180, help="how long help requests are created")
     ap.add_argument("--interval", type=int, default=30, help="[sync] interval of the app, seconds")
     ap.add_argument("--every", type=float, default=20.0, help="seconds between new help requests")
+    ap.add_argument("--demo-cases", type=int, default=10_000,
+                    help="the replica starts as the cached demo of this many cases (0: only what RT holds)")
+    ap.add_argument("--keep", action="store_true", help="keep the working folder (replica, probe file, logs)")
     args = ap.parse_args()
     os.environ.pop("BACKLINE_DB", None)
     os.environ.pop("BACKLINE_CONFIG", None)
@@ -243,7 +267,7 @@ def main() -> int:
 
     from run import print_table, table
 
-    results = run(args.seconds, args.interval, args.every, log)
+    results = run(args.seconds, args.interval, args.every, args.demo_cases, log, keep=args.keep)
     print_table(table(results))
     for r in results:
         if r.note:
