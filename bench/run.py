@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         import soak
 
         log(f"soak: the workbench open in tmux with live sync while RT gets new help requests ({args.soak_seconds} s) …")
-        measure("soak", 0, lambda: soak.run(args.soak_seconds, args.soak_interval, args.soak_every, log))
+        measure("soak", 0, lambda: soak.run(args.soak_seconds, args.soak_interval, args.soak_every, log=log))
     rows = table(results)
     print_table(rows)
     info = machine()
