@@ -1,8 +1,10 @@
 """An opt-in stall probe for benchmarks: with BACKLINE_STALL_PROBE=<file> in the environment,
 a 10 ms interval timer on the app's event loop records how late each of its ticks runs (the
 longest wait a key press could have had), and writes the worst, a histogram, the longest few
-with the time they ended, and the garbage collections seen, as JSON to <file> every few
-seconds and when the process exits. Without the variable nothing is started.
+with the time they ended, the garbage collections seen, and what every thread was running
+while the loop was held 50 ms or more (a watchdog thread), as JSON to <file> every few seconds
+and when the process exits; SIGUSR1 writes every thread's stack to <file>.stacks. Without the
+variable nothing is started.
 
 The app starts it once the first page is on screen (App.start_live), so start-up is not in it.
 """
@@ -10,11 +12,16 @@ The app starts it once the first page is on screen (App.start_live), so start-up
 from __future__ import annotations
 
 import atexit
+import faulthandler
 import gc
 import heapq
 import json
 import os
+import signal
+import sys
+import threading
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +33,8 @@ BUCKETS = (5, 10, 20, 50, 100, 200, 500)
 LOGGED_MS = 50.0  # every stall this long is kept with its time (up to MAX_LOGGED)
 MAX_LOGGED = 500
 TOP = 10
+WATCH_MS = 50.0  # a hold this long has every thread's stack taken (up to MAX_HELD), to say what held it
+MAX_HELD = 20
 
 _probe: StallProbe | None = None
 
@@ -39,6 +48,11 @@ def start(app: Any) -> None:
     _probe = StallProbe(Path(path))
     app.set_interval(TICK, _probe.tick, name="stall-probe")
     atexit.register(_probe.write)
+    threading.Thread(target=_probe.watch, name="stall-probe-watch", daemon=True).start()
+    # `kill -USR1` writes every thread's stack to <file>.stacks (a process that will not end)
+    if hasattr(signal, "SIGUSR1") and threading.current_thread() is threading.main_thread():
+        _probe.stacks = open(f"{path}.stacks", "w")  # noqa: SIM115 — open while the process lives
+        faulthandler.register(signal.SIGUSR1, file=_probe.stacks, all_threads=True)
 
 
 def stop() -> StallProbe | None:
@@ -47,8 +61,12 @@ def stop() -> StallProbe | None:
     probe, _probe = _probe, None
     if probe is not None:
         probe.write()
+        probe.stopped = True
         atexit.unregister(probe.write)
         gc.callbacks.remove(probe._gc)
+        if probe.stacks is not None:
+            faulthandler.unregister(signal.SIGUSR1)
+            probe.stacks.close()
     return probe
 
 
@@ -58,6 +76,7 @@ class StallProbe:
         self.started = time.time()
         self._last = time.perf_counter()
         self._written = self._last
+        self._last_wall = self.started
         self.ticks = 0
         self.worst_ms = 0.0
         self.histogram = [0] * (len(BUCKETS) + 1)
@@ -66,12 +85,17 @@ class StallProbe:
         self.gc_ms = {0: 0.0, 1: 0.0, 2: 0.0}  # the longest collection of each generation
         self.gc_count = {0: 0, 1: 0, 2: 0}
         self._gc_began: float | None = None
+        self.held: list[dict[str, Any]] = []  # the stacks during holds of WATCH_MS or more
+        self.stopped = False
+        self.stacks: Any = None
+        self._loop_thread = threading.get_ident()
         gc.callbacks.append(self._gc)
 
     def tick(self) -> None:
         now = time.perf_counter()
         late = max(0.0, (now - self._last - TICK) * 1000)
         self._last = now
+        self._last_wall = time.time()
         self.ticks += 1
         self.worst_ms = max(self.worst_ms, late)
         self.histogram[next((i for i, b in enumerate(BUCKETS) if late < b), len(BUCKETS))] += 1
@@ -82,6 +106,27 @@ class StallProbe:
             (heapq.heappush if len(self.top) < TOP else heapq.heapreplace)(self.top, entry)
         if now - self._written >= WRITE_EVERY:
             self.write()
+
+    def watch(self) -> None:
+        """A thread that looks every tick: while the loop is held WATCH_MS or more, it takes the
+        stack of every thread once (it runs when the holder lets go of the GIL, at the latest at
+        Python's switch interval; a hold inside one C call is seen just after it)."""
+        sampled_for = None
+        while not self.stopped and len(self.held) < MAX_HELD:
+            time.sleep(TICK)
+            last = self._last
+            late = (time.perf_counter() - last - TICK) * 1000
+            if late >= WATCH_MS and sampled_for != last:
+                sampled_for = last
+                names = {t.ident: t.name for t in threading.enumerate()}
+                threads = {}
+                for ident, frame in sys._current_frames().items():
+                    if ident == threading.get_ident():
+                        continue
+                    name = "loop" if ident == self._loop_thread else names.get(ident, str(ident))
+                    threads[name] = [f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                                     for f in traceback.extract_stack(frame)[-8:]]
+                self.held.append({"at": round(time.time(), 3), "held_ms": round(late, 1), "threads": threads})
 
     def _gc(self, phase: str, info: dict[str, int]) -> None:
         # collections run on whichever thread allocates; any of them holds the event loop
@@ -104,6 +149,8 @@ class StallProbe:
             f"over_{LOGGED_MS:g}ms": [{"ms": ms, "at": at} for ms, at in self.logged],
             "gc_longest_ms": {str(g): round(v, 1) for g, v in self.gc_ms.items()},
             "gc_count": {str(g): v for g, v in self.gc_count.items()},
+            # a hold that no tick ended is the app shutting down (the timer stops first): not a stall
+            "held": [h for h in self.held if h["at"] <= self._last_wall],
         }
 
     def write(self) -> None:

@@ -28,6 +28,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import sqlite3
 import sys
 import tempfile
@@ -175,9 +176,21 @@ def run(seconds: int = 180, interval: int = 30, every: float = 20.0, demo_cases:
                 break
             time.sleep(0.05)
         if quit_s is None:
-            log("    the app did not end on `q` within 15 s: killed")
+            log("    the app did not end on `q` within 15 s; its screen, then every thread's stack:")
+            log(tm.screen(name).rstrip()[-1200:])
+            os.kill(pid, signal.SIGUSR1)  # the stall probe has faulthandler write the stacks
+            time.sleep(1.0)
+            stacks = Path(f"{probe}.stacks")
+            log(stacks.read_text()[-4000:] if stacks.exists() else "    (no stacks written)")
             tm.kill(name)
+            keep = True
         stalls = json.loads(probe.read_text()) if probe.exists() else None
+        if stalls:
+            for h in stalls.get("held", []):
+                log(f"    loop held {h['held_ms']:g} ms at +{h['at'] - stalls['started']:.1f} s; the threads then "
+                    "(innermost frame first):")
+                for thread, frames in h["threads"].items():
+                    log(f"      {thread}: " + " < ".join(reversed(frames[-4:])))
         syncs = _syncs(db, opened)
     finally:
         if tm is not None:
@@ -185,7 +198,7 @@ def run(seconds: int = 180, interval: int = 30, every: float = 20.0, demo_cases:
         server.stop()
     out = _results(demo_cases, created, seen, stalls, syncs, interval, every, soak_s, quit_s, rss,
                    None if cpu_start is None or cpu_end is None else (cpu_end - cpu_start) / soak_s * 100, log)
-    if keep:
+    if keep or any(r.passed is False for r in out):
         log(f"    kept {work} (the replica, the config, stalls.json, backline.log, RT's data)")
     else:
         shutil.rmtree(work, ignore_errors=True)
@@ -230,7 +243,14 @@ def _results(scale, created, seen, stalls, syncs, interval, every, soak_s, quit_
 
         in_sync = sum(1 for x in over if during_sync(x["at"]))
         hist = ", ".join(f"{k}: {v}" for k, v in stalls["histogram_ms"].items() if v)
-        top = ", ".join(f"{x['ms']:g}" + (" (sync)" if during_sync(x["at"]) else "") for x in stalls["top"][:5])
+        top = ", ".join(f"{x['ms']:g} at +{x['at'] - stalls['started']:.0f} s" + (" (sync)" if during_sync(x["at"]) else "")
+                        for x in stalls["top"][:5])
+        # what the watchdog saw while the longest hold lasted (it samples once the loop is 50 ms late)
+        worst_at = stalls["top"][0]["at"] if stalls["top"] else 0
+        held = [h for h in stalls.get("held", []) if worst_at - worst / 1000 - 0.05 <= h["at"] <= worst_at + 0.05]
+        if held:
+            busy = {t: " < ".join(reversed(f[-3:])) for t, f in held[0]["threads"].items() if t == "loop" or "sync" in t}
+            top += "; during the longest: " + "; ".join(f"{t}: {f}" for t, f in busy.items())
         gc_ms = stalls["gc_longest_ms"]
         out.append(Result(
             "soak: longest event-loop stall", scale, worst, "ms", f"≤ {STALL_LIMIT_MS:g} ms", worst <= STALL_LIMIT_MS,

@@ -47,6 +47,9 @@ async def test_the_probe_starts_after_the_first_page_and_records_a_held_loop(wb,
     assert report["top"][0]["ms"] == report["worst_ms"]
     assert report["worst_ms"] in [x["ms"] for x in report["over_50ms"]]  # kept with its time
     assert report["histogram_ms"]["<500"] >= 1  # the 200–500 ms bucket
+    # the watchdog saw what held the loop: this test's own sleep
+    loop_stacks = [h["threads"].get("loop", []) for h in report["held"]]
+    assert any(any("test_the_probe_starts_after" in f for f in stack) for stack in loop_stacks)
 
 
 async def test_without_the_variable_nothing_starts(wb, monkeypatch, starts):
