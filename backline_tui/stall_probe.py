@@ -80,8 +80,13 @@ class StallProbe:
         self.ticks = 0
         self.worst_ms = 0.0
         self.histogram = [0] * (len(BUCKETS) + 1)
-        self.logged: list[tuple[float, float]] = []  # (lateness ms, wall time the stall ended)
-        self.top: list[tuple[float, float]] = []  # the TOP longest, a min-heap
+        # (lateness ms, wall time the stall ended, then over the gap in ms: the loop thread's wait for
+        # a CPU and its time on one (Linux schedstat; -1 elsewhere), and the whole process's CPU time)
+        self.logged: list[tuple[float, ...]] = []
+        self.top: list[tuple[float, ...]] = []  # the TOP longest, a min-heap
+        self._sched_fd: int | None = None
+        self._sched_prev = self._sched()
+        self._cpu_prev = time.process_time()
         self.gc_ms = {0: 0.0, 1: 0.0, 2: 0.0}  # the longest collection of each generation
         self.gc_count = {0: 0, 1: 0, 2: 0}
         self._gc_began: float | None = None
@@ -99,13 +104,28 @@ class StallProbe:
         self.ticks += 1
         self.worst_ms = max(self.worst_ms, late)
         self.histogram[next((i for i, b in enumerate(BUCKETS) if late < b), len(BUCKETS))] += 1
+        sched, cpu = self._sched(), time.process_time()
+        ran, waited = ((sched[0] - self._sched_prev[0]) / 1e6, (sched[1] - self._sched_prev[1]) / 1e6) \
+            if sched and self._sched_prev else (-1.0, -1.0)
+        entry = (round(late, 1), round(self._last_wall, 3), round(waited, 1), round(ran, 1),
+                 round((cpu - self._cpu_prev) * 1000, 1))
+        self._sched_prev, self._cpu_prev = sched, cpu
         if late >= LOGGED_MS and len(self.logged) < MAX_LOGGED:
-            self.logged.append((round(late, 1), round(time.time(), 3)))
+            self.logged.append(entry)
         if len(self.top) < TOP or late > self.top[0][0]:
-            entry = (round(late, 1), round(time.time(), 3))
             (heapq.heappush if len(self.top) < TOP else heapq.heapreplace)(self.top, entry)
         if now - self._written >= WRITE_EVERY:
             self.write()
+
+    def _sched(self) -> tuple[int, int] | None:
+        """The loop thread's time on a CPU and waiting for one (ns), from /proc (Linux)."""
+        try:
+            if self._sched_fd is None:
+                self._sched_fd = os.open("/proc/thread-self/schedstat", os.O_RDONLY)  # this thread's
+            ran, waited = os.pread(self._sched_fd, 100, 0).split()[:2]
+            return int(ran), int(waited)
+        except (OSError, ValueError):
+            return None
 
     def watch(self) -> None:
         """A thread that looks every tick: while the loop is held WATCH_MS or more, it takes the
@@ -145,8 +165,8 @@ class StallProbe:
             "tick_ms": TICK * 1000, "started": round(self.started, 3), "written": round(time.time(), 3),
             "ticks": self.ticks, "worst_ms": round(self.worst_ms, 1),
             "histogram_ms": dict(zip(labels, self.histogram)),
-            "top": [{"ms": ms, "at": at} for ms, at in sorted(self.top, reverse=True)],
-            f"over_{LOGGED_MS:g}ms": [{"ms": ms, "at": at} for ms, at in self.logged],
+            "top": [_entry(e) for e in sorted(self.top, reverse=True)],
+            f"over_{LOGGED_MS:g}ms": [_entry(e) for e in self.logged],
             "gc_longest_ms": {str(g): round(v, 1) for g, v in self.gc_ms.items()},
             "gc_count": {str(g): v for g, v in self.gc_count.items()},
             # a hold that no tick ended is the app shutting down (the timer stops first): not a stall
@@ -161,3 +181,7 @@ class StallProbe:
             tmp.replace(self.path)
         except OSError:
             pass  # a benchmark's file: never a reason for the app to fail
+
+
+def _entry(e: tuple[float, ...]) -> dict[str, float]:
+    return dict(zip(("ms", "at", "loop_waited_ms", "loop_ran_ms", "process_cpu_ms"), e))

@@ -243,8 +243,14 @@ def _results(scale, created, seen, stalls, syncs, interval, every, soak_s, quit_
 
         in_sync = sum(1 for x in over if during_sync(x["at"]))
         hist = ", ".join(f"{k}: {v}" for k, v in stalls["histogram_ms"].items() if v)
+        def gap(x: dict) -> str:
+            if x.get("loop_ran_ms", -1) < 0:
+                return ""
+            return (f" [loop thread ran {x['loop_ran_ms']:g}, waited for a CPU {x['loop_waited_ms']:g}; "
+                    f"process CPU {x['process_cpu_ms']:g} ms]")
+
         top = ", ".join(f"{x['ms']:g} at +{x['at'] - stalls['started']:.0f} s" + (" (sync)" if during_sync(x["at"]) else "")
-                        for x in stalls["top"][:5])
+                        + gap(x) for x in stalls["top"][:5])
         # what the watchdog saw while the longest hold lasted (it samples once the loop is 50 ms late)
         worst_at = stalls["top"][0]["at"] if stalls["top"] else 0
         held = [h for h in stalls.get("held", []) if worst_at - worst / 1000 - 0.05 <= h["at"] <= worst_at + 0.05]

@@ -45,6 +45,8 @@ async def test_the_probe_starts_after_the_first_page_and_records_a_held_loop(wb,
     report = json.loads(out.read_text())
     assert 240 <= report["worst_ms"] < 1000
     assert report["top"][0]["ms"] == report["worst_ms"]
+    # a sleep holds the loop without using a CPU: the loop thread's own time says so
+    assert 0 <= report["top"][0]["loop_ran_ms"] < 150 and report["top"][0]["loop_waited_ms"] >= 0
     assert report["worst_ms"] in [x["ms"] for x in report["over_50ms"]]  # kept with its time
     assert report["histogram_ms"]["<500"] >= 1  # the 200–500 ms bucket
     # the watchdog saw what held the loop: this test's own sleep
