@@ -1,10 +1,12 @@
 """An opt-in stall probe for benchmarks: with BACKLINE_STALL_PROBE=<file> in the environment,
 a 10 ms interval timer on the app's event loop records how late each of its ticks runs (the
-longest wait a key press could have had), and writes the worst, a histogram, the longest few
-with the time they ended, the garbage collections seen, and what every thread was running
-while the loop was held 50 ms or more (a watchdog thread), as JSON to <file> every few seconds
-and when the process exits; SIGUSR1 writes every thread's stack to <file>.stacks. Without the
-variable nothing is started.
+longest wait a key press could have had). It keeps the worst, a histogram, the longest few with
+their times and, over each gap, the loop thread's time on a CPU and waiting for one, the
+garbage collections, and what every thread was running while the loop was held 50 ms or more.
+A watchdog thread takes those stacks and writes it all as JSON to <file> every few seconds
+(never the loop: a slow disk must not show up as a stall); it is written again when the process
+exits, and SIGUSR1 writes every thread's stack to <file>.stacks. Without the variable nothing
+is started.
 
 The app starts it once the first page is on screen (App.start_live), so start-up is not in it.
 """
@@ -114,8 +116,6 @@ class StallProbe:
             self.logged.append(entry)
         if len(self.top) < TOP or late > self.top[0][0]:
             (heapq.heappush if len(self.top) < TOP else heapq.heapreplace)(self.top, entry)
-        if now - self._written >= WRITE_EVERY:
-            self.write()
 
     def _sched(self) -> tuple[int, int] | None:
         """The loop thread's time on a CPU and waiting for one (ns), from /proc (Linux)."""
@@ -130,13 +130,16 @@ class StallProbe:
     def watch(self) -> None:
         """A thread that looks every tick: while the loop is held WATCH_MS or more, it takes the
         stack of every thread once (it runs when the holder lets go of the GIL, at the latest at
-        Python's switch interval; a hold inside one C call is seen just after it)."""
+        Python's switch interval; a hold inside one C call is seen just after it). It writes the
+        file every WRITE_EVERY seconds, so that a slow disk never holds the loop."""
         sampled_for = None
-        while not self.stopped and len(self.held) < MAX_HELD:
+        while not self.stopped:
             time.sleep(TICK)
+            if time.perf_counter() - self._written >= WRITE_EVERY:
+                self.write()
             last = self._last
             late = (time.perf_counter() - last - TICK) * 1000
-            if late >= WATCH_MS and sampled_for != last:
+            if late >= WATCH_MS and sampled_for != last and len(self.held) < MAX_HELD:
                 sampled_for = last
                 names = {t.ident: t.name for t in threading.enumerate()}
                 threads = {}

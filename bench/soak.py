@@ -130,7 +130,7 @@ def run(seconds: int = 180, interval: int = 30, every: float = 20.0, demo_cases:
         tm.keys(name, "Enter")
         if tm.wait_for(name, f"Soak seed 0 {tag}", timeout=30) is None:
             raise RuntimeError(f"the filter {tag!r} never showed the seeded requests:\n" + tm.screen(name)[-600:])
-        rss = {"first page": _vm(pid, "VmRSS")}
+        rss = {"the filtered first page": _vm(pid, "VmRSS")}
         cpu_start = _cpu_seconds(pid)
         log(f"    workbench open (pid {pid}); a help request every {every:g} s for {seconds} s, "
             f"background sync every {interval} s …")
@@ -267,7 +267,7 @@ def _results(scale, created, seen, stalls, syncs, interval, every, soak_s, quit_
     out.append(Result("soak: `q` to the process gone", scale, None if quit_s is None else round(quit_s, 2), "s", "≤ 5 s",
                       quit_s is not None and quit_s <= 5, note="killed after 15 s" if quit_s is None else ""))
     # from the first new row on screen (the warm-up imports and one sync behind it) to the end
-    base = rss.get("first new row") or rss["first page"]
+    base = rss.get("first new row") or rss["the filtered first page"]
     growth = None if base is None or rss["end"] is None else round(rss["end"] - base, 1)
     cpu = "n/a" if cpu_pct is None else f"{cpu_pct:.1f} %"
     out.append(Result("soak: resident memory growth after the first sync", scale, growth, "MB", "—", None,
