@@ -110,6 +110,9 @@ class BacklineApp(LiveSync, App):
         self.config_applied = True
         try:
             config = await self.call_db(wb.load_config)
+        except asyncio.CancelledError:  # a newer page load (a key, a filter) took over: it applies it
+            self.config_applied = False
+            raise
         except ConfigError as exc:
             self.config_error = str(exc)
             self.exit(return_code=1)

@@ -12,6 +12,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, Callable
 
+from backline_tui import stall_probe
 from backline_tui.text import one_line
 
 
@@ -76,6 +77,7 @@ class LiveSync:
         """Once the first page is on screen: sync in the background every `sync.interval`
         seconds of the config (0: never), keep the status line's freshness current, and note
         the urgent requests already there (only new ones are announced)."""
+        stall_probe.start(self)  # only with BACKLINE_STALL_PROBE set (benchmarks)
         cfg = self.workbench.config
         if self._live.started or not cfg.sources:
             return

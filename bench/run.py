@@ -23,8 +23,8 @@ from common import (  # noqa: E402
     PY, RESULTS, SCALES, BENCH, Result, bench_env, bench_now, config_path, demo_db, limit_check, scratch_copy,
 )
 
-GROUPS = ("startup", "queries", "ui", "ingest", "memory", "knowledge", "insights", "sync", "jira")
-#: groups measured on each demo scale (sync and jira bring their own data)
+GROUPS = ("startup", "queries", "ui", "ingest", "memory", "knowledge", "insights", "sync", "jira", "soak")
+#: groups measured on each demo scale (sync, jira and soak bring their own data)
 SCALED = ("startup", "queries", "ui", "ingest", "memory", "knowledge", "insights")
 STALL_LIMIT_MS = 100.0
 CLAIM_LIMIT_MS = 50.0
@@ -137,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=15, help="start-up launches per program (interleaved)")
     ap.add_argument("--ui-runs", type=int, default=3, help="runs of the in-app probe")
     ap.add_argument("--rounds", type=int, default=40, help="timed calls per query figure")
+    ap.add_argument("--soak-seconds", type=int, default=180, help="soak: how long RT gets new help requests")
+    ap.add_argument("--soak-interval", type=int, default=30, help="soak: the app's [sync] interval, seconds")
+    ap.add_argument("--soak-every", type=float, default=20.0, help="soak: seconds between new help requests")
     ap.add_argument("--out", default=str(RESULTS / "latest.json"))
     args = ap.parse_args(argv)
     scales = [int(s.replace("_", "")) for s in args.scales.split(",") if s.strip()]
@@ -216,6 +219,11 @@ def main(argv: list[str] | None = None) -> int:
 
         log("jira first sync against jira820 …")
         measure("jira", 0, lambda: jira.run(log))
+    if "soak" in groups:
+        import soak
+
+        log(f"soak: the workbench open in tmux with live sync while RT gets new help requests ({args.soak_seconds} s) …")
+        measure("soak", 0, lambda: soak.run(args.soak_seconds, args.soak_interval, args.soak_every, log=log))
     rows = table(results)
     print_table(rows)
     info = machine()

@@ -27,7 +27,11 @@ class Tmux:
         self.tmux("new-session", "-d", "-s", "keep", "-x", str(COLS), "-y", str(ROWS), "sleep 86400")
 
     def tmux(self, *args: str, check: bool = True) -> str:
-        out = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=check)
+        # the server's environment is every session's: without PYTHONDONTWRITEBYTECODE, so that the
+        # programs it runs cache bytecode as bench_env means them to (it stood in the app's
+        # environment, and every launch compiled the workbench's modules again)
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        out = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=check, env=env)
         return out.stdout
 
     def start(self, name: str, command: list[str], env: dict[str, str]) -> None:

@@ -5,6 +5,7 @@ or ends with the config's one-line error."""
 from __future__ import annotations
 
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -113,3 +114,33 @@ def test_the_help_queue_is_drawn_without_importing_pydantic():
             "print('pydantic' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+async def test_a_key_while_the_config_loads_does_not_lose_it(demo_db, clock, tmp_path):
+    # a pane switch (or a filter) reloads the page while the config is still being validated
+    # after the first one: the new load must apply the config, or the session runs without the
+    # config's keys, theme and background sync
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('me = "alice"\ntheme = "textual-light"\n')
+    raw = read_config(cfg)
+
+    def slow_loader():
+        time.sleep(0.5)  # a loaded machine: pydantic's import and the models take this long
+        return validate_config(raw, cfg)
+
+    wb = Workbench.open(demo_db, clock=clock, config_loader=slow_loader)
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(200):
+            if app.screen.rows:
+                break
+            await pilot.pause(0.01)
+        await pilot.pause(0.1)
+        assert not wb.config_loaded
+        await pilot.press("2")  # a pane switch reloads the page
+        await settle(pilot)
+        await pilot.pause(0.6)
+        await settle(pilot)
+        assert wb.config_loaded and app.theme == "textual-light"
+        assert "me: alice" in app.status_text
+    wb.close()
