@@ -1,4 +1,4 @@
-"""A small HTTP proxy that sits in front of a real server (jira820 here) and injects the faults a
+"""A small HTTP proxy that sits in front of a real server (jira820, RT) and injects the faults a
 real Jira shows: 429 with Retry-After, 503, a storm of 500s, a connection reset, or a response
 held back after the request was forwarded (the write landed, the client times out).
 
@@ -8,7 +8,8 @@ held back after the request was forwarded (the write landed, the client times ou
     proxy.stop()
 
 Rules are tried in the order given; a rule with ``times`` runs out after that many matches.
-Everything not caught by a rule goes to the upstream unchanged; ``seen`` lists every request.
+Everything not caught by a rule goes to the upstream unchanged; ``seen`` lists every request, and
+``log`` the same with the moment (time.monotonic()) each was answered.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class FaultProxy:
         self.upstream = upstream.rstrip("/")
         self.rules: list[Rule] = []
         self.seen: list[tuple[str, str, int | None]] = []
+        self.log: list[tuple[float, str, str, int | None]] = []
         #: requests being served right now, and the most there ever were at once
         self.in_flight = 0
         self.most_in_flight = 0
@@ -75,6 +77,11 @@ class FaultProxy:
         with self._lock:
             self.rules.clear()
 
+    def _saw(self, method: str, path: str, status: int | None) -> None:
+        with self._lock:
+            self.seen.append((method, path, status))
+            self.log.append((time.monotonic(), method, path, status))
+
     def _rule_for(self, method: str, path: str) -> Rule | None:
         with self._lock:
             for rule in self.rules:
@@ -102,12 +109,12 @@ class FaultProxy:
         path = h.path
         rule = self._rule_for(h.command, path.split("?", 1)[0])
         if rule is not None and rule.reset:
-            self.seen.append((h.command, path, None))
+            self._saw(h.command, path, None)
             h.close_connection = True
             h.connection.close()
             return
         if rule is not None and rule.status is not None:
-            self.seen.append((h.command, path, rule.status))
+            self._saw(h.command, path, rule.status)
             payload = b'{"errorMessages":["injected by the test proxy"],"errors":{}}'
             h.send_response(rule.status)
             for k, v in rule.headers.items():
@@ -119,7 +126,7 @@ class FaultProxy:
             return
         headers = {k: v for k, v in h.headers.items() if k.lower() not in ("host", "content-length", "connection")}
         resp = self._http.request(h.command, path, content=body, headers=headers)
-        self.seen.append((h.command, path, resp.status_code))
+        self._saw(h.command, path, resp.status_code)
         if rule is not None and rule.stall:
             time.sleep(rule.stall)
             h.close_connection = True

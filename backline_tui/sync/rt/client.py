@@ -50,9 +50,12 @@ from urllib.parse import quote
 
 import httpx
 
+from backline_tui.sync.retry import Patience
+
 __all__ = [
     "LINK_TYPES",
     "RTAuthError",
+    "RTBusy",
     "RTClient",
     "RTConflict",
     "RTError",
@@ -123,6 +126,10 @@ class RTUnavailable(RTError):
     """RT could not be reached: connection refused, timeout, broken connection."""
 
 
+class RTBusy(RTUnavailable):
+    """429 or 503 still, after the retries (or a Retry-After longer than the sync may wait)."""
+
+
 class RTRefused(RTError):
     """HTTP 200/201 whose message list says (part of) the change failed.
 
@@ -167,6 +174,21 @@ _FAILURE_RE = re.compile(
 
 def _failures(messages: Iterable[str]) -> list[str]:
     return [m for m in messages if not _SUCCESS_RE.search(m) and _FAILURE_RE.search(m)]
+
+
+def _may_retry(response: httpx.Response, write: bool) -> bool:
+    """Whether a 429 or 503 may be sent again.
+
+    Reads always.  A write too, where RT did not act on it: a 429 (RFC 6585 §4) and a 503
+    (RFC 9110 §15.6.4: "unable to handle the request") refuse the request, they do not report its
+    failure half-way.  RT 5 itself sends neither (REST2 has no rate limit); they come from the
+    server in front of it (nginx ``limit_req`` answers 503 by default, a maintenance page), which
+    answers instead of passing the request on.  A 503 *without* Retry-After is treated as a 500
+    for a write (RFC 2616 §10.5.4 says to), so it is reported, not repeated.
+    """
+    if not write or response.status_code == 429:
+        return True
+    return bool(response.headers.get("Retry-After"))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -276,6 +298,7 @@ class RTClient:
         token: str | None = None,
         timeout: float = 15.0,
         transport: httpx.BaseTransport | None = None,
+        patience: Patience | None = None,
     ) -> None:
         base = base_url.rstrip("/")
         if not base.endswith("/REST/2.0"):
@@ -290,6 +313,9 @@ class RTClient:
         elif user is not None:
             auth = httpx.BasicAuth(user, password or "")
         self.user = user
+        # 429/503 are waited out a few times; the waiting a whole sync may do grows with the
+        # source's timeout (20 s by default: a minute at most), so one knob says how patient to be
+        self.patience = patience or Patience(attempts=4, budget=3 * timeout, base=0.5, cap=timeout)
         self._http = httpx.Client(
             base_url=base,
             auth=auth,
@@ -321,15 +347,37 @@ class RTClient:
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
+        write: bool | None = None,
     ) -> httpx.Response:
+        """One call; a 429 or 503 is tried again within ``self.patience`` (see _may_retry).
+
+        ``write``: the call changes something in RT (default: any method but GET; the searches
+        that are POSTs pass False)."""
+        write = method != "GET" if write is None else write
         clean_params = {k: v for k, v in (params or {}).items() if v is not None}
+        tries = max(1, self.patience.attempts)
+        for attempt in range(tries):
+            response = self._send(method, path, clean_params, json_body, headers)
+            if response.status_code not in (429, 503) or not _may_retry(response, write):
+                break
+            if attempt + 1 == tries:
+                raise self._busy(response, method, path, f"still after {tries} tries")
+            if not self.patience.wait(self.patience.delay(attempt, response.headers.get("Retry-After"))):
+                raise self._busy(response, method, path, "asked to wait longer than the sync may")
+        self._raise_for_status(response, method, path)
+        return response
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any],
+        json_body: Any,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Response:
         try:
-            response = self._http.request(
-                method,
-                path,
-                params=clean_params or None,
-                json=json_body,
-                headers=headers,
+            return self._http.request(
+                method, path, params=params or None, json=json_body, headers=headers
             )
         except httpx.TimeoutException as exc:
             raise RTUnavailable(
@@ -341,8 +389,15 @@ class RTClient:
             raise RTUnavailable(
                 f"RT at {self._display_url} is unreachable: {reason}", method=method, path=path
             ) from None
-        self._raise_for_status(response, method, path)
-        return response
+
+    def _busy(self, response: httpx.Response, method: str, path: str, why: str) -> RTBusy:
+        status = response.status_code
+        what = "rate limited" if status == 429 else "unavailable"
+        return RTBusy(
+            f"RT at {self._display_url} is {what} (HTTP {status} on {method} {path}, {why}); "
+            "changes stay queued, try again later",
+            status=status, method=method, path=path,
+        )
 
     @staticmethod
     def _body(response: httpx.Response) -> Any:
@@ -440,7 +495,7 @@ class RTClient:
         page = start_page
         while True:
             response = self._request(
-                method, path, params={**params, "page": page}, json_body=json_body
+                method, path, params={**params, "page": page}, json_body=json_body, write=False
             )
             data = self._body(response) or {}
             items = data.get("items") or []
