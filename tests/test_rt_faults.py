@@ -1,4 +1,4 @@
-"""Sync with a real RT 5 behind tests/fault_proxy.py: rate limits and a 503 storm.
+"""Sync with a real RT 5 behind tests/fault_proxy.py: rate limits, a 503 storm, a connection cut.
 
 One private RT for this module with a small purpose-made dataset (a few tickets of each kind, a
 case that refers to an article, answered requests); each test puts its own proxy in front.
@@ -7,11 +7,14 @@ case that refers to an article, answered requests); each test puts its own proxy
 from __future__ import annotations
 
 import os
+import re
+import sqlite3
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -163,3 +166,140 @@ def test_a_503_storm_ends_the_sync_in_one_sentence_naming_rt_and_the_ops_stay_qu
             assert bodies.count("sent after the storm") == 1
     finally:
         wb.close()
+
+
+# ------------------------------------------------------------------------- a sync cut mid-stream
+
+
+def _ticket_reads(proxy: FaultProxy) -> list[int]:
+    """The ticket ids of every ticket read (a search for their fields) the proxy answered, one
+    entry per id per request. The light searches that only sort ids by kind are left out: every
+    kind's runs over the whole transaction feed since its cursor."""
+    ids = []
+    for m, p, status in proxy.seen:
+        split = urlsplit(p)
+        query = parse_qs(split.query)
+        if m == "GET" and split.path == f"{REST}/tickets" and status == 200 and query["fields"] != ["id"]:
+            ids += [int(i) for i in re.findall(r"\bid = (\d+)", query["query"][0])]
+    return ids
+
+
+_IDS = {"case_id": "cases", "bug_id": "bugs", "article_id": "articles"}
+_SKIP = {"meta", "outbox", "sync_cursors", "sync_log", "drafts"}
+
+
+def replica_content(path: Path) -> dict[str, list[tuple]]:
+    """Every record table and what derives from it, internal ids turned into refs, sync stamps
+    left out: what two replicas of the same upstream must agree on."""
+    conn = sqlite3.connect(path)
+    try:
+        refs = {t: dict(conn.execute(f"SELECT id, ref FROM {t}")) for t in ("help_requests", "cases", "bugs", "articles")}
+        by_type = {"help_request": "help_requests", "case": "cases", "bug": "bugs", "article": "articles"}
+        out = {}
+        tables = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                  if n not in _SKIP and "_fts" not in n and "_filter" not in n]
+        for table in tables:
+            conn.row_factory = sqlite3.Row
+            rows = []
+            for row in conn.execute(f"SELECT * FROM {table}"):
+                d = dict(row)
+                d.pop("synced_at", None)
+                if table in refs or table == "messages":
+                    d.pop("id")
+                elif table == "ins_hr_time":
+                    d["id"] = refs["help_requests"].get(d["id"])
+                for col, of in _IDS.items():
+                    if col in d and table != of:
+                        d[col] = refs[of].get(d[col], d[col])
+                if "parent_id" in d:
+                    d["parent_id"] = refs[by_type[d["parent_type"]]].get(d["parent_id"])
+                if "target_id" in d:
+                    d["target_id"] = refs[by_type[d["target_type"]]].get(d["target_id"])
+                rows.append(tuple(sorted((k, str(v)) for k, v in d.items())))
+            conn.row_factory = None
+            out[table] = sorted(rows)
+        return out
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def clean_sync(rt, seeded, tmp_path_factory):
+    """A clean first sync into an empty replica, and the ticket ids it read."""
+    path = tmp_path_factory.mktemp("clean") / "clean.db"
+    proxy = FaultProxy(rt.url)
+    wb = open_wb(path, proxy.url)
+    try:
+        assert wb.sync().errors == []
+    finally:
+        wb.close()
+        proxy.stop()
+    return path, _ticket_reads(proxy)
+
+
+def _cut_at(where: str):
+    """A proxy rule: the connection drops for good from some point of a first sync on. Pull order:
+    bugs, cases, articles, help requests; each ticket kind costs two searches (of_kind, fields)."""
+    searches = []
+
+    def match(method: str, path: str) -> bool:
+        if where == "articles":
+            return method == "POST" and path == f"{REST}/articles"
+        if method == "GET" and path == f"{REST}/tickets":
+            searches.append(path)
+        return len(searches) > 4
+
+    return match
+
+
+@pytest.mark.parametrize("where, kept", [("articles", {"bugs": 3, "cases": 5, "articles": 0}),
+                                         ("help requests", {"bugs": 3, "cases": 5, "articles": 3})])
+def test_a_sync_cut_mid_stream_resumes_where_it_stopped_and_ends_as_a_clean_sync(
+        where, kept, rt, seeded, clean_sync, proxy, tmp_path):
+    clean_db, clean_reads = clean_sync
+    proxy.fail(_cut_at(where), reset=True)
+    cut_db = tmp_path / "cut.db"
+    wb = open_wb(cut_db, proxy.url)
+    try:
+        cut = wb.sync()
+        assert cut.errors == cut.unreachable and len(cut.errors) == 1
+        assert cut.errors[0].startswith(f"rt: RT at {proxy.url}{REST} is unreachable: "), cut.errors
+        for table, n in kept.items():  # what the cut sync wrote stays
+            assert wb.replica.scalar(f"SELECT COUNT(*) FROM {table}") == n, table
+        assert wb.replica.scalar("SELECT COUNT(*) FROM help_requests") == 0
+        first_reads = _ticket_reads(proxy)
+        # the next sync, with RT reachable again, goes on from the cursors
+        proxy.clear()
+        proxy.seen.clear()
+        resumed = wb.sync()
+        assert resumed.errors == [] and resumed.pulled == 3 - kept["articles"] + 8
+        resumed_reads = _ticket_reads(proxy)
+        # the case that refers to an article (read before the article arrived) holds its link
+        case, art = f"RT#{seeded['cases'][4]}", f"KB#{seeded['articles'][1]}"
+        assert [a["ref"] for a in wb.case(case)["articles"]] == [art]
+        assert wb.replica.scalar("SELECT COUNT(*) FROM pending_links") == 0
+    finally:
+        wb.close()
+    written = set(seeded["bugs"]) | set(seeded["cases"])
+    assert not written & set(resumed_reads), "the resumed sync read again tickets the cut one had written"
+    assert sorted(first_reads + resumed_reads) == sorted(clean_reads)
+    assert replica_content(cut_db) == replica_content(clean_db)
+
+
+def test_a_link_removed_in_rt_while_it_waited_for_its_article_does_not_come_back(rt, seeded, proxy, tmp_path):
+    case_tid, art = seeded["cases"][4], seeded["articles"][1]
+    proxy.fail(_cut_at("articles"), reset=True)
+    wb = open_wb(tmp_path / "r.db", proxy.url)
+    with rt.client("alice") as alice:
+        uri = alice.get_article(art)[0]["URI"]
+        try:
+            assert wb.sync().unreachable
+            assert wb.replica.scalar("SELECT COUNT(*) FROM pending_links") == 1
+            alice.remove_link(case_tid, "RefersTo", uri)  # meanwhile, in RT
+            proxy.clear()
+            assert wb.sync().errors == []
+            assert wb.case(f"RT#{case_tid}")["articles"] == []  # the case came again, without it
+            assert wb.replica.scalar("SELECT COUNT(*) FROM pending_links") == 0
+        finally:
+            wb.close()
+            alice.add_link(case_tid, "RefersTo", uri)
