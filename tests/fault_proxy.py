@@ -1,6 +1,7 @@
 """A small HTTP proxy that sits in front of a real server (jira820, RT) and injects the faults a
-real Jira shows: 429 with Retry-After, 503, a storm of 500s, a connection reset, or a response
-held back after the request was forwarded (the write landed, the client times out).
+real Jira shows: 429 with Retry-After, 503, a storm of 500s, a connection reset, a response
+held back after the request was forwarded (the write landed, the client times out), or one cut
+half-way through its body.
 
     proxy = FaultProxy(jira.url)
     proxy.fail(lambda method, path: method == "GET", times=1, status=429, headers={"Retry-After": "1"})
@@ -34,6 +35,8 @@ class Rule:
     reset: bool = False
     #: forward the request, then sleep this long before answering (the client times out)
     stall: float = 0.0
+    #: forward the request, then drop the connection half-way through the answer's body
+    truncate: bool = False
 
 
 class FaultProxy:
@@ -67,8 +70,9 @@ class FaultProxy:
         self._thread.start()
 
     def fail(self, match: Match, *, times: int | None = None, status: int | None = None,
-             headers: dict[str, str] | None = None, reset: bool = False, stall: float = 0.0) -> Rule:
-        rule = Rule(match, times, status, dict(headers or {}), reset, stall)
+             headers: dict[str, str] | None = None, reset: bool = False, stall: float = 0.0,
+             truncate: bool = False) -> Rule:
+        rule = Rule(match, times, status, dict(headers or {}), reset, stall, truncate)
         with self._lock:
             self.rules.append(rule)
         return rule
@@ -138,6 +142,12 @@ class FaultProxy:
                 h.send_header(k, v)
         h.send_header("Content-Length", str(len(resp.content)))
         h.end_headers()
+        if rule is not None and rule.truncate:
+            h.wfile.write(resp.content[: len(resp.content) // 2])
+            h.wfile.flush()
+            h.close_connection = True
+            h.connection.close()
+            return
         h.wfile.write(resp.content)
 
     def stop(self) -> None:

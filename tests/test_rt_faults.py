@@ -252,12 +252,15 @@ def _cut_at(where: str):
     return match
 
 
-@pytest.mark.parametrize("where, kept", [("articles", {"bugs": 3, "cases": 5, "articles": 0}),
-                                         ("help requests", {"bugs": 3, "cases": 5, "articles": 3})])
+@pytest.mark.parametrize("where, how, kept", [
+    ("articles", "reset", {"bugs": 3, "cases": 5, "articles": 0}),
+    ("help requests", "reset", {"bugs": 3, "cases": 5, "articles": 3}),
+    ("help requests", "truncate", {"bugs": 3, "cases": 5, "articles": 3}),  # half an answer, then nothing
+])
 def test_a_sync_cut_mid_stream_resumes_where_it_stopped_and_ends_as_a_clean_sync(
-        where, kept, rt, seeded, clean_sync, proxy, tmp_path):
+        where, how, kept, rt, seeded, clean_sync, proxy, tmp_path):
     clean_db, clean_reads = clean_sync
-    proxy.fail(_cut_at(where), reset=True)
+    proxy.fail(_cut_at(where), reset=how == "reset", truncate=how == "truncate")
     cut_db = tmp_path / "cut.db"
     wb = open_wb(cut_db, proxy.url)
     try:
