@@ -159,7 +159,7 @@ def _sync_all(
         for name, link in {(n, tuple(sorted(link.items()))): (n, link) for n, link in result.cross_links}.values():
             record_store.localize_refs(conn, name, [link], set(configured))
             record_store.write_records(conn, config, [link], strict=False)
-        for name in names:  # links waiting for a record of another source, which may have come now
+        for name in names:  # links that waited for a record which has come now
             pending_store.resolve(conn, config, name, set(configured))
     result.seconds = time.perf_counter() - started
     return result
@@ -342,10 +342,9 @@ def _pull(replica: Replica, config: Config, name: str, connector: Connector, now
                     r["synced_at"] = stamp
             record_store.write_records(conn, config, records, strict=False, keep_local=keep)
             # a link to a record a later batch brings (a case's article, an article's case) waits
-            # in the replica until that record arrives: later in this sync, or in the next one
-            # when this one is cut before (the cursor of this batch is stored all the same)
+            # in the replica, written at the end of the sync that brought that record: this one,
+            # or the next when this one is cut before (this batch's cursor is stored all the same)
             pending_store.hold(conn, name, [(as_read[id(r)], r) for r in record_store.unresolved_links(conn, records)])
-            pending_store.resolve(conn, config, name, sources)
             if batch.links_complete:
                 cases = [r["ref"] for r in fresh if r.get("type") == "case" and r["ref"] not in keep]
                 links = [(r["from_ref"], r["to_ref"]) for r in fresh if r.get("type") == "link" and r["kind"] == "case_bug"]
