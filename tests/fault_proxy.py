@@ -1,6 +1,7 @@
-"""A small HTTP proxy that sits in front of a real server (jira820 here) and injects the faults a
-real Jira shows: 429 with Retry-After, 503, a storm of 500s, a connection reset, or a response
-held back after the request was forwarded (the write landed, the client times out).
+"""A small HTTP proxy that sits in front of a real server (jira820, RT) and injects the faults a
+real Jira shows: 429 with Retry-After, 503, a storm of 500s, a connection reset, a response
+held back after the request was forwarded (the write landed, the client times out), or one cut
+half-way through its body.
 
     proxy = FaultProxy(jira.url)
     proxy.fail(lambda method, path: method == "GET", times=1, status=429, headers={"Retry-After": "1"})
@@ -8,7 +9,8 @@ held back after the request was forwarded (the write landed, the client times ou
     proxy.stop()
 
 Rules are tried in the order given; a rule with ``times`` runs out after that many matches.
-Everything not caught by a rule goes to the upstream unchanged; ``seen`` lists every request.
+Everything not caught by a rule goes to the upstream unchanged; ``seen`` lists every request, and
+``log`` the same with the moment (time.monotonic()) each was answered.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ class Rule:
     reset: bool = False
     #: forward the request, then sleep this long before answering (the client times out)
     stall: float = 0.0
+    #: forward the request, then drop the connection half-way through the answer's body
+    truncate: bool = False
 
 
 class FaultProxy:
@@ -40,6 +44,7 @@ class FaultProxy:
         self.upstream = upstream.rstrip("/")
         self.rules: list[Rule] = []
         self.seen: list[tuple[str, str, int | None]] = []
+        self.log: list[tuple[float, str, str, int | None]] = []
         #: requests being served right now, and the most there ever were at once
         self.in_flight = 0
         self.most_in_flight = 0
@@ -65,8 +70,9 @@ class FaultProxy:
         self._thread.start()
 
     def fail(self, match: Match, *, times: int | None = None, status: int | None = None,
-             headers: dict[str, str] | None = None, reset: bool = False, stall: float = 0.0) -> Rule:
-        rule = Rule(match, times, status, dict(headers or {}), reset, stall)
+             headers: dict[str, str] | None = None, reset: bool = False, stall: float = 0.0,
+             truncate: bool = False) -> Rule:
+        rule = Rule(match, times, status, dict(headers or {}), reset, stall, truncate)
         with self._lock:
             self.rules.append(rule)
         return rule
@@ -74,6 +80,11 @@ class FaultProxy:
     def clear(self) -> None:
         with self._lock:
             self.rules.clear()
+
+    def _saw(self, method: str, path: str, status: int | None) -> None:
+        with self._lock:
+            self.seen.append((method, path, status))
+            self.log.append((time.monotonic(), method, path, status))
 
     def _rule_for(self, method: str, path: str) -> Rule | None:
         with self._lock:
@@ -102,12 +113,12 @@ class FaultProxy:
         path = h.path
         rule = self._rule_for(h.command, path.split("?", 1)[0])
         if rule is not None and rule.reset:
-            self.seen.append((h.command, path, None))
+            self._saw(h.command, path, None)
             h.close_connection = True
             h.connection.close()
             return
         if rule is not None and rule.status is not None:
-            self.seen.append((h.command, path, rule.status))
+            self._saw(h.command, path, rule.status)
             payload = b'{"errorMessages":["injected by the test proxy"],"errors":{}}'
             h.send_response(rule.status)
             for k, v in rule.headers.items():
@@ -119,7 +130,7 @@ class FaultProxy:
             return
         headers = {k: v for k, v in h.headers.items() if k.lower() not in ("host", "content-length", "connection")}
         resp = self._http.request(h.command, path, content=body, headers=headers)
-        self.seen.append((h.command, path, resp.status_code))
+        self._saw(h.command, path, resp.status_code)
         if rule is not None and rule.stall:
             time.sleep(rule.stall)
             h.close_connection = True
@@ -131,6 +142,12 @@ class FaultProxy:
                 h.send_header(k, v)
         h.send_header("Content-Length", str(len(resp.content)))
         h.end_headers()
+        if rule is not None and rule.truncate:
+            h.wfile.write(resp.content[: len(resp.content) // 2])
+            h.wfile.flush()
+            h.close_connection = True
+            h.connection.close()
+            return
         h.wfile.write(resp.content)
 
     def stop(self) -> None:

@@ -196,6 +196,7 @@ def test_the_migration_fills_the_rollups_of_an_existing_database(demo_db: Path, 
                 conn.execute(f"DROP {n['type'].upper()} IF EXISTS {n['name']}")
         conn.execute("ALTER TABLE outbox DROP COLUMN next_attempt_at")
         conn.execute("ALTER TABLE outbox DROP COLUMN failures")
+        conn.execute("DROP TABLE pending_links")  # and what the steps after it made (v010)
         conn.execute(f"PRAGMA user_version = {step}")
     r.close()
     wb = Workbench.open(demo_db, config, clock)

@@ -122,13 +122,14 @@ def foreign_links(records: list[dict[str, Any]], sources: set[str], source: str)
 
 def unresolved_links(conn: sqlite3.Connection, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The link records among ``records`` with an end the replica does not hold (yet)."""
-    out = []
-    for r in records:
-        if r.get("type") == "link":
-            from_table, to_table = _LINK_TABLES[r["kind"]]
-            if _ref_row(conn, from_table, r["from_ref"]) is None or _ref_row(conn, to_table, r["to_ref"]) is None:
-                out.append(r)
-    return out
+    return [r for r in records if r.get("type") == "link" and len(present_ends(conn, r)) < 2]
+
+
+def present_ends(conn: sqlite3.Connection, link: dict[str, Any]) -> list[str]:
+    """The refs of a link's ends (replica refs) that the replica holds."""
+    tables = _LINK_TABLES[link["kind"]]
+    ends = (link["from_ref"], link["to_ref"])
+    return [ref for table, ref in zip(tables, ends) if _ref_row(conn, table, ref) is not None]
 
 
 def localize_refs(conn: sqlite3.Connection, source: str, records: list[dict[str, Any]],
@@ -371,4 +372,5 @@ def forget_source(conn: sqlite3.Connection, config: Config, source: str) -> dict
     conn.execute("DELETE FROM messages WHERE source = ?", (source,))
     conn.execute("DELETE FROM outbox WHERE source = ?", (source,))
     conn.execute("DELETE FROM sync_cursors WHERE source = ?", (source,))
+    conn.execute("DELETE FROM pending_links WHERE source = ?", (source,))
     return counts

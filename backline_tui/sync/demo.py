@@ -364,6 +364,6 @@ def wipe_records(replica: Replica) -> None:
     """Remove every record (not the schema); for `backline demo --replace`."""
     with replica.transaction() as conn, rollups.paused(conn):
         for table in ("messages", "case_bugs", "article_links", "article_flags", "help_requests", "bugs",
-                      "cases", "articles", "outbox", "sync_cursors", "sync_log"):
+                      "cases", "articles", "outbox", "sync_cursors", "pending_links", "sync_log"):
             conn.execute(f"DELETE FROM {table}")
         conn.execute("DELETE FROM meta WHERE key LIKE 'demo_%' OR key = 'derived_config'")

@@ -8,6 +8,8 @@
   state, and later ops on that record that depended on it become conflicts too.
 * Pull: each batch and its cursor are written in one transaction. A record with ops still in
   the outbox keeps its local fields; records whose version we already hold are not rewritten.
+  A link whose other end a later batch brings waits in the replica (storage/pending_links.py),
+  so a sync cut in between (a dropped connection) resumes from its cursors and loses nothing.
 * A source that cannot be reached (or refuses our credentials, or answers 5xx) ends its sync
   with one sentence; nothing is lost, the ops stay in the outbox.
 """
@@ -24,6 +26,7 @@ from backline_tui.clock import Clock, parse_ts, to_ts
 from backline_tui.config import Config, ConfigError, SourceConfig
 from backline_tui.storage import Replica
 from backline_tui.storage import outbox as outbox_store
+from backline_tui.storage import pending_links as pending_store
 from backline_tui.storage import records as record_store
 from backline_tui.sync.base import Connector, PushResult, SourceError
 from backline_tui.sync.demo_connector import LOCAL_SOURCES, DemoConnector
@@ -152,11 +155,12 @@ def _sync_all(
         finally:
             if given is None:
                 conn_obj.close()
-    if result.cross_links:
-        with replica.transaction() as conn:
-            for name, link in {(n, tuple(sorted(link.items()))): (n, link) for n, link in result.cross_links}.values():
-                record_store.localize_refs(conn, name, [link], set(configured))
-                record_store.write_records(conn, config, [link], strict=False)
+    with replica.transaction() as conn:
+        for name, link in {(n, tuple(sorted(link.items()))): (n, link) for n, link in result.cross_links}.values():
+            record_store.localize_refs(conn, name, [link], set(configured))
+            record_store.write_records(conn, config, [link], strict=False)
+        for name in names:  # links that waited for a record which has come now
+            pending_store.resolve(conn, config, name, set(configured))
     result.seconds = time.perf_counter() - started
     return result
 
@@ -323,6 +327,8 @@ def _pull(replica: Replica, config: Config, name: str, connector: Connector, now
             counts["cross"] += [(name, link) for link in record_store.foreign_links(fresh, sources, name)]
             as_read = {id(r): dict(r) for r in fresh if r.get("type") == "link"}
             record_store.localize_refs(conn, name, fresh, sources)
+            # records read again bring their links again: the ones waiting with them are dropped
+            pending_store.forget_held_by(conn, name, [r["ref"] for r in fresh if r.get("type") in _RECORD_TYPES])
             gone = [(kind, record_store.local_ref(conn, record_store.TABLE_OF[kind], name, ref, claim=False))
                     for kind, ref in batch.gone]
             if batch.present is not None and batch.kind in _RECORD_TYPES:  # said as what is still there
@@ -335,9 +341,10 @@ def _pull(replica: Replica, config: Config, name: str, connector: Connector, now
                 if r.get("type") in _RECORD_TYPES:
                     r["synced_at"] = stamp
             record_store.write_records(conn, config, records, strict=False, keep_local=keep)
-            # a link to a record a later batch brings (a case's article, an article's case) is
-            # written again once every source has synced
-            counts["cross"] += [(name, as_read[id(r)]) for r in record_store.unresolved_links(conn, records)]
+            # a link to a record a later batch brings (a case's article, an article's case) waits
+            # in the replica, written at the end of the sync that brought that record: this one,
+            # or the next when this one is cut before (this batch's cursor is stored all the same)
+            pending_store.hold(conn, name, [(as_read[id(r)], r) for r in record_store.unresolved_links(conn, records)])
             if batch.links_complete:
                 cases = [r["ref"] for r in fresh if r.get("type") == "case" and r["ref"] not in keep]
                 links = [(r["from_ref"], r["to_ref"]) for r in fresh if r.get("type") == "link" and r["kind"] == "case_bug"]

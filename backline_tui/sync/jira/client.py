@@ -15,14 +15,13 @@ Plain dicts in and out (Jira's own JSON). What it promises the connector:
 
 from __future__ import annotations
 
-import random
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+
+from backline_tui.sync.retry import Patience
 
 __all__ = [
     "JiraAuthError",
@@ -84,40 +83,6 @@ class JiraUnavailable(JiraError):
 
 class JiraUnsure(JiraError):
     """A write timed out or its connection broke: it may or may not have landed upstream."""
-
-
-class Patience:
-    """How long to keep trying: attempts per request, seconds overall, backoff base and cap."""
-
-    def __init__(self, attempts: int = 6, budget: float = 120.0, base: float = 0.5, cap: float = 30.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.attempts = attempts
-        self.budget = budget
-        self.base = base
-        self.cap = cap
-        self.sleep = sleep
-        self.waited = 0.0
-        self._lock = threading.Lock()
-
-    def delay(self, attempt: int, retry_after: str | None) -> float:
-        """Seconds to wait before try ``attempt + 1``: what Retry-After asks (a number of seconds;
-        more than the budget left means giving up now rather than asking too early), else
-        base·2^attempt with full jitter, never above the cap."""
-        if retry_after:
-            try:
-                return max(float(retry_after), 0.0) + random.uniform(0, self.base / 4)
-            except ValueError:
-                pass  # an HTTP date: fall back to backoff
-        return random.uniform(self.base / 2, min(self.cap, self.base * (2 ** attempt)))
-
-    def wait(self, seconds: float) -> bool:
-        """Sleep unless that would overrun the budget; False means give up."""
-        with self._lock:
-            if self.waited + seconds > self.budget:
-                return False
-            self.waited += seconds
-        self.sleep(seconds)
-        return True
 
 
 class JiraClient:

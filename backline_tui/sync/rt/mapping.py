@@ -14,7 +14,7 @@ from backline_tui.domain.vocabulary import (
     BUG_STATUSES, CASE_STATUSES, KCS_STATES, PRIORITIES, SEVERITIES, TIERS,
 )
 from backline_tui.sync.mapping import OP_WRITES, KindMap, Mapping, parse_mapping  # noqa: F401 — OP_WRITES re-exported
-from backline_tui.sync.rt.client import custom_fields, parse_rt_datetime
+from backline_tui.sync.rt.values import custom_fields, parse_rt_datetime
 
 NOBODY = "Nobody"
 

@@ -1,0 +1,308 @@
+"""Sync with a real RT 5 behind tests/fault_proxy.py: rate limits, a 503 storm, a connection cut.
+
+One private RT for this module with a small purpose-made dataset (a few tickets of each kind, a
+case that refers to an article, answered requests); each test puts its own proxy in front.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from backline_tui.clock import Clock
+from backline_tui.config import Config, SourceConfig
+from backline_tui.workbench import Workbench
+from tests.conftest import NOW
+from tests.fault_proxy import FaultProxy
+from tests.rt_server import RTServer, start_or_skip
+from tests.test_sync_rt import _quiet_notifications
+
+pytest_plugins = ["tests.rt_server"]
+pytestmark = pytest.mark.rt
+
+PW_ENV = "BACKLINE_TEST_RT_FAULTS_ALICE"
+REST = "/REST/2.0"
+
+
+def config_for(url: str) -> Config:
+    return Config(me="alice", sources=[SourceConfig(name="rt", kind="rt", url=url, user="alice", password_env=PW_ENV)])
+
+
+def open_wb(path: Path, url: str) -> Workbench:
+    return Workbench.open(path, config_for(url), Clock(NOW))
+
+
+@pytest.fixture(scope="module")
+def rt(tmp_path_factory, rt_template):
+    os.environ[PW_ENV] = RTServer.alice.password
+    server = start_or_skip(RTServer(tmp_path_factory.mktemp("rt-faults"), template=rt_template))
+    _quiet_notifications(server)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def seeded(rt):
+    """3 bugs, 5 cases (two refer to a bug, one to an article), 3 articles (one names its case),
+    8 help requests (some linked to a case, two answered by bob with a note)."""
+    with rt.client("alice") as alice, rt.client("bob") as bob:
+        bugs = [alice.create_ticket("Backline Bugs", f"Bug {i}", f"bug body {i}", {"Severity": "S2"}) for i in range(3)]
+        cases = [alice.create_ticket("Backline Cases", f"Case {i}", f"case body {i}", {"Customer": f"Customer {i}"},
+                                     status="open", extra={"RefersTo": [bugs[i]]} if i < 2 else None)
+                 for i in range(5)]
+        arts = [alice.create_article("Backline KB", f"Article {i}", "", f"KB body {i}",
+                                     {"KBCase": str(cases[0])} if i == 0 else None) for i in range(3)]
+        alice.add_link(cases[4], "RefersTo", alice.get_article(arts[1])[0]["URI"])
+        helps = [alice.create_ticket("Backline Help", f"Help {i}", f"question {i}",
+                                     {"HelpPriority": "P2", **({"LinkedCase": str(cases[i % 5])} if i % 2 else {})})
+                 for i in range(8)]
+        for i in (0, 3):
+            bob.take(helps[i])
+            bob.correspond(helps[i], f"answer {i}")
+            bob.comment(helps[i], f"note {i}")
+    return {"bugs": bugs, "cases": cases, "articles": arts, "helps": helps}
+
+
+@pytest.fixture
+def proxy(rt):
+    p = FaultProxy(rt.url)
+    yield p
+    p.stop()
+
+
+@pytest.mark.parametrize("retry_after", ["1", "date"])
+def test_a_429_with_retry_after_is_waited_out_and_the_sync_completes(retry_after, rt, seeded, proxy, tmp_path):
+    if retry_after == "date":  # the other form: an HTTP-date, here 2 s ahead (1 s resolution: 1 to 2 s away)
+        retry_after = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=2), usegmt=True)
+    proxy.fail(lambda m, p: m == "GET" and p == f"{REST}/transactions", times=1, status=429,
+               headers={"Retry-After": retry_after})
+    wb = open_wb(tmp_path / "r.db", proxy.url)
+    try:
+        result = wb.sync()
+        assert result.errors == [] and result.pulled == 3 + 5 + 3 + 8
+        feed = [(t, s) for t, m, p, s in proxy.log if p.startswith(f"{REST}/transactions?")]
+        assert [s for _, s in feed[:2]] == [429, 200]
+        assert feed[1][0] - feed[0][0] >= 1.0  # the retry came after the second RT asked for
+    finally:
+        wb.close()
+
+
+@pytest.mark.parametrize("status, retry_after", [(429, "1"), (503, None)])
+def test_a_refused_reply_is_sent_again_only_where_rt_cannot_have_acted_on_it(status, retry_after, rt, seeded,
+                                                                             proxy, tmp_path):
+    tid = seeded["helps"][5 if status == 429 else 6]
+    text = f"one reply through a {status}"
+    wb = open_wb(tmp_path / "r.db", proxy.url)
+    try:
+        assert wb.sync().errors == []
+        wb.respond(f"RT#{tid}", text)
+        queued = wb.pending_ops()  # the reply, and the claim that goes with it
+        proxy.fail(lambda m, p: m == "POST" and p.endswith(f"/ticket/{tid}/correspond"), times=1, status=status,
+                   headers={"Retry-After": retry_after} if retry_after else {})
+        result = wb.sync()
+        posts = [(t, s) for t, m, p, s in proxy.log if m == "POST" and p.endswith("/correspond")]
+        if retry_after:  # refused before RT acted: sent again once the wait is over
+            assert (result.errors, result.pushed, wb.pending_ops()) == ([], queued, 0)
+            assert [s for _, s in posts] == [429, 201] and posts[1][0] - posts[0][0] >= 1.0
+        else:  # a 503 that gives no Retry-After counts as a 500: reported, not repeated
+            assert result.errors == [f"rt: RT at {proxy.url} failed with HTTP 503 on POST /ticket/{tid}/correspond"]
+            assert [s for _, s in posts] == [503] and wb.pending_ops() == 1
+        with rt.client("root") as root:
+            bodies = [(a.get("Content") or "").strip() for a in root.ticket_attachments(tid)]
+        assert bodies.count(text) == (1 if retry_after else 0)
+    finally:
+        wb.close()
+
+
+def _cli_sync(db: Path, url: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'me = "alice"\n[[sources]]\nname = "rt"\nkind = "rt"\nurl = "{url}"\nuser = "alice"\n'
+                   f'password_env = "{PW_ENV}"\n', encoding="utf-8")
+    return subprocess.run([sys.executable, "-m", "backline_tui", "--db", str(db), "--config", str(cfg), "sync"],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "BACKLINE_NOW": "2026-11-23T09:00:00Z"})
+
+
+def test_a_503_storm_ends_the_sync_in_one_sentence_naming_rt_and_the_ops_stay_queued(rt, seeded, proxy, tmp_path):
+    db = tmp_path / "r.db"
+    ref = f"RT#{seeded['helps'][7]}"
+    wb = open_wb(db, proxy.url)
+    try:
+        assert wb.sync().errors == []
+        wb.claim(ref)
+        wb.respond(ref, "sent after the storm")
+    finally:
+        wb.close()
+    proxy.seen.clear()
+    proxy.log.clear()
+    proxy.fail(lambda m, p: True, status=503, headers={"Retry-After": "1"})
+    proc = _cli_sync(db, proxy.url, tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        f"backline: sync failed: rt: RT at {proxy.url}{REST} is unavailable (HTTP 503 on PUT "
+        f"/ticket/{seeded['helps'][7]}/take, still after 4 tries); changes stay queued, try again later"], proc.stderr
+    assert "Traceback" not in proc.stderr
+    # the claim (a 503 with Retry-After: RT did not act on it), tried 4 times, then nothing more
+    assert [(m, s) for m, _, s in proxy.seen] == [("PUT", 503)] * 4
+    assert [round(b[0] - a[0]) for a, b in zip(proxy.log, proxy.log[1:])] == [1, 1, 1]
+    wb = open_wb(db, proxy.url)
+    try:
+        assert wb.pending_ops() == 2
+        proxy.clear()
+        result = wb.sync()
+        assert (result.errors, result.pushed) == ([], 2)
+        with rt.client("root") as root:
+            tid = seeded["helps"][7]
+            assert root.get_ticket(tid)[0]["Owner"]["id"] == "alice"
+            bodies = [(a.get("Content") or "").strip() for a in root.ticket_attachments(tid)]
+            assert bodies.count("sent after the storm") == 1
+    finally:
+        wb.close()
+
+
+# ------------------------------------------------------------------------- a sync cut mid-stream
+
+
+def _ticket_reads(proxy: FaultProxy) -> list[int]:
+    """The ticket ids of every ticket read (a search for their fields) the proxy answered, one
+    entry per id per request. The light searches that only sort ids by kind are left out: every
+    kind's runs over the whole transaction feed since its cursor."""
+    ids = []
+    for m, p, status in proxy.seen:
+        split = urlsplit(p)
+        query = parse_qs(split.query)
+        if m == "GET" and split.path == f"{REST}/tickets" and status == 200 and query["fields"] != ["id"]:
+            ids += [int(i) for i in re.findall(r"\bid = (\d+)", query["query"][0])]
+    return ids
+
+
+_IDS = {"case_id": "cases", "bug_id": "bugs", "article_id": "articles"}
+_SKIP = {"meta", "outbox", "sync_cursors", "sync_log", "drafts"}
+
+
+def replica_content(path: Path) -> dict[str, list[tuple]]:
+    """Every record table and what derives from it, internal ids turned into refs, sync stamps
+    left out: what two replicas of the same upstream must agree on."""
+    conn = sqlite3.connect(path)
+    try:
+        refs = {t: dict(conn.execute(f"SELECT id, ref FROM {t}")) for t in ("help_requests", "cases", "bugs", "articles")}
+        by_type = {"help_request": "help_requests", "case": "cases", "bug": "bugs", "article": "articles"}
+        out = {}
+        tables = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                  if n not in _SKIP and "_fts" not in n and "_filter" not in n]
+        for table in tables:
+            conn.row_factory = sqlite3.Row
+            rows = []
+            for row in conn.execute(f"SELECT * FROM {table}"):
+                d = dict(row)
+                d.pop("synced_at", None)
+                if table in refs or table == "messages":
+                    d.pop("id")
+                elif table == "ins_hr_time":
+                    d["id"] = refs["help_requests"].get(d["id"])
+                for col, of in _IDS.items():
+                    if col in d and table != of:
+                        d[col] = refs[of].get(d[col], d[col])
+                if "parent_id" in d:
+                    d["parent_id"] = refs[by_type[d["parent_type"]]].get(d["parent_id"])
+                if "target_id" in d:
+                    d["target_id"] = refs[by_type[d["target_type"]]].get(d["target_id"])
+                rows.append(tuple(sorted((k, str(v)) for k, v in d.items())))
+            conn.row_factory = None
+            out[table] = sorted(rows)
+        return out
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def clean_sync(rt, seeded, tmp_path_factory):
+    """A clean first sync into an empty replica, and the ticket ids it read."""
+    path = tmp_path_factory.mktemp("clean") / "clean.db"
+    proxy = FaultProxy(rt.url)
+    wb = open_wb(path, proxy.url)
+    try:
+        assert wb.sync().errors == []
+    finally:
+        wb.close()
+        proxy.stop()
+    return path, _ticket_reads(proxy)
+
+
+def _cut_at(where: str):
+    """A proxy rule: the connection drops for good from some point of a first sync on. Pull order:
+    bugs, cases, articles, help requests; each ticket kind costs two searches (of_kind, fields)."""
+    searches = []
+
+    def match(method: str, path: str) -> bool:
+        if where == "articles":
+            return method == "POST" and path == f"{REST}/articles"
+        if method == "GET" and path == f"{REST}/tickets":
+            searches.append(path)
+        return len(searches) > 4
+
+    return match
+
+
+@pytest.mark.parametrize("where, how, kept", [
+    ("articles", "reset", {"bugs": 3, "cases": 5, "articles": 0}),
+    ("help requests", "reset", {"bugs": 3, "cases": 5, "articles": 3}),
+    ("help requests", "truncate", {"bugs": 3, "cases": 5, "articles": 3}),  # half an answer, then nothing
+])
+def test_a_sync_cut_mid_stream_resumes_where_it_stopped_and_ends_as_a_clean_sync(
+        where, how, kept, rt, seeded, clean_sync, proxy, tmp_path):
+    clean_db, clean_reads = clean_sync
+    proxy.fail(_cut_at(where), reset=how == "reset", truncate=how == "truncate")
+    cut_db = tmp_path / "cut.db"
+    wb = open_wb(cut_db, proxy.url)
+    try:
+        cut = wb.sync()
+        assert cut.errors == cut.unreachable and len(cut.errors) == 1
+        assert cut.errors[0].startswith(f"rt: RT at {proxy.url}{REST} is unreachable: "), cut.errors
+        for table, n in kept.items():  # what the cut sync wrote stays
+            assert wb.replica.scalar(f"SELECT COUNT(*) FROM {table}") == n, table
+        assert wb.replica.scalar("SELECT COUNT(*) FROM help_requests") == 0
+        first_reads = _ticket_reads(proxy)
+        # the next sync, with RT reachable again, goes on from the cursors
+        proxy.clear()
+        proxy.seen.clear()
+        resumed = wb.sync()
+        assert resumed.errors == [] and resumed.pulled == 3 - kept["articles"] + 8
+        resumed_reads = _ticket_reads(proxy)
+        # the case that refers to an article (read before the article arrived) holds its link
+        case, art = f"RT#{seeded['cases'][4]}", f"KB#{seeded['articles'][1]}"
+        assert [a["ref"] for a in wb.case(case)["articles"]] == [art]
+        assert wb.replica.scalar("SELECT COUNT(*) FROM pending_links") == 0
+    finally:
+        wb.close()
+    written = set(seeded["bugs"]) | set(seeded["cases"])
+    assert not written & set(resumed_reads), "the resumed sync read again tickets the cut one had written"
+    assert sorted(first_reads + resumed_reads) == sorted(clean_reads)
+    assert replica_content(cut_db) == replica_content(clean_db)
+
+
+def test_a_link_removed_in_rt_while_it_waited_for_its_article_does_not_come_back(rt, seeded, proxy, tmp_path):
+    case_tid, art = seeded["cases"][4], seeded["articles"][1]
+    proxy.fail(_cut_at("articles"), reset=True)
+    wb = open_wb(tmp_path / "r.db", proxy.url)
+    with rt.client("alice") as alice:
+        uri = alice.get_article(art)[0]["URI"]
+        try:
+            assert wb.sync().unreachable
+            assert wb.replica.scalar("SELECT COUNT(*) FROM pending_links") == 1
+            alice.remove_link(case_tid, "RefersTo", uri)  # meanwhile, in RT
+            proxy.clear()
+            assert wb.sync().errors == []
+            assert wb.case(f"RT#{case_tid}")["articles"] == []  # the case came again, without it
+            assert wb.replica.scalar("SELECT COUNT(*) FROM pending_links") == 0
+        finally:
+            wb.close()
+            alice.add_link(case_tid, "RefersTo", uri)
