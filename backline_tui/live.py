@@ -129,8 +129,6 @@ class LiveSync:
 
     def _sync_done(self, result: Any, error: BaseException | None, quiet: bool = False) -> None:
         self._syncing = False
-        # keys typed while a compose screen is on its way (see RecordActions.swallow_key)
-        self.typeahead: list[str] | None = None
         self.sync_progress = ""
         # a failed sync says so in one line, never "done" beside it; an exception of ours (not an
         # upstream's answer) is logged with its traceback; a background sync stays quiet unless it

@@ -512,3 +512,30 @@ async def test_keys_in_one_burst_act_on_the_row_the_moves_reached(wb):
         await settle(pilot)
         assert isinstance(app.screen, ComposeScreen), notes(app)
         assert f"Reply to {rows[n]['ref']} " in screen_text(app)
+
+
+async def test_a_background_sync_ending_while_the_reply_opens_keeps_the_text_typed_ahead(wb):
+    from textual.widgets import TextArea
+
+    from backline_tui.screens.compose import ComposeScreen
+    from backline_tui.sync.engine import SyncResult
+
+    row = next(r for r in wb.pane("help") if r["owner"] is None)
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        screen.query_one(PaneTable).move_cursor(row=[r["ref"] for r in screen.rows].index(row["ref"]))
+        await pilot.pause()
+        attempt = app.attempt
+
+        async def sync_lands_first(fn, *args):  # a quiet sync ends while the reply is on its way
+            app._sync_done(SyncResult(), None, True)
+            return await attempt(fn, *args)
+
+        app.attempt = sync_lands_first
+        for ch in "rhello":
+            app.post_message(events_key(ch))
+        await settle(pilot)
+        assert isinstance(app.screen, ComposeScreen)
+        assert app.screen.query_one(TextArea).text == "hello"
