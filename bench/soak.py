@@ -243,7 +243,8 @@ def _results(scale, created, seen, stalls, syncs, interval, every, soak_s, quit_
     out.append(Result("soak: RT ticket created to row on screen, max", scale, round(delays[-1], 1) if delays else None,
                       "s", f"≤ {limit:g} s", bool(delays) and delays[-1] <= limit,
                       note=f"syncs during the soak: {len(syncs)}, "
-                           f"{sum(1 for s in syncs if s[2])} failed, longest {max((e - s for s, e, _ in syncs), default=0):.1f} s"))
+                           f"{sum(1 for s in syncs if s[2])} failed, longest {max((e - s for s, e, _ in syncs), default=0):.0f} s "
+                           "(sync_log holds whole seconds)"))
     if stalls is None:
         out.append(Result("soak: longest event-loop stall", scale, None, "ms", f"≤ {STALL_LIMIT_MS:g} ms", False,
                           note="the stall probe wrote nothing"))
