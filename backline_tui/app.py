@@ -24,7 +24,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
 
-from backline_tui import log, stall_probe
+from backline_tui import log
 from backline_tui.config_file import ConfigError
 from backline_tui.text import one_line
 from backline_tui.widgets.search import SearchProvider
@@ -362,7 +362,10 @@ class BacklineApp(App):
         """Once the first page is on screen: sync in the background every `sync.interval`
         seconds of the config (0: never), keep the status line's freshness current, and note
         the urgent requests already there (only new ones are announced)."""
-        stall_probe.start(self)  # only with BACKLINE_STALL_PROBE set (benchmarks)
+        if os.environ.get("BACKLINE_STALL_PROBE"):  # benchmarks only; otherwise nothing is even imported
+            from backline_tui import stall_probe
+
+            stall_probe.start(self)
         cfg = self.workbench.config
         if self._live.started or not cfg.sources:
             return
