@@ -7,12 +7,12 @@ notifications (`say`) and screens (`reload_screens`).
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import datetime
 from functools import partial
 from typing import Any, Callable
 
-from backline_tui import stall_probe
 from backline_tui.text import one_line
 
 
@@ -77,7 +77,10 @@ class LiveSync:
         """Once the first page is on screen: sync in the background every `sync.interval`
         seconds of the config (0: never), keep the status line's freshness current, and note
         the urgent requests already there (only new ones are announced)."""
-        stall_probe.start(self)  # only with BACKLINE_STALL_PROBE set (benchmarks)
+        if os.environ.get("BACKLINE_STALL_PROBE"):  # benchmarks only; otherwise nothing is even imported
+            from backline_tui import stall_probe
+
+            stall_probe.start(self)
         cfg = self.workbench.config
         if self._live.started or not cfg.sources:
             return

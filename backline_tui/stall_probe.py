@@ -14,7 +14,6 @@ The app starts it once the first page is on screen (App.start_live), so start-up
 from __future__ import annotations
 
 import atexit
-import faulthandler
 import gc
 import heapq
 import json
@@ -47,6 +46,8 @@ def start(app: Any) -> None:
     path = os.environ.get(ENV)
     if not path or _probe is not None:
         return
+    import faulthandler  # here: importing this module costs the app nothing it does not use
+
     _probe = StallProbe(Path(path))
     app.set_interval(TICK, _probe.tick, name="stall-probe")
     atexit.register(_probe.write)
@@ -67,6 +68,8 @@ def stop() -> StallProbe | None:
         atexit.unregister(probe.write)
         gc.callbacks.remove(probe._gc)
         if probe.stacks is not None:
+            import faulthandler
+
             faulthandler.unregister(signal.SIGUSR1)
             probe.stacks.close()
     return probe

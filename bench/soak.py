@@ -30,6 +30,7 @@ import random
 import shutil
 import signal
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -176,8 +177,10 @@ def run(seconds: int = 180, interval: int = 30, every: float = 20.0, demo_cases:
                 break
             time.sleep(0.05)
         if quit_s is None:
-            log("    the app did not end on `q` within 15 s; its screen, then every thread's stack:")
+            log("    the app did not end on `q` within 15 s; its screen, its threads, then their Python stacks:")
             log(tm.screen(name).rstrip()[-1200:])
+            session = subprocess.run(["tmux", "-L", tm.socket, "has-session", "-t", name], capture_output=True).returncode
+            log(f"    tmux session {'there' if session == 0 else 'gone'}; " + ", ".join(_threads(pid)))
             os.kill(pid, signal.SIGUSR1)  # the stall probe has faulthandler write the stacks
             time.sleep(1.0)
             stacks = Path(f"{probe}.stacks")
@@ -205,14 +208,24 @@ def run(seconds: int = 180, interval: int = 30, every: float = 20.0, demo_cases:
     return out
 
 
+def _threads(pid: int) -> list[str]:
+    """Each thread of `pid`: its name, state and the kernel function it waits in."""
+    out = []
+    for task in sorted(Path(f"/proc/{pid}/task").glob("*")):
+        try:
+            state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            out.append(f"{(task / 'comm').read_text().strip()} {state} {(task / 'wchan').read_text().strip() or '-'}")
+        except OSError:
+            continue
+    return out or ["(no threads: the process is gone)"]
+
+
 def _alive(pid: int) -> bool:
+    """Still running: a zombie has ended (tmux may take its time to reap the pane's process)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
         return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _results(scale, created, seen, stalls, syncs, interval, every, soak_s, quit_s, rss, cpu_pct,
@@ -230,7 +243,8 @@ def _results(scale, created, seen, stalls, syncs, interval, every, soak_s, quit_
     out.append(Result("soak: RT ticket created to row on screen, max", scale, round(delays[-1], 1) if delays else None,
                       "s", f"≤ {limit:g} s", bool(delays) and delays[-1] <= limit,
                       note=f"syncs during the soak: {len(syncs)}, "
-                           f"{sum(1 for s in syncs if s[2])} failed, longest {max((e - s for s, e, _ in syncs), default=0):.1f} s"))
+                           f"{sum(1 for s in syncs if s[2])} failed, longest {max((e - s for s, e, _ in syncs), default=0):.0f} s "
+                           "(sync_log holds whole seconds)"))
     if stalls is None:
         out.append(Result("soak: longest event-loop stall", scale, None, "ms", f"≤ {STALL_LIMIT_MS:g} ms", False,
                           note="the stall probe wrote nothing"))
