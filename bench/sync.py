@@ -145,7 +145,7 @@ def raw_read(url: str, user: str, password: str, queues: dict[str, str], kb_clas
     """Everything the connector's first sync reads, with plain httpx, 4 requests at a time."""
     import httpx
 
-    from backline_tui.sync import rt as conn  # the field lists only: what the connector asks for
+    from backline_tui.sync.rt import pull as conn  # the field lists only: what the connector asks for
 
     local = threading.local()
     stats = {"requests": 0, "bytes": 0}
