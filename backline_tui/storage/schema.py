@@ -115,6 +115,7 @@ MIGRATION_FILES: tuple[str, ...] = (
     "v007_knowledge.sql",
     "v008_drafts.sql",
     ROLLUPS_STEP,
+    "v010_history_backfill.sql",
 )
 _HERE = Path(__file__).resolve().parent / "migrations"
 MIGRATIONS: list[str] = [(_HERE / name).read_text(encoding="utf-8") for name in MIGRATION_FILES]

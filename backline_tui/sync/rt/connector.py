@@ -25,7 +25,7 @@ from backline_tui.sync.rt.check import Checker, rt_message
 from backline_tui.sync.rt.client import RTAuthError, RTClient, RTError, RTNotFound, RTServerError, RTUnavailable
 from backline_tui.sync.rt.knowledge import KnowledgePush
 from backline_tui.sync.rt.mapping import mapping_of, raw_values, read_field, ticket_ref
-from backline_tui.sync.rt.pull import OFFER_SUBJECT, WORKERS, RTPull
+from backline_tui.sync.rt.pull import LOOKAHEAD, OFFER_SUBJECT, WORKERS, RTPull
 from backline_tui.sync.rt.push import RTPush
 from backline_tui.sync.secrets import resolve_secret
 
@@ -47,7 +47,12 @@ class RTConnector(RTPull, RTPush, KnowledgePush):
         self._class_id: int | None = None
         #: (kind, field) -> upstream values read that had no map entry (for `sources check`)
         self.unknown: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+        # every request of a pull goes through _parallel (at most WORKERS at once); _reader reads
+        # whole collections (feeds, open work) and _batcher assembles batches ahead of the engine,
+        # both by handing their requests to _parallel (whose tasks never wait on one another)
         self._parallel = ThreadPoolExecutor(WORKERS, thread_name_prefix=f"rt-{src.name}")
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix=f"rt-{src.name}-read")
+        self._batcher = ThreadPoolExecutor(LOOKAHEAD, thread_name_prefix=f"rt-{src.name}-batch")
 
     def check(self) -> CheckReport:
         """What `backline sources check` says of this source; reads RT, never writes."""
@@ -56,7 +61,8 @@ class RTConnector(RTPull, RTPush, KnowledgePush):
         return report
 
     def close(self) -> None:
-        self._parallel.shutdown(wait=True)
+        for pool in (self._reader, self._batcher, self._parallel):
+            pool.shutdown(wait=True, cancel_futures=True)
         self.client.close()
 
     @contextlib.contextmanager

@@ -5,46 +5,112 @@ are made by RTRecords (records.py)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
+from concurrent.futures import Future
 from typing import Any, Iterator
 
 from backline_tui.sync.base import Batch, valid_records
-from backline_tui.sync.rt.mapping import html_to_text, ticket_sql
-from backline_tui.sync.rt.records import MESSAGE_TYPES, OFFER_SUBJECT, RTRecords
+from backline_tui.sync.rt.mapping import _ticket_id, html_to_text, ticket_sql
+from backline_tui.sync.rt.open_work import OPEN, OpenWork
+from backline_tui.sync.rt.records import (
+    ARTICLE_FIELDS, ATT_FIELDS, MESSAGE_TYPES, OFFER_SUBJECT, TICKET_FIELDS, TXN_FIELDS, RTRecords,
+)
 
-__all__ = ["RTPull", "OFFER_SUBJECT", "WORKERS", "TICKET_FIELDS", "ARTICLE_FIELDS"]
+__all__ = ["RTPull", "OFFER_SUBJECT", "WORKERS", "LOOKAHEAD", "TICKET_FIELDS", "ARTICLE_FIELDS", "TXN_FIELDS", "ATT_FIELDS",
+           "MESSAGE_TYPES"]
 
 CHUNK = 100
 PARALLEL_CHUNK = 25  # records per request when several requests run at once
 WORKERS = 4  # concurrent requests to RT (the standalone server runs 4 workers by default)
-TXN_FIELDS = "Type,ObjectId,Field,OldValue,NewValue,Created,Creator"
-ATT_FIELDS = "TransactionId,ContentType,Subject,Content,Created,Creator"
-TICKET_FIELDS = ("Subject,Status,Owner,Creator,Created,LastUpdated,Due,Resolved,Requestor,Priority,Starts,Started,Told,"
-                 "CustomFields,_hyperlinks")
-ARTICLE_FIELDS = "Name,Summary,Class,Created,LastUpdated,Creator,LastUpdatedBy,Disabled,CustomFields"
+LOOKAHEAD = 2  # batches being fetched while the engine writes the one before
 
 
-class RTPull(RTRecords):
+class RTPull(OpenWork, RTRecords):
     def pull(self, cursors: dict[str, str | None]) -> Iterator[Batch]:
-        # order matters: cases link bugs, articles link cases, help requests link cases and
-        # articles (a case's link to an article pulled later is written at the end of the sync)
+        """Changes since the cursors. On the first sync of a kind (no cursor) its open records
+        come first with their current fields (open_work.py), then the articles, then every
+        record with its thread history as a backfill whose cursor is the kind's own stream (a
+        sync stopped half-way resumes there). Otherwise, as ever: bugs, cases, articles, help
+        requests (cases link bugs, articles link cases, help requests link cases and articles;
+        a link to a record pulled later is written at the end of the sync)."""
         with self._source_errors():
             kinds = [k for k in ("bug", "case", "help_request") if k in self.mapping]
             starts = {k: self._cursor(k, cursors) for k in kinds}
-            feed = list(self.client.transactions(
-                f"ObjectType = 'RT::Ticket' AND id > {min(starts.values())}", fields=TXN_FIELDS)) if kinds else []
+            opening = [k for k in kinds if not starts[k] and cursors.get(self.stream(k) + OPEN) is None]
+            known: dict[int, dict] = {}  # ticket fields read by the open-work phase, current up to `top`
+            top = self._top_txn() if opening else 0
+            pages = self._open_pages(opening)  # asked for first: ahead of the feed in the pool's queue
+            feeds = self._feeds(kinds, starts)
+            yield from self._pull_open(pages, known, top)
+            articles = "article" in self.mapping
+            if articles and any(not starts[k] for k in kinds):  # a first sync: articles before history
+                yield from self._pull_articles(cursors)
+                articles = False
             for kind in kinds:
-                if kind == "help_request" and "article" in self.mapping:
+                if kind == "help_request" and articles:
                     yield from self._pull_articles(cursors)
-                yield from self._pull_tickets(kind, starts[kind], feed)
-            if "article" in self.mapping and "help_request" not in self.mapping:
+                    articles = False
+                feed, exact = feeds[kind]
+                yield from self._pull_tickets(kind, starts[kind], feed.result(), exact, known, top)
+            if articles:
                 yield from self._pull_articles(cursors)
 
-    def _pull_tickets(self, kind: str, cursor: int, feed: list[dict]) -> Iterator[Batch]:
+    def _feeds(self, kinds: list[str], starts: dict[str, int]) -> dict[str, tuple[Future, bool]]:
+        """Each kind's transaction feed, read in the background (pages 4 at a time). A kind read
+        from the start that is mapped by queue has its own feed (its queue's tickets only: no
+        per-batch search for which tickets are of the kind); the others share one from the
+        lowest cursor."""
+        out: dict[str, tuple[Future, bool]] = {}
+        shared = [k for k in kinds if starts[k] or not self.mapping[k].queue]
+        if shared:
+            low = min(starts[k] for k in shared)
+            feed = self._reader.submit(self._all_pages, "GET", "/transactions", {
+                "query": f"ObjectType = 'RT::Ticket' AND id > {low}", "fields": TXN_FIELDS})
+            out.update({k: (feed, False) for k in shared})
+        for k in kinds:
+            if k not in out:
+                queue = self.mapping[k].queue.replace("\\", "\\\\").replace("'", "\\'")
+                out[k] = (self._reader.submit(self._all_pages, "GET", "/transactions", {
+                    "query": f"ObjectType = 'RT::Ticket' AND TicketQueue = '{queue}' AND id > 0",
+                    "fields": TXN_FIELDS}), True)
+        return out
+
+    def _page(self, method: str, path: str, params: dict[str, Any], page: int, body: Any = None) -> dict[str, Any]:
+        return self.client._body(self.client._request(method, path, params={**params, "page": page},
+                                                      json_body=body)) or {}
+
+    def _all_pages(self, method: str, path: str, params: dict[str, Any], body: Any = None) -> list[dict[str, Any]]:
+        """Every item of a collection in id order, pages asked for WORKERS at a time: all at once
+        when RT says how many there are, else until one comes back empty (RT gives a non-superuser
+        no page count on transactions)."""
+        params = {"per_page": 100, "orderby": "id", "order": "ASC", **params}
+        first = self._page(method, path, params, 1, body)
+        items = list(first.get("items") or [])
+        if not items:
+            return items
+        if first.get("pages") is not None:
+            rest = [self._parallel.submit(self._page, method, path, params, p, body)
+                    for p in range(2, int(first["pages"]) + 1)]
+            for f in rest:
+                items += f.result().get("items") or []
+            return items
+        page = 2
+        while True:
+            got = [self._parallel.submit(self._page, method, path, params, p, body) for p in range(page, page + WORKERS)]
+            batch = [f.result().get("items") or [] for f in got]
+            for b in batch:
+                items += b
+            if any(not b for b in batch):
+                return items
+            page += WORKERS
+
+    def _pull_tickets(self, kind: str, cursor: int, feed: list[dict], exact: bool,
+                      known: dict[int, dict], top: int) -> Iterator[Batch]:
+        """The tickets of a kind with news after ``cursor``, CHUNK at a time in the order of their
+        latest transaction (the cursor after each batch), fetched LOOKAHEAD batches ahead of the
+        one the engine writes. The last batch says the kind's history is complete."""
         stream = self.stream(kind)
         mine = [t for t in feed if int(t["id"]) > cursor]
-        if not mine:
-            return
         last_txn: dict[int, int] = {}
         history: dict[int, list[dict]] = defaultdict(list)
         for t in mine:
@@ -53,17 +119,47 @@ class RTPull(RTRecords):
             history[tid].append(t)
         ordered = sorted(last_txn, key=last_txn.get)
         links = kind == "case" and self.mapping["case"].field("bugs") is not None
-        for i in range(0, len(ordered), CHUNK):
-            chunk = ordered[i : i + CHUNK]
+        # fields read by the open-work phase serve while the ticket has no transaction after it
+        fresh = {tid: known[tid] for tid in ordered if tid in known and last_txn[tid] <= top}
+
+        def fetch(chunk: list[int]) -> Batch:
             matched: set[int] = set()
-            records = self._tickets(kind, chunk, history if cursor == 0 else None, matched)
+            records = self._tickets(kind, chunk, history if cursor == 0 else None, matched,
+                                    exact=exact and cursor == 0, known=fresh)
             # a ticket with news that is no longer of this kind (moved to another queue, no longer
             # matching the query, merged into another ticket) leaves the kind's pane
             gone = [(kind, f"RT#{t}") for t in chunk if t not in matched] if cursor else []
-            yield Batch(stream, records, str(last_txn[chunk[-1]]), gone=gone, links_complete=links)
-        top = max(int(t["id"]) for t in mine)
-        if top > last_txn[ordered[-1]]:
-            yield Batch(stream, [], str(top))
+            return Batch(stream, records, str(last_txn[chunk[-1]]), gone=gone, links_complete=links)
+
+        chunks = [ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK)]
+        yield from self._ahead(fetch, chunks)
+        end = max((int(t["id"]) for t in mine), default=cursor)
+        yield Batch(stream, [], str(end) if end else None, kind=kind, history_complete=True)
+
+    def _ahead(self, fetch, chunks: list) -> Iterator[Batch]:
+        """fetch(chunk) for each chunk in order, up to LOOKAHEAD of them running while the engine
+        writes the one before: the requests of batch N+1 overlap the write of batch N."""
+        pending: deque[Future] = deque()
+        todo = iter(chunks)
+        try:
+            for chunk in todo:
+                pending.append(self._batcher.submit(fetch, chunk))
+                if len(pending) >= LOOKAHEAD:
+                    break
+            while pending:
+                batch = pending.popleft().result()
+                nxt = next(todo, None)
+                if nxt is not None:
+                    pending.append(self._batcher.submit(fetch, nxt))
+                yield batch
+        finally:
+            for f in pending:  # a sync stopped half-way: what is queued is not asked for
+                f.cancel()
+
+    def pull_record(self, kind: str, ref: str) -> Batch:
+        """One ticket with its whole history now (opened before its history landed)."""
+        with self._source_errors():
+            return Batch("", self._tickets(kind, [_ticket_id(ref)], None), None)
 
     def _merged_into(self, ids: list[int]) -> dict[int, int]:
         """Tickets merged into one of ``ids``: merged ticket -> target (RT keeps their history)."""
@@ -97,6 +193,7 @@ class RTPull(RTRecords):
         for i in range(0, len(txn_ids), CHUNK):
             chunk = txn_ids[i : i + CHUNK]
             query = [{"field": "TransactionId", "operator": "=", "value": t, "entry_aggregator": "OR"} for t in chunk]
+            query.append({"field": "ContentType", "operator": "STARTSWITH", "value": "text/"})  # no binary parts
             items = self.client._paged("POST", "/attachments",
                                        {"fields": ATT_FIELDS, "per_page": 100, "orderby": "id", "order": "ASC"},
                                        json_body=query)
@@ -126,6 +223,8 @@ class RTPull(RTRecords):
     def search(self, ids: list[int], fields: str = TICKET_FIELDS) -> list[dict[str, Any]]:
         """The tickets ``ids``, in parallel: RT spends ~15 ms per ticket serialising custom fields
         and links."""
+        if not ids:
+            return []
         parts = [ids[i : i + PARALLEL_CHUNK] for i in range(0, len(ids), PARALLEL_CHUNK)]
         return [t for part in self._parallel.map(
             lambda part: list(self.client.search_tickets(
@@ -133,19 +232,26 @@ class RTPull(RTRecords):
             for t in part]
 
     def _tickets(self, kind: str, ids: list[int], history: dict[int, list[dict]] | None,
-                 matched: set[int] | None = None) -> list[dict[str, Any]]:
-        """The records of those of ``ids`` that are of ``kind`` (their ids go into ``matched``)."""
-        ids = self.of_kind(kind, ids) if ids else []
-        if matched is not None:
-            matched.update(ids)
+                 matched: set[int] | None = None, *, exact: bool = False,
+                 known: dict[int, dict] | None = None) -> list[dict[str, Any]]:
+        """The records of those of ``ids`` that are of ``kind`` (their ids go into ``matched``).
+        ``exact``: the ids are known to be of the kind (a queue's own feed); ``known``: ticket
+        fields already read and still current, by id."""
+        known = known or {}
+        if ids and not exact:
+            ids = self._parallel.submit(self.of_kind, kind, ids).result()
         if not ids:
             return []
         if history is None or any(t.get("Field") == "MergedInto" for tid in ids for t in history.get(tid, [])):
-            history = self._histories(ids)
+            history = self._parallel.submit(self._histories, ids).result()
         txn_ids = [int(t["id"]) for tid in ids for t in history.get(tid, []) if t.get("Type") in MESSAGE_TYPES]
         texts_future = self._parallel.submit(self._attachments, txn_ids)
-        tickets = self.search(ids)
+        tickets = [known[t] for t in ids if t in known] + self.search([t for t in ids if t not in known])
         texts = texts_future.result()
+        if matched is not None:
+            matched.update(int(t["id"]) for t in tickets)
+            if not exact:
+                matched.update(ids)
         records: list[dict[str, Any]] = []
         for ticket in tickets:
             tid = int(ticket["id"])

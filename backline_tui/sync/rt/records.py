@@ -11,6 +11,12 @@ from backline_tui.sync.rt.mapping import _ts, _ts_any, _who, raw_values
 
 OFFER_SUBJECT = "Backline: offer of help"
 MESSAGE_TYPES = ("Create", "Correspond", "Comment")
+#: what a pull asks RT for: transactions, their text parts, tickets, articles
+TXN_FIELDS = "Type,ObjectId,Field,OldValue,NewValue,Created,Creator"
+ATT_FIELDS = "TransactionId,ContentType,Subject,Content,Created,Creator"
+TICKET_FIELDS = ("Subject,Status,Owner,Creator,Created,LastUpdated,Due,Resolved,Requestor,Priority,Starts,Started,Told,"
+                 "CustomFields,_hyperlinks")
+ARTICLE_FIELDS = "Name,Summary,Class,Created,LastUpdated,Creator,LastUpdatedBy,Disabled,CustomFields"
 
 
 class RTRecords:
@@ -21,7 +27,8 @@ class RTRecords:
         tid = int(ticket["id"])
         return {
             "ref": f"RT#{tid}", "source": self.name, "remote_id": str(tid),
-            "remote_version": str(max(int(t["id"]) for t in txns)),
+            # no history yet (open work first): the version comes with it
+            "remote_version": str(max(int(t["id"]) for t in txns)) if txns else None,
             "created_at": _ts(ticket.get("Created")), "updated_at": _ts(ticket.get("LastUpdated")),
         }
 

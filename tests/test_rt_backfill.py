@@ -1,0 +1,270 @@
+"""A first sync from a real RT (tests/rt_server.py) lands open work first, then the history as a
+backfill: stopped after the open-work phase the replica holds every open record (panes list
+them, actions on them reach RT) and no closed one; the next sync ends identical to a sync that
+was never stopped; while the backfill runs the replica says how much history has landed (the
+status line too), and a record opened before its history landed fetches it first (offline it
+says so)."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+from backline_tui.app import BacklineApp
+from backline_tui.clock import Clock
+from backline_tui.config import Config, SourceConfig
+from backline_tui.screens.detail import DetailScreen
+from backline_tui.storage import history
+from backline_tui.sync.rt import pull
+from backline_tui.workbench import Workbench
+from tests.conftest import NOW
+from tests.rt_server import RTServer, start_or_skip
+from tests.test_ui_support import settle
+
+pytest_plugins = ["tests.rt_server"]
+pytestmark = pytest.mark.rt
+PW = "BACKLINE_TEST_RT_BACKFILL"
+N_HELP, N_CASES, N_BUGS, N_ARTICLES = 12, 9, 4, 3
+
+
+class Stop(Exception):
+    """The sync stopped here (as a user quitting, or a crash, would stop it)."""
+
+
+def config_for(url: str) -> Config:
+    return Config(me="alice", sources=[SourceConfig(name="rt", kind="rt", url=url, user="alice", password_env=PW)])
+
+
+@pytest.fixture(scope="module")
+def rt(tmp_path_factory, rt_template):
+    """Help requests (a third answered by bob, a third of those resolved), cases (a third
+    resolved, half linked to a bug), bugs (one resolved) and articles."""
+    os.environ[PW] = RTServer.alice.password
+    server = start_or_skip(RTServer(tmp_path_factory.mktemp("rt-backfill"), template=rt_template))
+    with server.client("alice") as c:
+        bugs = [c.create_ticket("Backline Bugs", f"Bug {i}", f"bug body {i}", {"Product": "Widget", "Severity": "S2"})
+                for i in range(N_BUGS)]
+        c.update_ticket(bugs[-1], {"Status": "resolved"})
+        cases = [c.create_ticket("Backline Cases", f"Case {i}", f"case body {i}",
+                                 {"Product": "Widget", "Severity": f"S{i % 4 + 1}", "Customer": f"Customer {i % 3}"},
+                                 status="open", extra={"RefersTo": [bugs[i % N_BUGS]]} if i % 2 == 0 else None)
+                 for i in range(N_CASES)]
+        for t in cases[::3]:
+            c.update_ticket(t, {"Status": "resolved"})
+        helps = [c.create_ticket("Backline Help", f"Help {i}", f"question {i}",
+                                 {"HelpPriority": f"P{i % 4 + 1}", "Asker": f"fl.{i}", "Product": "Widget",
+                                  **({"LinkedCase": str(cases[i % N_CASES])} if i % 2 else {})})
+                 for i in range(N_HELP)]
+        for i in range(N_ARTICLES):
+            c.create_article("Backline KB", f"Article {i}", "", f"text {i}", {"KCSState": "validated"})
+    with server.client("bob") as bob:
+        for t in helps[::3]:
+            bob.take(t)
+            bob.correspond(t, f"answer to {t}")
+        for t in helps[::9]:
+            bob.update_ticket(t, {"Status": "resolved"})
+    yield server
+    server.stop()
+
+
+def open_refs(server: RTServer) -> dict[str, set[str]]:
+    """The refs of the open tickets of each kind, as RT says."""
+    queues = {"help_request": "Backline Help", "case": "Backline Cases", "bug": "Backline Bugs"}
+    with server.client("alice") as c:
+        return {kind: {f"RT#{t['id']}" for t in c.search_tickets(f"Queue = '{q}' AND Status = '__Active__'", fields="id")}
+                for kind, q in queues.items()}
+
+
+def refs(wb: Workbench, table: str) -> set[str]:
+    return {r["ref"] for r in wb.replica.conn.execute(f"SELECT ref FROM {table}").fetchall()}
+
+
+def stop_when(check):
+    def progress(stage, done, total):
+        if check(stage):
+            raise Stop(stage)
+
+    return progress
+
+
+def dump(wb: Workbench) -> dict[str, list]:
+    """The replica's content, ids replaced by the refs they point at (ids depend on the order
+    rows were first written), sync stamps left out."""
+    q = lambda sql: sorted(tuple(r.values()) for r in wb.replica.conn.execute(sql).fetchall())  # noqa: E731
+    out = {}
+    for table, joins in (("help_requests", ("case_id:cases", "article_id:articles")), ("cases", ()),
+                         ("bugs", ()), ("articles", ())):
+        cols = [r["name"] for r in wb.replica.conn.execute(f"PRAGMA table_info({table})").fetchall()
+                if r["name"] not in ("id", "synced_at")]
+        sel = []
+        for col in cols:
+            target = dict(j.split(":") for j in joins).get(col)
+            sel.append(f"(SELECT ref FROM {target} WHERE id = t.{col})" if target else f"t.{col}")
+        out[table] = q(f"SELECT {', '.join(sel)} FROM {table} AS t")
+    out["messages"] = q("SELECT m.ref, m.source, m.remote_id, m.parent_type, COALESCE(h.ref, c.ref), m.author, m.body, "
+                        "m.kind, m.created_at FROM messages m LEFT JOIN help_requests h ON m.parent_type = 'help_request' "
+                        "AND h.id = m.parent_id LEFT JOIN cases c ON m.parent_type = 'case' AND c.id = m.parent_id")
+    out["case_bugs"] = q("SELECT c.ref, b.ref, cb.created_at FROM case_bugs cb JOIN cases c ON c.id = cb.case_id "
+                         "JOIN bugs b ON b.id = cb.bug_id")
+    for table in ("ins_case_day", "ins_hr_day", "ins_hr_asker", "ins_hr_subject", "ins_hr_hist"):
+        out[table] = q(f"SELECT * FROM {table}")
+    out["cursors"] = q("SELECT stream, cursor FROM sync_cursors WHERE stream NOT LIKE '%:open'")
+    return out
+
+
+def test_stopped_after_open_work_open_records_are_usable_and_the_next_sync_ends_as_an_unstopped_one(rt, tmp_path):
+    config = config_for(rt.url)
+    wanted = open_refs(rt)
+    wb = Workbench.open(tmp_path / "stopped.db", config, Clock(NOW))
+    try:
+        with pytest.raises(Stop):
+            wb.sync(progress=stop_when(lambda stage: stage == "open work"))
+        # every open record of every kind is there, no closed one
+        assert refs(wb, "help_requests") == wanted["help_request"]
+        assert refs(wb, "cases") == wanted["case"]
+        assert refs(wb, "bugs") == wanted["bug"]
+        assert len(wanted["help_request"]) == N_HELP - len(range(0, N_HELP, 9))
+        # the help pane lists them; each is marked as waiting for its history, none has it yet
+        assert {r["ref"] for r in wb.pane("help")} == wanted["help_request"]
+        assert wb.history_pending("help_request", sorted(wanted["help_request"])[0])
+        landed, total = history.progress(wb.replica.conn)["rt"]
+        assert (landed, total) == (0, N_HELP + N_CASES + N_BUGS)
+        assert wb.history_words() == "history: 0% synced"
+        assert wb.insights_partial() == "partial figures (history: 0% synced)"
+
+        result = wb.sync()
+        assert result.errors == [] and wb.history_words() is None
+        assert wb.replica.scalar("SELECT COUNT(*) FROM history_pending") == 0
+        stopped = dump(wb)
+    finally:
+        wb.close()
+    whole = Workbench.open(tmp_path / "whole.db", config, Clock(NOW))
+    try:
+        first = whole.sync()
+        assert first.errors == [] and first.pulled == N_HELP + N_CASES + N_BUGS + N_ARTICLES
+        assert whole.history_words() is None
+        unstopped = dump(whole)
+    finally:
+        whole.close()
+    assert len(stopped["messages"]) == len(range(0, N_HELP, 3))
+    for table in unstopped:
+        assert stopped[table] == unstopped[table], table
+
+
+def test_an_action_on_an_open_record_whose_history_has_not_landed_reaches_rt(rt, tmp_path):
+    wb = Workbench.open(tmp_path / "act.db", config_for(rt.url), Clock(NOW))
+    try:
+        with pytest.raises(Stop):
+            wb.sync(progress=stop_when(lambda stage: stage == "open work"))
+        target = next(r["ref"] for r in wb.pane("help") if r["owner"] is None)
+        assert wb.history_pending("help_request", target)
+        wb.claim(target)
+        result = wb.sync()
+        assert (result.errors, result.conflicts, result.pushed) == ([], [], 1)
+        with rt.client("alice") as c:
+            ticket, _ = c.get_ticket(int(target[3:]))
+        assert ticket["Owner"]["id"] == "alice"
+        h = wb.help_request(target)
+        assert (h["owner"], h["status"], h["body"]) == ("alice", "claimed", f"question {h['subject'].split()[-1]}")
+        assert not wb.history_pending("help_request", target)
+        with rt.client("alice") as c:
+            c.untake(int(target[3:]))
+    finally:
+        wb.close()
+
+
+def _dead_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+async def test_the_backfill_figure_the_status_line_and_a_detail_view_fetching_its_history(rt, tmp_path, monkeypatch):
+    monkeypatch.setattr(pull, "CHUNK", 2)  # small batches: the sync stops half-way through the cases
+    wb = Workbench.open(tmp_path / "half.db", config_for(rt.url), Clock(NOW))
+
+    def cases_landed(stage: str) -> bool:
+        return wb.replica.scalar("SELECT COUNT(*) FROM cases WHERE ref NOT IN (SELECT ref FROM history_pending)") >= 2
+
+    try:
+        with pytest.raises(Stop):
+            wb.sync(progress=stop_when(lambda stage: stage == "pull" and cases_landed(stage)))
+        total = N_HELP + N_CASES + N_BUGS
+        landed = wb.replica.scalar("SELECT (SELECT COUNT(*) FROM help_requests) + (SELECT COUNT(*) FROM cases) + "
+                                   "(SELECT COUNT(*) FROM bugs) - (SELECT COUNT(*) FROM history_pending)")
+        assert history.progress(wb.replica.conn)["rt"] == (landed, total)
+        assert N_BUGS + 2 <= landed < total
+        words = f"history: {landed * 100 // total}% synced"
+        assert wb.history_words() == words
+
+        # a help request answered by bob, still waiting for its history
+        answered = next(r["ref"] for r in wb.pane("help") if r["owner"] == "bob")
+        assert wb.history_pending("help_request", answered) and wb.help_request(answered)["messages"] == []
+        app = BacklineApp(wb)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await settle(pilot)
+            app.refresh_status()
+            await settle(pilot)
+            assert words in app.status_text
+            screen = DetailScreen("help_request", answered)
+            app.push_screen(screen)
+            await settle(pilot)
+            for _ in range(100):
+                if not wb.history_pending("help_request", answered) and screen.record and screen.record["messages"]:
+                    break
+                await pilot.pause(0.1)
+                await settle(pilot)
+            assert [m["body"] for m in screen.record["messages"]] == [f"answer to {answered[3:]}"]
+            assert f"answer to {answered[3:]}" in str(screen.query_one("#detail-thread").render())
+    finally:
+        wb.close()
+
+
+async def test_offline_a_record_without_its_history_says_so(rt, tmp_path):
+    wb = Workbench.open(tmp_path / "off.db", config_for(rt.url), Clock(NOW))
+    with pytest.raises(Stop):
+        wb.sync(progress=stop_when(lambda stage: stage == "open work"))
+    wb.close()
+    offline = Workbench.open(tmp_path / "off.db", config_for(_dead_url()), Clock(NOW))
+    try:
+        ref = sorted(r["ref"] for r in offline.pane("help"))[0]
+        app = BacklineApp(offline)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await settle(pilot)
+            screen = DetailScreen("help_request", ref)
+            app.push_screen(screen)
+            for _ in range(100):
+                await settle(pilot)
+                if screen.history_note:
+                    break
+                await pilot.pause(0.1)
+            assert screen.history_note.startswith("history not synced yet: rt: ")
+            assert "history not synced yet" in str(screen.query_one("#detail-thread").render())
+        assert offline.history_pending("help_request", ref)
+    finally:
+        offline.close()
+
+
+def test_a_ticket_changed_between_open_work_and_its_history_lands_as_changed(rt, tmp_path):
+    """The fields read for open work serve the backfill only while the ticket has no newer
+    transaction: a change made meanwhile lands."""
+    wb = Workbench.open(tmp_path / "changed.db", config_for(rt.url), Clock(NOW))
+    target = sorted(open_refs(rt)["help_request"])[0]
+    before = {}
+
+    def change_meanwhile(stage, done, total):
+        if stage == "open work":
+            before.update(wb.help_request(target))
+            with rt.client("bob") as bob:
+                bob.update_ticket(int(target[3:]), {"Subject": "Changed while the history came"})
+
+    try:
+        assert wb.sync(progress=change_meanwhile).errors == []
+        assert before["subject"] != "Changed while the history came"
+        assert wb.help_request(target)["subject"] == "Changed while the history came"
+    finally:
+        wb.close()
+        with rt.client("bob") as bob:
+            bob.update_ticket(int(target[3:]), {"Subject": before.get("subject") or "Help"})
