@@ -140,15 +140,28 @@ def test_stopped_after_open_work_open_records_are_usable_and_the_next_sync_ends_
         stopped = dump(wb)
     finally:
         wb.close()
-    whole = Workbench.open(tmp_path / "whole.db", config, Clock(NOW))
+    assert len(stopped["messages"]) == len(range(0, N_HELP, 3))
+    same_as_unstopped(rt, tmp_path, stopped)
+
+
+def same_as_unstopped(rt: RTServer, tmp_path, stopped: dict[str, list]) -> None:
+    """``stopped`` (a replica whose first sync was stopped and then resumed) is what a first sync
+    never stopped makes of the same RT."""
+    whole = Workbench.open(tmp_path / "whole.db", config_for(rt.url), Clock(NOW))
     try:
         first = whole.sync()
         assert first.errors == [] and first.pulled == N_HELP + N_CASES + N_BUGS + N_ARTICLES
         assert whole.history_words() is None
         unstopped = dump(whole)
+        # each kind's cursor is past every ticket transaction (the next sync reads only news)
+        with rt.client("alice") as c:
+            top = c._get_json("/transactions", {"query": "ObjectType = 'RT::Ticket'", "fields": "id", "per_page": 1,
+                                                "orderby": "id", "order": "DESC"})["items"][0]["id"]
+        cursors = {r["stream"]: r["cursor"] for r in whole.replica.conn.execute("SELECT stream, cursor FROM sync_cursors")}
+        assert [cursors[f"{k}:queue:{q}"] for k, q in (("bug", "Backline Bugs"), ("case", "Backline Cases"),
+                                                        ("help_request", "Backline Help"))] == [str(top)] * 3
     finally:
         whole.close()
-    assert len(stopped["messages"]) == len(range(0, N_HELP, 3))
     for table in unstopped:
         assert stopped[table] == unstopped[table], table
 
@@ -218,8 +231,12 @@ async def test_the_backfill_figure_the_status_line_and_a_detail_view_fetching_it
                 await settle(pilot)
             assert [m["body"] for m in screen.record["messages"]] == [f"answer to {answered[3:]}"]
             assert f"answer to {answered[3:]}" in str(screen.query_one("#detail-thread").render())
+        # the next sync resumes the backfill where it stopped and ends as a sync never stopped
+        assert wb.sync().errors == [] and wb.history_words() is None
+        resumed = dump(wb)
     finally:
         wb.close()
+    same_as_unstopped(rt, tmp_path, resumed)
 
 
 async def test_offline_a_record_without_its_history_says_so(rt, tmp_path):

@@ -10,7 +10,7 @@ from concurrent.futures import Future
 from typing import Any, Iterator
 
 from backline_tui.sync.base import Batch, valid_records
-from backline_tui.sync.rt.mapping import _ticket_id, html_to_text, ticket_sql
+from backline_tui.sync.rt.mapping import _q, _ticket_id, html_to_text, ticket_sql
 from backline_tui.sync.rt.open_work import OPEN, OpenWork
 from backline_tui.sync.rt.records import (
     ARTICLE_FIELDS, ATT_FIELDS, MESSAGE_TYPES, OFFER_SUBJECT, TICKET_FIELDS, TXN_FIELDS, RTRecords,
@@ -38,7 +38,11 @@ class RTPull(OpenWork, RTRecords):
             starts = {k: self._cursor(k, cursors) for k in kinds}
             opening = [k for k in kinds if not starts[k] and cursors.get(self.stream(k) + OPEN) is None]
             known: dict[int, dict] = {}  # ticket fields read by the open-work phase, current up to `top`
-            top = self._top_txn() if opening else 0
+            # the newest ticket transaction before anything is read: fields read from here on are
+            # current up to it, and a queue's own feed read from here on holds all of that queue's
+            # transactions up to it (the queue's cursor goes there, past other queues' news)
+            first_queues = any(not starts[k] and self.mapping[k].queue for k in kinds)
+            top = self._top_txn() if opening or first_queues else 0
             pages = self._open_pages(opening)  # asked for first: ahead of the feed in the pool's queue
             feeds = self._feeds(kinds, starts)
             yield from self._pull_open(pages, known, top)
@@ -69,7 +73,7 @@ class RTPull(OpenWork, RTRecords):
             out.update({k: (feed, False) for k in shared})
         for k in kinds:
             if k not in out:
-                queue = self.mapping[k].queue.replace("\\", "\\\\").replace("'", "\\'")
+                queue = _q(self.mapping[k].queue)
                 out[k] = (self._reader.submit(self._all_pages, "GET", "/transactions", {
                     "query": f"ObjectType = 'RT::Ticket' AND TicketQueue = '{queue}' AND id > 0",
                     "fields": TXN_FIELDS}), True)
@@ -133,7 +137,7 @@ class RTPull(OpenWork, RTRecords):
 
         chunks = [ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK)]
         yield from self._ahead(fetch, chunks)
-        end = max((int(t["id"]) for t in mine), default=cursor)
+        end = max([cursor, *(int(t["id"]) for t in mine), *([top] if exact and cursor == 0 else [])])
         yield Batch(stream, [], str(end) if end else None, kind=kind, history_complete=True)
 
     def _ahead(self, fetch, chunks: list) -> Iterator[Batch]:
