@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 
 import pytest
 
@@ -285,3 +286,53 @@ def test_a_ticket_changed_between_open_work_and_its_history_lands_as_changed(rt,
         wb.close()
         with rt.client("bob") as bob:
             bob.update_ticket(int(target[3:]), {"Subject": before.get("subject") or "Help"})
+
+
+async def test_the_help_pane_shows_open_work_while_the_history_is_still_coming(rt, tmp_path):
+    """S on an empty replica: once the open work has landed the pane lists it and the status line
+    says how much history there is, while the sync is still running."""
+    wanted = open_refs(rt)["help_request"]
+    wb = Workbench.open(tmp_path / "ui.db", config_for(rt.url), Clock(NOW))
+    reached, go_on = threading.Event(), threading.Event()
+    real_sync = wb.sync
+
+    def held_sync(progress=None, source=None):
+        def hold(stage, done, total):
+            progress(stage, done, total)
+            if stage == "open work":  # the sync waits here until the test has looked
+                reached.set()
+                go_on.wait(600)
+
+        return real_sync(progress=hold, source=source)
+
+    wb.sync = held_sync
+    try:
+        app = BacklineApp(wb)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await settle(pilot)
+            assert app.screen.rows == []
+            await pilot.press("S")
+            for _ in range(600):
+                if reached.is_set() and {r["ref"] for r in app.screen.rows} == wanted:
+                    break
+                await pilot.pause(0.1)
+            try:  # the sync is still held at the end of the open work
+                assert reached.is_set() and app._syncing
+                assert {r["ref"] for r in app.screen.rows} == wanted
+                for _ in range(100):
+                    if "history: 0% synced" in app.status_text:
+                        break
+                    await pilot.pause(0.1)
+                assert "history: 0% synced" in app.status_text
+                assert app._syncing
+            finally:
+                go_on.set()
+            for _ in range(1200):
+                if not app._syncing:
+                    break
+                await pilot.pause(0.1)
+            await settle(pilot)
+            assert "history:" not in app.status_text
+    finally:
+        go_on.set()
+        wb.close()

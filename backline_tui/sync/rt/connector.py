@@ -47,10 +47,11 @@ class RTConnector(RTPull, RTPush, KnowledgePush):
         self._class_id: int | None = None
         #: (kind, field) -> upstream values read that had no map entry (for `sources check`)
         self.unknown: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-        # every request of a pull goes through _parallel (at most WORKERS at once); _reader reads
+        # every request of a pull goes through _parallel (at most `workers` at once); _reader reads
         # whole collections (feeds, open work) and _batcher assembles batches ahead of the engine,
         # both by handing their requests to _parallel (whose tasks never wait on one another)
-        self._parallel = ThreadPoolExecutor(WORKERS, thread_name_prefix=f"rt-{src.name}")
+        self.workers = src.concurrency or WORKERS  # the source's `concurrency`, polite by default
+        self._parallel = ThreadPoolExecutor(self.workers, thread_name_prefix=f"rt-{src.name}")
         self._reader = ThreadPoolExecutor(1, thread_name_prefix=f"rt-{src.name}-read")
         self._batcher = ThreadPoolExecutor(LOOKAHEAD, thread_name_prefix=f"rt-{src.name}-batch")
 

@@ -24,6 +24,7 @@ class OpenWork:
     mapping: Any
     _parallel: Any
     _reader: Any
+    workers: int
 
     def _top_txn(self) -> int:
         """The newest ticket transaction now: a ticket with none after it still has the fields

@@ -21,7 +21,7 @@ __all__ = ["RTPull", "OFFER_SUBJECT", "WORKERS", "LOOKAHEAD", "TICKET_FIELDS", "
 
 CHUNK = 100
 PARALLEL_CHUNK = 25  # records per request when several requests run at once
-WORKERS = 4  # concurrent requests to RT (the standalone server runs 4 workers by default)
+WORKERS = 4  # requests to RT at once when the source says no `concurrency` (rt-server runs 4 workers by default)
 LOOKAHEAD = 2  # batches being fetched while the engine writes the one before
 
 
@@ -84,7 +84,7 @@ class RTPull(OpenWork, RTRecords):
                                                       json_body=body)) or {}
 
     def _all_pages(self, method: str, path: str, params: dict[str, Any], body: Any = None) -> list[dict[str, Any]]:
-        """Every item of a collection in id order, pages asked for WORKERS at a time: all at once
+        """Every item of a collection in id order, pages asked for `workers` at a time: all at once
         when RT says how many there are, else until one comes back empty (RT gives a non-superuser
         no page count on transactions)."""
         params = {"per_page": 100, "orderby": "id", "order": "ASC", **params}
@@ -100,13 +100,14 @@ class RTPull(OpenWork, RTRecords):
             return items
         page = 2
         while True:
-            got = [self._parallel.submit(self._page, method, path, params, p, body) for p in range(page, page + WORKERS)]
+            got = [self._parallel.submit(self._page, method, path, params, p, body)
+                   for p in range(page, page + self.workers)]
             batch = [f.result().get("items") or [] for f in got]
             for b in batch:
                 items += b
             if any(not b for b in batch):
                 return items
-            page += WORKERS
+            page += self.workers
 
     def _pull_tickets(self, kind: str, cursor: int, feed: list[dict], exact: bool,
                       known: dict[int, dict], top: int) -> Iterator[Batch]:
