@@ -265,9 +265,9 @@ async def test_offline_a_record_without_its_history_says_so(rt, tmp_path):
         offline.close()
 
 
-def test_a_ticket_changed_between_open_work_and_its_history_lands_as_changed(rt, tmp_path):
-    """The fields read for open work serve the backfill only while the ticket has no newer
-    transaction: a change made meanwhile lands."""
+def test_a_ticket_changed_while_the_first_sync_runs_is_never_left_stale(rt, tmp_path):
+    """A change made in RT after the open work landed is in the replica after that sync, or
+    after the next one: the history never lands with the fields read before it."""
     wb = Workbench.open(tmp_path / "changed.db", config_for(rt.url), Clock(NOW))
     target = sorted(open_refs(rt)["help_request"])[0]
     before = {}
@@ -281,11 +281,36 @@ def test_a_ticket_changed_between_open_work_and_its_history_lands_as_changed(rt,
     try:
         assert wb.sync(progress=change_meanwhile).errors == []
         assert before["subject"] != "Changed while the history came"
+        assert wb.sync().errors == []
         assert wb.help_request(target)["subject"] == "Changed while the history came"
     finally:
         wb.close()
         with rt.client("bob") as bob:
             bob.update_ticket(int(target[3:]), {"Subject": before.get("subject") or "Help"})
+
+
+def test_fields_read_for_open_work_serve_the_history_only_while_the_ticket_has_no_newer_transaction(rt):
+    """The rule itself, on RT's own feed: fields read at `top` stand in for a search only for a
+    ticket whose newest transaction is not after `top`."""
+    from backline_tui.sync.rt.connector import RTConnector
+
+    conn = RTConnector(config_for(rt.url).sources[0], config_for(rt.url))
+    try:
+        feed = list(conn.client.transactions("ObjectType = 'RT::Ticket' AND TicketQueue = 'Backline Help' AND id > 0",
+                                             fields=pull.TXN_FIELDS))
+        tid = int(feed[0]["ObjectId"])
+        newest = max(int(t["id"]) for t in feed if int(t["ObjectId"]) == tid)
+        ticket, _ = conn.client.get_ticket(tid)
+        read_before = {tid: {**ticket, "Subject": "as read before"}}
+
+        def subject(top: int) -> str:
+            batches = list(conn._pull_tickets("help_request", 0, feed, True, read_before, top))
+            return next(r["subject"] for b in batches for r in b.records if r.get("ref") == f"RT#{tid}")
+
+        assert subject(newest) == "as read before"  # nothing newer: no search for it
+        assert subject(newest - 1) == ticket["Subject"]  # a newer transaction: read again
+    finally:
+        conn.close()
 
 
 async def test_the_help_pane_shows_open_work_while_the_history_is_still_coming(rt, tmp_path):

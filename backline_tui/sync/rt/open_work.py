@@ -7,7 +7,7 @@ newer transaction. Mixed into RTConnector through RTPull."""
 from __future__ import annotations
 
 from concurrent.futures import Future
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from backline_tui.sync.base import Batch, valid_records
 from backline_tui.sync.rt.client import RTAuthError, RTError, RTServerError, RTUnavailable
@@ -38,19 +38,34 @@ class OpenWork:
         data = self.client._get_json("/tickets", {"query": sql, "fields": "id", "per_page": 1}) or {}
         return int(data["total"]) if data.get("total") is not None else None
 
-    def _open_pages(self, kinds: list[str]) -> list[tuple[str, Future, Future]]:
-        """Per kind: how many tickets it holds upstream (the backfill's size) and its open
-        tickets' pages, asked for now (ahead of anything else in the pool's queue)."""
-        out = []
+    def _open_pages(self, kinds: list[str]) -> list[tuple[str, Future, Callable[[], list[dict]]]]:
+        """Per kind: how many tickets it holds upstream (the backfill's size), and a call that
+        gives its open tickets. Two light counts per kind first; then every page of every kind
+        is asked for at once, ahead of anything else in the pool's queue (when RT gives no
+        count, the kind's pages are read until an empty one)."""
+        counts = []
         for kind in kinds:
             sql = ticket_sql(self.mapping[kind])
-            total = self._parallel.submit(self._count, sql)
-            items = self._reader.submit(self._all_pages, "GET", "/tickets", {
-                "query": f"({sql}) AND Status = '__Active__'", "fields": TICKET_FIELDS, "per_page": OPEN_PAGE})
-            out.append((kind, total, items))
+            active = f"({sql}) AND Status = '__Active__'"
+            counts.append((kind, active, self._parallel.submit(self._count, sql), self._parallel.submit(self._count, active)))
+        out = []
+        for kind, active, total, opened in counts:
+            params = {"query": active, "fields": TICKET_FIELDS, "per_page": OPEN_PAGE, "orderby": "id", "order": "ASC"}
+            try:
+                n = opened.result()
+            except RTError as exc:
+                n = exc  # said when the kind's turn comes
+            if isinstance(n, int):
+                pages = [self._parallel.submit(self._page, "GET", "/tickets", params, p) for p in range(1, -(-n // OPEN_PAGE) + 1)]
+                out.append((kind, total, lambda pages=pages: [t for f in pages for t in f.result().get("items") or []]))
+            elif n is None:
+                whole = self._reader.submit(self._all_pages, "GET", "/tickets", params)
+                out.append((kind, total, whole.result))
+            else:
+                out.append((kind, total, lambda exc=n: _raise(exc)))
         return out
 
-    def _pull_open(self, pages: list[tuple[str, Future, Future]], known: dict[int, dict],
+    def _pull_open(self, pages: list[tuple[str, Future, Callable[[], list[dict]]]], known: dict[int, dict],
                    top: int) -> Iterator[Batch]:
         """One batch per kind, its open records without history, then word that the open work
         of every kind has landed (the UI refreshes its panes then). A kind RT refuses to search
@@ -58,7 +73,7 @@ class OpenWork:
         other kinds are done: one kind's mistake does not hold up the others."""
         for kind, total, items in pages:
             try:
-                tickets = items.result()
+                tickets = items()
                 size = total.result()
             except RTError as exc:
                 if isinstance(exc, (RTAuthError, RTUnavailable, RTServerError)):
@@ -72,3 +87,7 @@ class OpenWork:
                         backfill_total=size)
         if pages:
             yield Batch("", [], None, milestone="open work")
+
+
+def _raise(exc: BaseException) -> list[dict]:
+    raise exc
