@@ -311,6 +311,7 @@ def _apply_push(conn, config: Config, source: str, op: dict[str, Any], res: Push
                 record_store.set_remote_version(conn, r["type"], r["ref"], r.get("remote_version"), now)
                 outbox_store.rebase(conn, source, r["ref"], r.get("remote_version"))
     record_store.write_records(conn, config, res.records, strict=False, keep_local=keep)
+    _mark_history(conn, source, Batch("", [], None), res.records)  # a pushed record comes back whole
 
 
 def _pull(replica: Replica, config: Config, name: str, connector: Connector, now: Callable[[], str],

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from concurrent.futures import Future
-from typing import Any, Iterator
+from functools import partial
+from typing import Any, Callable, Iterator
 
 from backline_tui.sync.base import Batch, valid_records
 from backline_tui.sync.rt.mapping import _q, _ticket_id, html_to_text, ticket_sql
@@ -22,7 +23,7 @@ __all__ = ["RTPull", "OFFER_SUBJECT", "WORKERS", "LOOKAHEAD", "TICKET_FIELDS", "
 CHUNK = 100
 PARALLEL_CHUNK = 25  # records per request when several requests run at once
 WORKERS = 4  # requests to RT at once when the source says no `concurrency` (rt-server runs 4 workers by default)
-LOOKAHEAD = 2  # batches being fetched while the engine writes the one before
+LOOKAHEAD = 4  # batches being fetched while the engine writes the one before
 
 
 class RTPull(OpenWork, RTRecords):
@@ -46,18 +47,22 @@ class RTPull(OpenWork, RTRecords):
             pages = self._open_pages(opening)  # asked for first: ahead of the feed in the pool's queue
             feeds = self._feeds(kinds, starts)
             yield from self._pull_open(pages, known, top)
-            articles = "article" in self.mapping
-            if articles and any(not starts[k] for k in kinds):  # a first sync: articles before history
-                yield from self._pull_articles(cursors)
-                articles = False
-            for kind in kinds:
-                if kind == "help_request" and articles:
-                    yield from self._pull_articles(cursors)
+
+            def jobs() -> Iterator[Callable[[], Batch]]:
+                articles = "article" in self.mapping
+                if articles and any(not starts[k] for k in kinds):  # a first sync: articles before history
+                    yield from self._article_jobs(cursors)
                     articles = False
-                feed, exact = feeds[kind]
-                yield from self._pull_tickets(kind, starts[kind], feed.result(), exact, known, top)
-            if articles:
-                yield from self._pull_articles(cursors)
+                for kind in kinds:
+                    if kind == "help_request" and articles:
+                        yield from self._article_jobs(cursors)
+                        articles = False
+                    feed, exact = feeds[kind]
+                    yield from self._ticket_jobs(kind, starts[kind], feed, exact, known, top)
+                if articles:
+                    yield from self._article_jobs(cursors)
+
+            yield from self._ahead(jobs())
 
     def _feeds(self, kinds: list[str], starts: dict[str, int]) -> dict[str, tuple[Future, bool]]:
         """Each kind's transaction feed, read in the background (pages 4 at a time). A kind read
@@ -88,7 +93,7 @@ class RTPull(OpenWork, RTRecords):
         when RT says how many there are, else until one comes back empty (RT gives a non-superuser
         no page count on transactions)."""
         params = {"per_page": 100, "orderby": "id", "order": "ASC", **params}
-        first = self._page(method, path, params, 1, body)
+        first = self._parallel.submit(self._page, method, path, params, 1, body).result()  # within `workers`
         items = list(first.get("items") or [])
         if not items:
             return items
@@ -109,13 +114,13 @@ class RTPull(OpenWork, RTRecords):
                 return items
             page += self.workers
 
-    def _pull_tickets(self, kind: str, cursor: int, feed: list[dict], exact: bool,
-                      known: dict[int, dict], top: int) -> Iterator[Batch]:
-        """The tickets of a kind with news after ``cursor``, CHUNK at a time in the order of their
-        latest transaction (the cursor after each batch), fetched LOOKAHEAD batches ahead of the
-        one the engine writes. The last batch says the kind's history is complete."""
+    def _ticket_jobs(self, kind: str, cursor: int, feed: Future, exact: bool,
+                     known: dict[int, dict], top: int) -> Iterator[Callable[[], Batch]]:
+        """The batches of a kind's tickets with news after ``cursor``, as jobs: CHUNK tickets at a
+        time in the order of their latest transaction (the cursor after each batch); the last
+        says the kind's history is complete."""
         stream = self.stream(kind)
-        mine = [t for t in feed if int(t["id"]) > cursor]
+        mine = [t for t in feed.result() if int(t["id"]) > cursor]
         last_txn: dict[int, int] = {}
         history: dict[int, list[dict]] = defaultdict(list)
         for t in mine:
@@ -136,26 +141,32 @@ class RTPull(OpenWork, RTRecords):
             gone = [(kind, f"RT#{t}") for t in chunk if t not in matched] if cursor else []
             return Batch(stream, records, str(last_txn[chunk[-1]]), gone=gone, links_complete=links)
 
-        chunks = [ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK)]
-        yield from self._ahead(fetch, chunks)
+        for i in range(0, len(ordered), CHUNK):
+            yield partial(fetch, ordered[i : i + CHUNK])
         end = max([cursor, *(int(t["id"]) for t in mine), *([top] if exact and cursor == 0 else [])])
-        yield Batch(stream, [], str(end) if end else None, kind=kind, history_complete=True)
+        yield lambda: Batch(stream, [], str(end) if end else None, kind=kind, history_complete=True)
 
-    def _ahead(self, fetch, chunks: list) -> Iterator[Batch]:
-        """fetch(chunk) for each chunk in order, up to LOOKAHEAD of them running while the engine
-        writes the one before: the requests of batch N+1 overlap the write of batch N."""
+    def _pull_tickets(self, kind: str, cursor: int, feed: list[dict], exact: bool,
+                      known: dict[int, dict], top: int) -> Iterator[Batch]:
+        """The batches of _ticket_jobs from a feed already read, fetched ahead."""
+        done: Future = Future()
+        done.set_result(feed)
+        return self._ahead(self._ticket_jobs(kind, cursor, done, exact, known, top))
+
+    def _ahead(self, jobs: Iterator[Callable[[], Batch]]) -> Iterator[Batch]:
+        """Each job's batch in order, up to LOOKAHEAD jobs running while the engine writes the
+        batch before: the requests of batch N+1.. overlap the write of batch N, across kinds."""
         pending: deque[Future] = deque()
-        todo = iter(chunks)
         try:
-            for chunk in todo:
-                pending.append(self._batcher.submit(fetch, chunk))
+            for job in jobs:
+                pending.append(self._batcher.submit(job))
                 if len(pending) >= LOOKAHEAD:
                     break
             while pending:
                 batch = pending.popleft().result()
-                nxt = next(todo, None)
-                if nxt is not None:
-                    pending.append(self._batcher.submit(fetch, nxt))
+                job = next(jobs, None)
+                if job is not None:
+                    pending.append(self._batcher.submit(job))
                 yield batch
         finally:
             for f in pending:  # a sync stopped half-way: what is queued is not asked for
@@ -268,11 +279,12 @@ class RTPull(OpenWork, RTRecords):
 
     # articles
 
-    def _pull_articles(self, cursors: dict[str, str | None]) -> Iterator[Batch]:
+    def _article_jobs(self, cursors: dict[str, str | None]) -> Iterator[Callable[[], Batch]]:
+        """The batches of the articles with news after their cursor, as jobs."""
         stream = self.stream("article")
         cursor = self._cursor("article", cursors)
-        feed = list(self.client.transactions(f"ObjectType = 'RT::Article' AND id > {cursor}",
-                                             fields="Type,ObjectId,Created"))
+        feed = self._all_pages("GET", "/transactions", {"query": f"ObjectType = 'RT::Article' AND id > {cursor}",
+                                                        "fields": "Type,ObjectId,Created"})
         if not feed:
             return
         last_txn: dict[int, int] = {}
@@ -280,16 +292,19 @@ class RTPull(OpenWork, RTRecords):
             aid = int(t["ObjectId"])
             last_txn[aid] = max(last_txn.get(aid, 0), int(t["id"]))
         ordered = sorted(last_txn, key=last_txn.get)
-        for i in range(0, len(ordered), CHUNK):
-            chunk = ordered[i : i + CHUNK]
+
+        def fetch(chunk: list[int]) -> Batch:
             parts = [chunk[j : j + PARALLEL_CHUNK] for j in range(0, len(chunk), PARALLEL_CHUNK)]
             items = [a for part in self._parallel.map(self._articles_by_id, parts) for a in part]
             records = [r for a in items if str((a.get("Class") or {}).get("id")) == str(self.class_id)
                        for r in self._map_article(a, str(last_txn[int(a["id"])]))]
-            yield Batch(stream, valid_records(records), str(last_txn[chunk[-1]]))
+            return Batch(stream, valid_records(records), str(last_txn[chunk[-1]]))
+
+        for i in range(0, len(ordered), CHUNK):
+            yield partial(fetch, ordered[i : i + CHUNK])
         top = max(int(t["id"]) for t in feed)
         if top > last_txn[ordered[-1]]:
-            yield Batch(stream, [], str(top))
+            yield lambda: Batch(stream, [], str(top))
 
     def _articles_by_id(self, ids: list[int]) -> list[dict[str, Any]]:
         query = [{"field": "id", "operator": "=", "value": a, "entry_aggregator": "OR"} for a in ids]
