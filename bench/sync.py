@@ -319,9 +319,14 @@ def run(volume: dict[str, int] | None = None, log=print) -> list[Result]:
         log(f"    first sync: {first.pulled:,} records in {first_s:.1f} s ({rate:.0f}/s; Backline CPU {cpu:.1f} s); "
             f"open work ({len(open_refs):,} records) usable after {open_s:.1f} s")
 
-        t = time.perf_counter()
-        noop = wb.sync()
-        noop_s = time.perf_counter() - t
+        noop_timer = RequestTimer()  # how many requests a sync with nothing to do makes
+        undo = noop_timer.install()
+        try:
+            t = time.perf_counter()
+            noop = wb.sync()
+            noop_s = time.perf_counter() - t
+        finally:
+            undo()
 
         with server.client("bob") as bob:
             ticket = next(iter(bob.search_tickets("Queue = 'Backline Help'", per_page=1)))
@@ -366,7 +371,8 @@ def run(volume: dict[str, int] | None = None, log=print) -> list[Result]:
                    note=f"every open record of every kind ({len(open_refs):,}) in the replica after {open_s:.1f} s "
                         f"of the first sync; the raw read of everything takes {raw['seconds']:.1f} s"),
             Result("sync: no-op sync", scale, round(noop_s * 1000, 1), "ms", "—", None,
-                   note=f"pulled {noop.pulled}"),
+                   note=f"pulled {noop.pulled}; {sum(len(v) for v in noop_timer.by.values())} requests "
+                        f"for {len(queues) + 1} streams ({noop_timer.summary()})"),
             Result("sync: change in RT to replica", scale, round(change_s * 1000, 1), "ms", "—", None,
                    note=f"subject changed by REST, then one sync (pulled {changed.pulled})"),
         ]

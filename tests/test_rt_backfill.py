@@ -22,6 +22,7 @@ from backline_tui.sync.rt import pull
 from backline_tui.workbench import Workbench
 from tests.conftest import NOW
 from tests.rt_server import RTServer, start_or_skip
+from tests.test_insights_pane import ready as insights_ready
 from tests.test_ui_support import settle
 
 pytest_plugins = ["tests.rt_server"]
@@ -228,6 +229,9 @@ async def test_the_backfill_figure_the_status_line_and_a_detail_view_fetching_it
             app.refresh_status()
             await settle(pilot)
             assert words in app.status_text
+            await pilot.press("5")  # Insights says its figures are partial
+            pane = await insights_ready(pilot)
+            assert f"partial figures ({words})" in str(pane.query_one("#insights-head").render())
             screen = DetailScreen("help_request", answered)
             app.push_screen(screen)
             await settle(pilot)
