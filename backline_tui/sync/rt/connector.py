@@ -62,6 +62,9 @@ class RTConnector(RTPull, RTPush, KnowledgePush):
         return report
 
     def close(self) -> None:
+        # a sync stopped half-way: requests still queued are never sent (whoever waits for them
+        # gets CancelledError, and nobody waits for those results any more)
+        self._parallel.shutdown(wait=False, cancel_futures=True)
         for pool in (self._reader, self._batcher, self._parallel):
             pool.shutdown(wait=True, cancel_futures=True)
         self.client.close()
