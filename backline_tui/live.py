@@ -49,6 +49,8 @@ class LiveSync:
             parts.append(f"{self.key_of('outbox')} outbox")
         parts.append("sources: " + (", ".join(source_state(name, st["source_status"][name], local_time)
                                               for name in st["sources"]) if st["sources"] else "none configured"))
+        if st.get("history"):
+            parts.append(st["history"])
         if self.workbench.clock.fixed:
             parts.append(f"now pinned at {self.workbench.now().strftime('%Y-%m-%d %H:%M')}Z")
         self.status_text = " · ".join(one_line(p, 80) for p in parts)
@@ -121,14 +123,21 @@ class LiveSync:
                 words = f"{stage} {done:,}" + (f"/{total:,}" if isinstance(total, int) else "")
             else:
                 words = " ".join([str(a) for a in args] + [f"{k}={v}" for k, v in kwargs.items()])
-            self.call_from_thread(setattr, self, "sync_progress", "sync: " + one_line(words, 80) + "…")
+            if args and args[0] == "open work":  # every open record is in: show it before the history lands
+                self.call_from_thread(self._open_work_landed)
+            if not quiet:
+                self.call_from_thread(setattr, self, "sync_progress", "sync: " + one_line(words, 80) + "…")
 
         try:
-            result = sync(progress=None if quiet else progress)
+            result = sync(progress=progress)
         except Exception as exc:  # noqa: BLE001 — any failure is told, never a crash
             self.call_from_thread(self._sync_done, None, exc, quiet)
         else:
             self.call_from_thread(self._sync_done, result, None, quiet)
+
+    def _open_work_landed(self) -> None:
+        self.reload_screens()
+        self.refresh_status()
 
     def _sync_done(self, result: Any, error: BaseException | None, quiet: bool = False) -> None:
         self._syncing = False

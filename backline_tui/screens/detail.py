@@ -88,6 +88,8 @@ class DetailScreen(RecordActions, Screen):
         self._after_sync = False
         #: "by sync 10:02: status, 1 new message", once a sync changed the record on screen
         self.updated_note: str | None = None
+        #: None: not looked at; "": the history is here; else what the thread area says of it
+        self.history_note: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"{KIND_NAME.get(self.kind, self.kind)} {one_line(self.ref, 40)} · loading…",
@@ -137,11 +139,27 @@ class DetailScreen(RecordActions, Screen):
             self.updated_note = f"by sync at {datetime.now().astimezone():%H:%M}: {', '.join(changed)}"
             self.app.say(f"{one_line(self.ref, 40)} updated by sync: {', '.join(changed)}", title="updated",
                          timeout=8)
+        if self.kind in ("help_request", "case", "bug") and self.history_note is None:
+            pending = await self.app.call_db(self.app.workbench.history_pending, self.kind, self.ref)
+            if pending:  # came with its fields only (a first sync still running): fetch its thread first
+                self.history_note = "history: fetching…"
+                self.run_worker(self._fetch_history, thread=True, group="history", exclusive=True)
         self.record = rec
         self._show_record(rec)
         self.refresh_bindings()
         if self.kind in ("help_request", "case"):
             self.run_worker(self._load_related, group="related", exclusive=True)
+
+    def _fetch_history(self) -> None:
+        try:
+            failed = self.app.workbench.fetch_history(self.kind, self.ref)
+        except Exception as exc:  # noqa: BLE001 — said on screen; the record stays as it is
+            failed = self.app.internal("history fetch failed", exc)
+        self.app.call_from_thread(self._history_fetched, failed)
+
+    def _history_fetched(self, failed: str | None) -> None:
+        self.history_note = failed or ""
+        self.reload()
 
     async def _load_related(self) -> None:
         """Related knowledge, computed on the database thread; shown when it arrives."""
@@ -311,6 +329,8 @@ class DetailScreen(RecordActions, Screen):
 
     def _thread(self, messages: list[dict]) -> Text:
         text = Text()
+        if self.history_note:
+            text.append(f"\n\n{one_line(self.history_note, 300)}\n", style="italic")
         if not messages:
             return text
         text.append(f"\n\nThread · {len(messages)} message{'s' if len(messages) != 1 else ''}\n", style="bold underline")

@@ -373,4 +373,6 @@ def forget_source(conn: sqlite3.Connection, config: Config, source: str) -> dict
     conn.execute("DELETE FROM outbox WHERE source = ?", (source,))
     conn.execute("DELETE FROM sync_cursors WHERE source = ?", (source,))
     conn.execute("DELETE FROM pending_links WHERE source = ?", (source,))
+    conn.execute("DELETE FROM history_pending WHERE source = ?", (source,))
+    conn.execute("DELETE FROM history_backfill WHERE source = ?", (source,))
     return counts

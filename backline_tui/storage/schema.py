@@ -116,6 +116,7 @@ MIGRATION_FILES: tuple[str, ...] = (
     "v008_drafts.sql",
     ROLLUPS_STEP,
     "v010_pending_links.sql",
+    "v011_history_backfill.sql",
 )
 _HERE = Path(__file__).resolve().parent / "migrations"
 MIGRATIONS: list[str] = [(_HERE / name).read_text(encoding="utf-8") for name in MIGRATION_FILES]

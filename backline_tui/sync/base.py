@@ -40,6 +40,17 @@ class Batch:
     #: the case-bug links of the cases in ``records`` are all there: a link between two records
     #: of this source that is not among them was removed upstream, and goes here too
     links_complete: bool = False
+    #: False: the records carry their current fields but not their thread history yet (a first
+    #: sync, open work first); the replica marks them until a batch with their history lands
+    history: bool = True
+    #: with ``kind``: how many records of the kind the upstream holds, when a history backfill of
+    #: the kind begins (what "history: 42% synced" counts against)
+    backfill_total: int | None = None
+    #: with ``kind``: every record of the kind has its history now (the backfill is over)
+    history_complete: bool = False
+    #: said to the engine's progress callback once the batch is written, e.g. "open work" (the
+    #: open records of every kind are in the replica: the UI refreshes its panes)
+    milestone: str | None = None
 
 
 @dataclass

@@ -28,11 +28,12 @@ from backline_tui.storage import Replica
 from backline_tui.storage import outbox as outbox_store
 from backline_tui.storage import pending_links as pending_store
 from backline_tui.storage import records as record_store
-from backline_tui.sync.base import Connector, PushResult, SourceError
+from backline_tui.storage import history as history_store
+from backline_tui.sync.base import Batch, Connector, PushResult, SourceError
 from backline_tui.sync.demo_connector import LOCAL_SOURCES, DemoConnector
 from backline_tui.sync.mapping import link_holders
 
-__all__ = ["SyncResult", "sync_all", "connector_for", "SourceError"]
+__all__ = ["SyncResult", "sync_all", "sync_record", "connector_for", "SourceError"]
 
 Progress = Callable[[str, int, "int | None"], None]
 
@@ -314,45 +315,103 @@ def _apply_push(conn, config: Config, source: str, op: dict[str, Any], res: Push
                 record_store.set_remote_version(conn, r["type"], r["ref"], r.get("remote_version"), now)
                 outbox_store.rebase(conn, source, r["ref"], r.get("remote_version"))
     record_store.write_records(conn, config, res.records, strict=False, keep_local=keep)
+    _mark_history(conn, source, Batch("", [], None), res.records)  # a pushed record comes back whole
 
 
 def _pull(replica: Replica, config: Config, name: str, connector: Connector, now: Callable[[], str],
           progress: Progress | None, counts: dict[str, Any]) -> None:
     cursors = outbox_store.get_cursors(replica.conn, name)
     for batch in connector.pull(cursors):
-        with replica.transaction() as conn:
-            keep = outbox_store.refs_with_local_changes(conn, name)
-            fresh = batch.records
-            sources = {s.name for s in config.sources}
-            counts["cross"] += [(name, link) for link in record_store.foreign_links(fresh, sources, name)]
-            as_read = {id(r): dict(r) for r in fresh if r.get("type") == "link"}
-            record_store.localize_refs(conn, name, fresh, sources)
-            # records read again bring their links again: the ones waiting with them are dropped
-            pending_store.forget_held_by(conn, name, [r["ref"] for r in fresh if r.get("type") in _RECORD_TYPES])
-            gone = [(kind, record_store.local_ref(conn, record_store.TABLE_OF[kind], name, ref, claim=False))
-                    for kind, ref in batch.gone]
-            if batch.present is not None and batch.kind in _RECORD_TYPES:  # said as what is still there
-                gone += record_store.missing_refs(conn, batch.kind, name, batch.present)
-            if gone:
-                record_store.remove_records(conn, config, gone, name, keep)
-            records = _drop_known(conn, fresh)
-            stamp = now()
-            for r in records:
-                if r.get("type") in _RECORD_TYPES:
-                    r["synced_at"] = stamp
-            record_store.write_records(conn, config, records, strict=False, keep_local=keep)
-            # a link to a record a later batch brings (a case's article, an article's case) waits
-            # in the replica, written at the end of the sync that brought that record: this one,
-            # or the next when this one is cut before (this batch's cursor is stored all the same)
-            pending_store.hold(conn, name, [(as_read[id(r)], r) for r in record_store.unresolved_links(conn, records)])
-            if batch.links_complete:
-                cases = [r["ref"] for r in fresh if r.get("type") == "case" and r["ref"] not in keep]
-                links = [(r["from_ref"], r["to_ref"]) for r in fresh if r.get("type") == "link" and r["kind"] == "case_bug"]
-                record_store.replace_case_links(conn, config, name, cases, links)
-            outbox_store.set_cursor(conn, name, batch.stream, batch.cursor, stamp)
-        counts["pulled"] += sum(1 for r in records if r.get("type") in _RECORD_TYPES)
+        _write_batch(replica, config, name, batch, now, counts)
         if progress:
             progress("pull", counts["pulled"], None)
+            if batch.milestone:
+                progress(batch.milestone, counts["pulled"], None)
+
+
+def _write_batch(replica: Replica, config: Config, name: str, batch: Batch, now: Callable[[], str],
+                 counts: dict[str, Any]) -> None:
+    """One batch and its cursor (when it has a stream), in one transaction."""
+    with replica.transaction() as conn:
+        keep = outbox_store.refs_with_local_changes(conn, name)
+        fresh = batch.records
+        sources = {s.name for s in config.sources}
+        counts["cross"] += [(name, link) for link in record_store.foreign_links(fresh, sources, name)]
+        as_read = {id(r): dict(r) for r in fresh if r.get("type") == "link"}
+        record_store.localize_refs(conn, name, fresh, sources)
+        # records read again bring their links again: the ones waiting with them are dropped
+        pending_store.forget_held_by(conn, name, [r["ref"] for r in fresh if r.get("type") in _RECORD_TYPES])
+        gone = [(kind, record_store.local_ref(conn, record_store.TABLE_OF[kind], name, ref, claim=False))
+                for kind, ref in batch.gone]
+        if batch.present is not None and batch.kind in _RECORD_TYPES:  # said as what is still there
+            gone += record_store.missing_refs(conn, batch.kind, name, batch.present)
+        if gone:
+            record_store.remove_records(conn, config, gone, name, keep)
+        records = _drop_known(conn, fresh)
+        stamp = now()
+        for r in records:
+            if r.get("type") in _RECORD_TYPES:
+                r["synced_at"] = stamp
+        record_store.write_records(conn, config, records, strict=False, keep_local=keep)
+        _mark_history(conn, name, batch, fresh)
+        # a link to a record a later batch brings (a case's article, an article's case) waits
+        # in the replica, written at the end of the sync that brought that record: this one,
+        # or the next when this one is cut before (this batch's cursor is stored all the same)
+        pending_store.hold(conn, name, [(as_read[id(r)], r) for r in record_store.unresolved_links(conn, records)])
+        if batch.links_complete:
+            cases = [r["ref"] for r in fresh if r.get("type") == "case" and r["ref"] not in keep]
+            links = [(r["from_ref"], r["to_ref"]) for r in fresh if r.get("type") == "link" and r["kind"] == "case_bug"]
+            record_store.replace_case_links(conn, config, name, cases, links)
+        if batch.stream:
+            outbox_store.set_cursor(conn, name, batch.stream, batch.cursor, stamp)
+    # a record pulled twice in one sync (open work first, then with its history) counts once
+    seen = counts.setdefault("seen", set())
+    new = {(r["type"], r["ref"]) for r in records if r.get("type") in _RECORD_TYPES} - seen
+    seen |= new
+    counts["pulled"] += len(new)
+
+
+def _mark_history(conn, name: str, batch: Batch, records: list[dict[str, Any]]) -> None:
+    """Records written without their thread history are marked until a batch holding it lands;
+    a backfill's size is noted when it begins and forgotten when it ends."""
+    by_kind: dict[str, list[str]] = {}
+    for r in records:
+        if r.get("type") in ("help_request", "case", "bug"):
+            by_kind.setdefault(r["type"], []).append(r["ref"])
+    for kind, refs in by_kind.items():
+        if batch.history:
+            history_store.landed(conn, kind, refs)
+        else:
+            history_store.mark_pending(conn, name, kind, refs)
+    if batch.kind and not batch.history:
+        history_store.begin_backfill(conn, name, batch.kind, batch.backfill_total)
+    if batch.kind and batch.history_complete:
+        history_store.end_backfill(conn, name, batch.kind)
+
+
+def sync_record(replica: Replica, config: Config, source: str, kind: str, ref: str,
+                clock: Clock | None = None) -> str | None:
+    """Pull one record with its whole history now (a record opened before its history landed),
+    through its source's connector. None when done, else one sentence."""
+    src = next((s for s in config.sources if s.name == source), None)
+    if src is None:
+        return f"source {source!r} is not in the config"
+    try:
+        connector = connector_for(src, config)
+    except SourceError as exc:
+        return f"{source}: {exc}"
+    one = getattr(connector, "pull_record", None)
+    try:
+        if one is None:
+            return f"{source} cannot fetch one record's history"
+        own = ref[len(source) + 1:] if ref.startswith(f"{source}:") else ref
+        batch = one(kind, own)
+        _write_batch(replica, config, source, batch, lambda: to_ts((clock or Clock()).now()), {"pulled": 0, "cross": []})
+    except SourceError as exc:
+        return f"{source}: {exc}"
+    finally:
+        connector.close()
+    return None
 
 
 def _drop_known(conn, records: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from backline_tui.clock import to_ts
-from backline_tui.storage import outbox
+from backline_tui.storage import history, outbox
 from backline_tui.workbench.core import ActionError, WorkbenchCore
 
 
@@ -60,6 +60,42 @@ class OutboxAndSync(WorkbenchCore):
             raise ActionError("that change is being sent or already went; it cannot be discarded")
         return found
 
+    # -- history backfill (a first sync lands open work first, then the history) ----------------
+
+    def history_words(self) -> str | None:
+        """"history: 42% synced" while a first sync's history backfill runs (every source
+        together), else None: the status line says it."""
+        got = history.progress(self._conn)
+        if not got:
+            return None
+        done = sum(d for d, _ in got.values())
+        total = sum(t for _, t in got.values())
+        percent = min(99, done * 100 // total) if total else 0  # 100% is when it ends, and then it is gone
+        return f"history: {percent}% synced"
+
+    def insights_partial(self) -> str | None:
+        """What the Insights pane says of its figures while the history backfill runs."""
+        words = self.history_words()
+        return f"partial figures ({words})" if words else None
+
+    def history_pending(self, kind: str, ref: str) -> bool:
+        """The record came with its current fields only; its thread history has not landed."""
+        return history.is_pending(self._conn, kind, ref)
+
+    def fetch_history(self, kind: str, ref: str) -> str | None:
+        """Pull one record's whole history now, through its source (blocking: call it in a
+        worker). None when it landed (or was not missing), else one sentence to show."""
+        if not self.history_pending(kind, ref):
+            return None
+        from backline_tui.storage import records
+        from backline_tui.sync.engine import sync_record
+
+        row = records.get_record(self._conn, kind, ref)
+        if row is None:
+            return None
+        failed = sync_record(self.replica, self.config, row["source"], kind, ref, clock=self.clock)
+        return f"history not synced yet: {failed}" if failed else None
+
     def status(self) -> dict[str, Any]:
         conn = self._conn
         last = outbox.last_sync(conn)
@@ -77,6 +113,7 @@ class OutboxAndSync(WorkbenchCore):
             "last_sync": last["finished_at"] if last else None,
             "last_sync_error": last["error"] if last else None,
             "sources": [s.name for s in self.config.sources],
+            "history": self.history_words(),
             # per source: last good sync (ok_at), last failure (failed_at) and, if it is the
             # latest, its error
             "source_status": self._source_status(),

@@ -3,15 +3,20 @@ move with it as they are: an article linked to (or unlinked from) a help request
 ticket ``RefersTo`` the article's URI; a case↔bug unlink removes what the link wrote (the mapped
 link field: a ticket link, or the bug's URL when the bug lives in another source); an escalation
 creates a ticket in the mapped bug queue, its fields through the mapping, and links the case to it.
+Article ops (validate, archive, review, edit, flag, unflag) write the article's custom fields
+through the mapping, guarded by If-Match.
 
 Mixed into RTConnector, which provides client, name, user, mapping, queues, writable, link_target,
-_add_case_link, _remove_case_link, _fresh_ticket and _done."""
+_add_case_link, _remove_case_link, _fresh_ticket, _fresh_article, class_id and _done."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from backline_tui.sync.base import PushResult
+from backline_tui.sync.rt.client import RTConflict
+from backline_tui.sync.rt.mapping import _article_id, raw_values
 
 
 def _tid(ref: str) -> int:
@@ -114,3 +119,112 @@ class KnowledgePush:
             records += self._fresh_ticket("case", case_tid)
         return PushResult("done", records=records, renames=[("bug", local, f"RT#{tid}", str(tid))],
                           already_applied=already)
+
+    # article ops: custom fields, guarded by If-Match
+
+    def _article_cfs(self, values: dict[str, Any], required: tuple[str, ...]) -> dict[str, Any]:
+        """Our article fields -> RT custom fields, through the mapping. A field in ``required``
+        that is not mapped to a CF refuses the op; the others are left out when not mapped."""
+        km = self.mapping.get("article")
+        out: dict[str, Any] = {}
+        for field, value in values.items():
+            fm = km.field(field) if km else None
+            if fm is None or not fm.write or not fm.source.startswith("CF."):
+                if field in required:
+                    raise ValueError(f"article {field.replace('_', ' ')} is not mapped for source {self.name}")
+                continue
+            if value and field == "state":
+                value = fm.upstream_value(value) or value
+            out[fm.source[3:]] = value
+        return out
+
+    def _article_op(self, op: dict[str, Any], values: dict[str, Any], required: tuple[str, ...],
+                    extra: dict[str, Any] | None = None) -> PushResult:
+        aid = _article_id(op["record_ref"])
+        cfs = self._article_cfs(values, required)
+        fields = {"CustomFields": cfs, **(extra or {})}
+        self.client.update_article(aid, fields, if_match=op.get("base_version") or None)
+        art, records, _ = self._fresh_article(aid)
+        have = {cf.get("name") for cf in art.get("CustomFields") or []}
+        missing = sorted(set(cfs) - have)
+        if missing:
+            raise ValueError(f"custom field {missing[0]!r} does not exist in RT for {op['record_ref']} (source {self.name})")
+        return PushResult("done", records=records)
+
+    def _push_validate(self, op: dict[str, Any], resend: bool) -> PushResult:
+        p = op["payload"]
+        return self._article_op(op, {"state": "validated", "last_reviewed_at": p.get("last_reviewed_at") or "",
+                                     "review_due_at": p.get("review_due_at") or ""}, ("state",))
+
+    def _push_archive(self, op: dict[str, Any], resend: bool) -> PushResult:
+        aid = _article_id(op["record_ref"])
+        art, _, _ = self._fresh_article(aid)
+        flags = self._flags(art)
+        for f in flags:
+            f["resolved_at"] = f.get("resolved_at") or op["created_at"]
+        return self._article_op(op, {"state": "archived", "flags": json.dumps(flags, ensure_ascii=False)}, ("state",))
+
+    def _push_review(self, op: dict[str, Any], resend: bool) -> PushResult:
+        p = op["payload"]
+        aid = _article_id(op["record_ref"])
+        art, _, _ = self._fresh_article(aid)
+        flags = self._flags(art)
+        for f in flags:
+            f["resolved_at"] = f.get("resolved_at") or op["created_at"]
+        return self._article_op(op, {"last_reviewed_at": p.get("last_reviewed_at") or "",
+                                     "review_due_at": p.get("review_due_at") or "",
+                                     "flags": json.dumps(flags, ensure_ascii=False)}, ("review_due_at",))
+
+    def _push_edit_article(self, op: dict[str, Any], resend: bool) -> PushResult:
+        p = op["payload"]
+        return self._article_op(op, {"body": p.get("body") or ""}, ("body",), {"Name": p.get("title")})
+
+    def _flags(self, art: dict) -> list[dict[str, Any]]:
+        fm = self.writable("flag")
+        try:
+            raw = json.loads(next(iter(raw_values(art, fm.source)), "[]"))
+        except ValueError:
+            return []
+        return [f for f in raw if isinstance(f, dict)] if isinstance(raw, list) else []
+
+    def _change_flags(self, op: dict[str, Any], change) -> PushResult:
+        """Read-modify-write of the Flags field, If-Match on what we read (one retry on 412)."""
+        aid = _article_id(op["record_ref"])
+        name = self._article_cfs({"flags": ""}, ("flags",))
+        for attempt in range(2):
+            art, etag = self.client.get_article(aid)
+            flags = self._flags(art)
+            if not change(flags):
+                break
+            try:
+                self.client.update_article(aid, {"CustomFields": {k: json.dumps(flags, ensure_ascii=False) for k in name}},
+                                           if_match=etag)
+                break
+            except RTConflict:
+                if attempt:
+                    raise
+        _, records, _ = self._fresh_article(aid)
+        return PushResult("done", records=records)
+
+    def _push_flag(self, op: dict[str, Any], resend: bool) -> PushResult:
+        new = {"who": self.user, "reason": op["payload"].get("reason") or "", "at": op["created_at"], "resolved_at": None}
+
+        def add(flags: list[dict]) -> bool:
+            if any(f.get("who") == new["who"] and f.get("reason") == new["reason"] and f.get("at") == new["at"]
+                   for f in flags):
+                return False  # already there (a resend)
+            flags.append(new)
+            return True
+
+        return self._change_flags(op, add)
+
+    def _push_unflag(self, op: dict[str, Any], resend: bool) -> PushResult:
+        def resolve(flags: list[dict]) -> bool:
+            open_flags = [f for f in flags if not f.get("resolved_at")]
+            if not open_flags:
+                return False
+            latest = max(open_flags, key=lambda f: str(f.get("at") or ""))
+            latest["resolved_at"] = op["created_at"]
+            return True
+
+        return self._change_flags(op, resolve)

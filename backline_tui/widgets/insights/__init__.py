@@ -141,6 +141,10 @@ class InsightsPane(Widget, can_focus=False):
         # One thread, the quick sections first, each shown as soon as it is ready. Parallel
         # threads were no faster on two cores and made the UI thread wait for the GIL.
         def job() -> None:
+            try:  # while a first sync's history backfill runs, the figures are partial
+                self.app.call_from_thread(self._partial_is, gen, self.workbench.insights_partial())
+            except Exception:  # noqa: BLE001 — the note is a courtesy; the figures still come
+                pass
             for section, fn in steps:
                 if gen != self._generation:
                     return
@@ -156,6 +160,11 @@ class InsightsPane(Widget, can_focus=False):
                     return
 
         self.run_worker(job, thread=True, group="insights", exclusive=True, name="insights")
+
+    def _partial_is(self, gen: int, words: str | None) -> None:
+        if gen == self._generation and self.is_attached:
+            self.partial = words
+            self._head()
 
     def _arrived(self, gen: int, section: str, result: Any) -> None:
         if gen != self._generation or not self.is_attached:
@@ -187,6 +196,8 @@ class InsightsPane(Widget, can_focus=False):
         text = Text("Insights", style="bold")
         if w is not None:
             text.append(f" · cases and requests created {w.describe()}")
+        if getattr(self, "partial", None):
+            text.append(f" · {self.partial}", style="bold")
         if self._pending:
             text.append(" · computing " + ", ".join(s for s in SECTIONS if s in self._pending) + "…", style="italic")
         self.query_one("#insights-head", Static).update(text)
