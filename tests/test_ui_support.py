@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import re
 
+from textual.worker import WorkerCancelled
+
 from backline_tui.app import BacklineApp
 
 
@@ -12,7 +14,10 @@ async def settle(pilot, rounds: int = 40) -> None:
     """Wait until every worker (page loads, actions, reloads they start) has finished."""
     app = pilot.app
     for _ in range(rounds):
-        await app.workers.wait_for_complete()
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:  # a worker cancelled on purpose (an exclusive reload, an autosave) is done too
+            pass
         await pilot.pause()
         if not any(w.is_running or w.state.name == "PENDING" for w in app.workers):
             await pilot.pause()

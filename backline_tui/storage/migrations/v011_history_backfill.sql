@@ -1,5 +1,5 @@
--- Frozen: this file is schema step 10 exactly as released. Never edit it; add a new step.
--- v10 (first sync, open work first): the first sync of a kind pulls its open records with their
+-- Frozen: this file is schema step 11 exactly as released. Never edit it; add a new step.
+-- v11 (first sync, open work first): the first sync of a kind pulls its open records with their
 -- current fields only, then every record with its thread history as a backfill.
 -- - history_pending: a record written without its thread history, until a batch holding it lands
 --   (the detail view fetches it first when opened).
