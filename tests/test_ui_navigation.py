@@ -539,3 +539,21 @@ async def test_a_background_sync_ending_while_the_reply_opens_keeps_the_text_typ
         await settle(pilot)
         assert isinstance(app.screen, ComposeScreen)
         assert app.screen.query_one(TextArea).text == "hello"
+
+
+async def test_leaving_a_detail_before_its_related_knowledge_arrives_does_not_end_the_app(wb):
+    from backline_tui.screens.detail import DetailScreen
+
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, DetailScreen)
+        # the related articles arrive as the screen is being taken down (escape): its widgets
+        # are already gone when the answer lands
+        await detail.query_one("#detail-related").remove()
+        await detail._load_related()
+        await settle(pilot)
+        assert app.screen is detail and app.is_running

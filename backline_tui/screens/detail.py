@@ -167,7 +167,9 @@ class DetailScreen(RecordActions, Screen):
             related = await self.app.call_db(self.app.workbench.related, self.kind, self.ref)
         except Exception:  # noqa: BLE001 — the record vanished or the database is busy: leave it out
             return
-        self.query_one("#detail-related", RelatedKnowledge).show(related)
+        # the user may have left the record meanwhile: its widgets are gone, nothing to show
+        for widget in self.query("#detail-related").results(RelatedKnowledge):
+            widget.show(related)
 
     def target(self) -> dict | None:
         return self.record
