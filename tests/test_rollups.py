@@ -10,6 +10,8 @@ the rollups), for the default window, a window from a date, and one from a date-
 
 from __future__ import annotations
 
+import re
+
 import json
 from pathlib import Path
 
@@ -196,9 +198,9 @@ def test_the_migration_fills_the_rollups_of_an_existing_database(demo_db: Path, 
                 conn.execute(f"DROP {n['type'].upper()} IF EXISTS {n['name']}")
         conn.execute("ALTER TABLE outbox DROP COLUMN next_attempt_at")
         conn.execute("ALTER TABLE outbox DROP COLUMN failures")
-        conn.execute("DROP TABLE pending_links")  # and what the steps after it made (v010, v011)
-        conn.execute("DROP TABLE history_pending")
-        conn.execute("DROP TABLE history_backfill")
+        # and what the steps after it made
+        for what, name in re.findall(r"CREATE\s+(TABLE|INDEX|TRIGGER)\s+(\w+)", "\n".join(schema.MIGRATIONS[step + 1:])):
+            conn.execute(f"DROP {what} IF EXISTS {name}")
         conn.execute(f"PRAGMA user_version = {step}")
     r.close()
     wb = Workbench.open(demo_db, config, clock)
