@@ -37,6 +37,8 @@ class Rule:
     stall: float = 0.0
     #: forward the request, then drop the connection half-way through the answer's body
     truncate: bool = False
+    #: with ``status``: answer this (content type, body) instead of a Jira error
+    body: tuple[str, bytes] | None = None
 
 
 class FaultProxy:
@@ -71,8 +73,8 @@ class FaultProxy:
 
     def fail(self, match: Match, *, times: int | None = None, status: int | None = None,
              headers: dict[str, str] | None = None, reset: bool = False, stall: float = 0.0,
-             truncate: bool = False) -> Rule:
-        rule = Rule(match, times, status, dict(headers or {}), reset, stall, truncate)
+             truncate: bool = False, body: tuple[str, bytes] | None = None) -> Rule:
+        rule = Rule(match, times, status, dict(headers or {}), reset, stall, truncate, body)
         with self._lock:
             self.rules.append(rule)
         return rule
@@ -119,11 +121,11 @@ class FaultProxy:
             return
         if rule is not None and rule.status is not None:
             self._saw(h.command, path, rule.status)
-            payload = b'{"errorMessages":["injected by the test proxy"],"errors":{}}'
+            ctype, payload = rule.body or ("application/json", b'{"errorMessages":["injected by the test proxy"],"errors":{}}')
             h.send_response(rule.status)
             for k, v in rule.headers.items():
                 h.send_header(k, v)
-            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Type", ctype)
             h.send_header("Content-Length", str(len(payload)))
             h.end_headers()
             h.wfile.write(payload)

@@ -168,6 +168,42 @@ def test_a_503_storm_ends_the_sync_in_one_sentence_naming_rt_and_the_ops_stay_qu
         wb.close()
 
 
+def test_an_html_page_in_place_of_rt_ends_the_sync_in_one_line_and_loses_nothing(rt, seeded, proxy, tmp_path):
+    db, tid = tmp_path / "r.db", seeded["helps"][2]
+    wb = open_wb(db, proxy.url)
+    try:
+        assert wb.sync().errors == []
+    finally:
+        wb.close()
+    portal = ("text/html; charset=utf-8", b"<html><body>Please sign in to the guest network</body></html>")
+    proxy.fail(lambda m, p: p.startswith(REST), status=200, body=portal)
+    proc = _cli_sync(db, proxy.url, tmp_path)  # a pull
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        f"backline: sync failed: rt: RT at {proxy.url}{REST} did not answer as RT: GET /transactions came back as "
+        "text/html, not JSON (a proxy or a login page in between?)"], proc.stderr
+    wb = open_wb(db, proxy.url)
+    try:
+        wb.note("help_request", f"RT#{tid}", "kept through the portal")
+    finally:
+        wb.close()
+    proc = _cli_sync(db, proxy.url, tmp_path)  # a write
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        f"backline: sync failed: rt: RT at {proxy.url}{REST} did not answer as RT: POST "
+        f"/ticket/{tid}/comment came back as text/html, not JSON (a proxy or a login page in between?)"], proc.stderr
+    proxy.clear()
+    wb = open_wb(db, proxy.url)
+    try:  # the note stayed queued, as maybe sent: the next sync looks for it in RT, then sends it once
+        assert [(o["op"], o["state"]) for o in wb.outbox()] == [("note", "sending")]
+        assert wb.sync().errors == [] and wb.pending_ops() == 0
+        with rt.client("root") as root:
+            bodies = [(a.get("Content") or "").strip() for a in root.ticket_attachments(tid)]
+        assert bodies.count("kept through the portal") == 1
+    finally:
+        wb.close()
+
+
 # ------------------------------------------------------------------------- a sync cut mid-stream
 
 

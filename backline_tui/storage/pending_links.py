@@ -27,6 +27,11 @@ def hold(conn: sqlite3.Connection, source: str, links: Iterable[tuple[dict[str, 
     conn.executemany("INSERT OR IGNORE INTO pending_links(source, link, holder) VALUES (?, ?, ?)", rows)
 
 
+def waiting(conn: sqlite3.Connection) -> bool:
+    """Whether any link waits (a sync with none writes nothing at its end)."""
+    return conn.execute("SELECT 1 FROM pending_links LIMIT 1").fetchone() is not None
+
+
 def forget_held_by(conn: sqlite3.Connection, source: str, refs: Iterable[str]) -> None:
     """Drop the links waiting with records pulled again: their links came again with them (and
     wait again if their other end is still missing)."""

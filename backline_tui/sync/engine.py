@@ -156,12 +156,13 @@ def _sync_all(
         finally:
             if given is None:
                 conn_obj.close()
-    with replica.transaction() as conn:
-        for name, link in {(n, tuple(sorted(link.items()))): (n, link) for n, link in result.cross_links}.values():
-            record_store.localize_refs(conn, name, [link], set(configured))
-            record_store.write_records(conn, config, [link], strict=False)
-        for name in names:  # links that waited for a record which has come now
-            pending_store.resolve(conn, config, name, set(configured))
+    if result.cross_links or pending_store.waiting(replica.conn):
+        with replica.transaction() as conn:
+            for name, link in {(n, tuple(sorted(link.items()))): (n, link) for n, link in result.cross_links}.values():
+                record_store.localize_refs(conn, name, [link], set(configured))
+                record_store.write_records(conn, config, [link], strict=False)
+            for name in names:  # links that waited for a record which has come now
+                pending_store.resolve(conn, config, name, set(configured))
     result.seconds = time.perf_counter() - started
     return result
 

@@ -172,6 +172,24 @@ class RTTransport:
         except (json.JSONDecodeError, UnicodeDecodeError):
             return response.text
 
+    def _record(self, response: httpx.Response, method: str, path: str) -> dict[str, Any]:
+        """The JSON object of a 2xx answer (see _json)."""
+        body = self._json(response, method, path)
+        return dict(body) if isinstance(body, Mapping) else {}
+
+    def _json(self, response: httpx.Response, method: str, path: str) -> Any:
+        """The JSON of a 2xx answer.  Text instead (an HTML page from a proxy or a login portal
+        in front of RT) means RT itself was not reached, or not surely: a write that got it is
+        checked upstream before it is sent again, as after a dropped connection."""
+        body = self._body(response)
+        if not isinstance(body, str):
+            return body
+        kind = response.headers.get("Content-Type", "").split(";")[0] or "no content type"
+        raise RTUnavailable(
+            f"RT at {self._display_url} did not answer as RT: {method} {path} came back as {kind}, "
+            "not JSON (a proxy or a login page in between?)", status=response.status_code, method=method, path=path,
+        )
+
     def _raise_for_status(self, response: httpx.Response, method: str, path: str) -> None:
         status = response.status_code
         if status < 400 or status == 304:
@@ -199,7 +217,7 @@ class RTTransport:
         raise RTError(detail, **kwargs)
 
     def _messages(self, response: httpx.Response, method: str, path: str) -> list[str]:
-        body = self._body(response)
+        body = self._json(response, method, path)
         if body is None:
             messages: list[str] = []
         elif isinstance(body, list):
@@ -220,7 +238,7 @@ class RTTransport:
 
     def _get_record(self, path: str) -> tuple[dict[str, Any], str | None]:
         response = self._request("GET", path)
-        return self._body(response), response.headers.get("ETag")
+        return self._record(response, "GET", path), response.headers.get("ETag")
 
     def _write(
         self,
@@ -236,7 +254,7 @@ class RTTransport:
 
     def _create(self, path: str, body: Mapping[str, Any]) -> int:
         response = self._request("POST", path, json_body=body)
-        data = self._body(response)
+        data = self._json(response, "POST", path)
         if not isinstance(data, Mapping) or "id" not in data:
             raise RTError(f"unexpected answer to create: {data!r}", status=response.status_code,
                           method="POST", path=path)
@@ -261,7 +279,7 @@ class RTTransport:
             response = self._request(
                 method, path, params={**params, "page": page}, json_body=json_body, write=False
             )
-            data = self._body(response) or {}
+            data = self._record(response, method, path)
             items = data.get("items") or []
             yield from items
             pages = data.get("pages")
