@@ -18,55 +18,11 @@ from backline_tui.text import clean, one_line
 from backline_tui.widgets.format import (BREACHED, DIM, GOOD, NOTE, OFFER, WARN, block, capped, duration, local_time, ola_sentence,
                                          more_note, priority_cell, target_cell)
 from backline_tui.widgets.keybar import KeyBar
+from backline_tui.widgets.record_facts import fact_line, impact_lines, sync_changes
 from backline_tui.widgets.related import RelatedKnowledge
 from backline_tui.widgets.status import StatusLine
 
 KIND_NAME = {"help_request": "Help request", "case": "Case", "bug": "Bug", "article": "Article"}
-
-
-def _line(text: Text, label: str, value: object, style: str = "") -> None:
-    text.append(f"{label:<14}", style=DIM)
-    text.append(one_line("" if value is None else str(value), 200) or "—", style=style)
-    text.append("\n")
-
-
-#: fields whose change a sync brings is said on the open record ("updated by sync 10:02: status")
-WATCHED = ("subject", "title", "status", "state", "owner", "eng_owner", "priority", "severity", "target",
-           "fix_version", "resolved_at", "component", "product")
-
-
-def sync_changes(old: dict, new: dict) -> list[str]:
-    """What a sync changed in a record on screen, in words: the fields, and new messages."""
-    out = [f.replace("_", " ") for f in WATCHED if f in new and old.get(f) != new.get(f)]
-    added = len(new.get("messages") or []) - len(old.get("messages") or [])
-    if added > 0:
-        out.append(f"{added} new message{'s' * (added != 1)}")
-    return out
-
-
-IMPACT_LINES = 8  # linked cases itemised in a bug's impact
-
-
-def _impact(text: Text, r: dict) -> None:
-    """A bug's impact score broken down: each linked open case's severity × tier, and the
-    customers; how it sets the priority, and that an override changes the priority, not the rank."""
-    parts = r.get("impact_parts") or []
-    n, customers = r["case_count"], r["customer_count"]
-    _line(text, "Impact", f"{r['impact_score']} = {r['impact_score'] - customers} from {n} open case"
-          f"{'s' if n != 1 else ''} (severity × tier) + {customers} distinct customer{'s' if customers != 1 else ''}",
-          "bold")
-    for p in parts[:IMPACT_LINES]:
-        text.append(" " * 14)
-        text.append(f"{one_line(p['ref'], 16)} ", style="bold")
-        text.append(f"{one_line(p['customer'], 30)} · {p['tier']} ({p['tier_weight']}) × {p['severity']} "
-                    f"({p['severity_weight']}) = {p['points']}\n")
-    if n > min(len(parts), IMPACT_LINES):
-        text.append(" " * 14 + f"… {n - min(len(parts), IMPACT_LINES)} more open cases\n", style=DIM)
-    buckets = r.get("impact_buckets") or {}
-    rule = ", ".join(f"{k} ≥ {v}" for k, v in sorted(buckets.items()))
-    _line(text, "Rank", "the bugs pane ranks by impact; " + (
-        f"the override {r['priority']} (marked *) sets the priority, not the rank" if r["priority_overridden"]
-        else f"priority from impact ({rule})"), DIM)
 
 
 class DetailScreen(RecordActions, Screen):
@@ -189,24 +145,24 @@ class DetailScreen(RecordActions, Screen):
         thread: list[dict] = r.get("messages") or []
         body_title = one_line(r.get("subject") or r.get("title") or "", 300)
         if self.updated_note:
-            _line(facts, "Updated", self.updated_note, WARN)
+            fact_line(facts, "Updated", self.updated_note, WARN)
 
         if self.kind == "help_request":
             head.append(f"{r['priority']} · {r['status']} · ")
             head.append_text(ola_sentence(r))
-            _line(facts, "Subject", r["subject"], "bold")
-            _line(facts, "Asked by", r["asker"])
-            _line(facts, "Owner", r["owner"] or "unclaimed")
-            _line(facts, "Product", " / ".join(x for x in (r["product"], r["component"]) if x))
-            _line(facts, "Created", local_time(r["created_at"]))
-            _line(facts, "OLA due", local_time(r["ola_due_at"]))
+            fact_line(facts, "Subject", r["subject"], "bold")
+            fact_line(facts, "Asked by", r["asker"])
+            fact_line(facts, "Owner", r["owner"] or "unclaimed")
+            fact_line(facts, "Product", " / ".join(x for x in (r["product"], r["component"]) if x))
+            fact_line(facts, "Created", local_time(r["created_at"]))
+            fact_line(facts, "OLA due", local_time(r["ola_due_at"]))
             if r.get("resolved_at"):
-                _line(facts, "Resolved", local_time(r["resolved_at"]))
+                fact_line(facts, "Resolved", local_time(r["resolved_at"]))
             if r.get("article"):
                 a = r["article"]
-                _line(facts, "Documented in", f"{a['ref']} ({a['state']}) {a['title']}", GOOD)
+                fact_line(facts, "Documented in", f"{a['ref']} ({a['state']}) {a['title']}", GOOD)
             else:
-                _line(facts, "Documented in", "not yet (d drafts an article)", DIM)
+                fact_line(facts, "Documented in", "not yet (d drafts an article)", DIM)
             if r.get("case"):
                 c = r["case"]
                 links.append(("case", c["ref"], self._link("case", c["ref"], f"{c['customer']} · {c['severity']} · "
@@ -220,16 +176,16 @@ class DetailScreen(RecordActions, Screen):
             head.append(f"{r['severity']} · {r['status']} · idle {duration(r['idle_seconds'])}")
             if r.get("reasons"):
                 head.append(" · " + ", ".join(r["reasons"]), style=BREACHED if r.get("ratio", 0) >= 3 else WARN)
-            _line(facts, "Subject", r["subject"], "bold")
-            _line(facts, "Customer", f"{r['customer']} ({r['tier']})")
-            _line(facts, "Owner", r["owner"] or "nobody")
-            _line(facts, "Product", " / ".join(x for x in (r["product"], r["component"], r["version"]) if x))
-            _line(facts, "Created", local_time(r["created_at"]))
-            _line(facts, "Last activity", local_time(r["last_activity_at"]))
-            _line(facts, "Customer said", local_time(r.get("last_customer_update_at")))
-            _line(facts, "Reopened", f"{r['reopen_count']}×")
+            fact_line(facts, "Subject", r["subject"], "bold")
+            fact_line(facts, "Customer", f"{r['customer']} ({r['tier']})")
+            fact_line(facts, "Owner", r["owner"] or "nobody")
+            fact_line(facts, "Product", " / ".join(x for x in (r["product"], r["component"], r["version"]) if x))
+            fact_line(facts, "Created", local_time(r["created_at"]))
+            fact_line(facts, "Last activity", local_time(r["last_activity_at"]))
+            fact_line(facts, "Customer said", local_time(r.get("last_customer_update_at")))
+            fact_line(facts, "Reopened", f"{r['reopen_count']}×")
             if r.get("offered_by_me"):
-                _line(facts, "Offer", "you offered help on this case", GOOD)
+                fact_line(facts, "Offer", "you offered help on this case", GOOD)
             for h in r.get("help_requests") or []:
                 links.append(("help_request", h["ref"], self._link("help", h["ref"], f"{h['status']} · "
                                                                    f"{h['owner'] or 'unclaimed'} · {h['subject']}")))
@@ -244,17 +200,17 @@ class DetailScreen(RecordActions, Screen):
             head.append(f" · impact {r['impact_score']} · {r['case_count']} cases, {r['customer_count']} customers"
                         " · target ")
             head.append_text(target_cell(r))
-            _line(facts, "Title", r["title"], "bold")
-            _line(facts, "Product", " / ".join(x for x in (r["product"], r["component"]) if x))
-            _line(facts, "Severity", r["severity"])
-            _line(facts, "Status", r["status"])
-            _line(facts, "Engineering", r["eng_owner"] or "nobody")
-            _line(facts, "Priority", f"{r['priority']}" + (" (override; p changes it)" if r["priority_overridden"]
+            fact_line(facts, "Title", r["title"], "bold")
+            fact_line(facts, "Product", " / ".join(x for x in (r["product"], r["component"]) if x))
+            fact_line(facts, "Severity", r["severity"])
+            fact_line(facts, "Status", r["status"])
+            fact_line(facts, "Engineering", r["eng_owner"] or "nobody")
+            fact_line(facts, "Priority", f"{r['priority']}" + (" (override; p changes it)" if r["priority_overridden"]
                                                            else " (from impact)"))
-            _line(facts, "Target", f"{(r['target'] or '')[:10]}" + ("" if r["target_explicit"] else " (default)"))
-            _line(facts, "Fix version", r.get("fix_version") or "—")
-            _line(facts, "Created", local_time(r["created_at"]))
-            _impact(facts, r)
+            fact_line(facts, "Target", f"{(r['target'] or '')[:10]}" + ("" if r["target_explicit"] else " (default)"))
+            fact_line(facts, "Fix version", r.get("fix_version") or "—")
+            fact_line(facts, "Created", local_time(r["created_at"]))
+            impact_lines(facts, r)
             for c in r.get("cases") or []:
                 links.append(("case", c["ref"], self._link("case", c["ref"], f"{c['customer']} ({c['tier']}) · "
                                                            f"{c['severity']} · {c['status']} · {c['subject']}")))
@@ -265,17 +221,17 @@ class DetailScreen(RecordActions, Screen):
             head.append(f"{r['state']}")
             if r.get("reasons"):
                 head.append(" · " + ", ".join(r["reasons"]), style=WARN)
-            _line(facts, "Title", r["title"], "bold")
-            _line(facts, "Owner", r["owner"] or "nobody")
-            _line(facts, "Product", " / ".join(x for x in (r["product"], r["component"]) if x))
-            _line(facts, "Created", local_time(r["created_at"]))
-            _line(facts, "Reviewed", local_time(r.get("last_reviewed_at")))
-            _line(facts, "Review due", local_time(r.get("review_due_at")))
-            _line(facts, "Reused", f"{r.get('reuse_count', 0)}× (last {local_time(r.get('last_reused_at'))})")
+            fact_line(facts, "Title", r["title"], "bold")
+            fact_line(facts, "Owner", r["owner"] or "nobody")
+            fact_line(facts, "Product", " / ".join(x for x in (r["product"], r["component"]) if x))
+            fact_line(facts, "Created", local_time(r["created_at"]))
+            fact_line(facts, "Reviewed", local_time(r.get("last_reviewed_at")))
+            fact_line(facts, "Review due", local_time(r.get("review_due_at")))
+            fact_line(facts, "Reused", f"{r.get('reuse_count', 0)}× (last {local_time(r.get('last_reused_at'))})")
             for fl in r.get("flags") or []:
                 style = DIM if fl["resolved_at"] else BREACHED
                 state = "resolved" if fl["resolved_at"] else "open"
-                _line(facts, "Flag", f"{state} · {fl['who']} · {local_time(fl['created_at'])} · {fl['reason']}", style)
+                fact_line(facts, "Flag", f"{state} · {fl['who']} · {local_time(fl['created_at'])} · {fl['reason']}", style)
             for h in r.get("help_requests") or []:
                 links.append(("help_request", h["ref"], self._link("help", h["ref"], h["subject"])))
             for c in r.get("cases") or []:
@@ -295,7 +251,7 @@ class DetailScreen(RecordActions, Screen):
             return []
         own_bugs = {b["ref"] for b in r.get("bugs") or []}
         waits = [b for b in story["bugs"] if b["ref"] not in own_bugs]
-        _line(facts, "Customer story", f"{story['open_cases']} open case{'s' if story['open_cases'] != 1 else ''} · "
+        fact_line(facts, "Customer story", f"{story['open_cases']} open case{'s' if story['open_cases'] != 1 else ''} · "
               f"{len(story['cases'])} other open or recent listed in links · {len(story['help_requests'])} help "
               f"request{'s' if len(story['help_requests']) != 1 else ''} about them · {len(story['bugs'])} open "
               f"bug{'s' if len(story['bugs']) != 1 else ''} waited on")
