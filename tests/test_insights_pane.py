@@ -44,6 +44,8 @@ async def ready(pilot) -> InsightsPane:
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         if pane.ready:
+            for _ in range(3):  # the plots reach the screen one and two updates after their tables
+                await pilot.pause()
             return pane
     raise AssertionError("the Insights pane never finished loading")
 
