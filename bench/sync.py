@@ -8,8 +8,9 @@ the upstream's own raw read rate measured in the same run.
   connector reads: each stream's transaction feed (every page), the tickets with the connector's
   fields in 25-id searches, the text attachments (text types only) of Create/Correspond/Comment transactions in
   100-id searches, and the articles. Pages after the first of a feed are fetched in parallel
-  (4 at a time, until an empty one: RT gives a non-superuser no page count there): the
-  upstream's limit, not the connector's.
+  (4 at a time, until an empty one: RT gives a non-superuser no page count there); then every
+  search of every kind goes into one queue, 4 in flight, no kind waiting for another to end:
+  the upstream's limit, not the connector's.
 - First sync into an empty replica (`Workbench.sync()`), in records/s and as a ratio to raw;
   and when its open work is usable: the seconds until every open ticket of every kind (RT's
   ``Status = '__Active__'``) is in the replica, and their ratio to the raw read's seconds.
@@ -36,6 +37,7 @@ import threading
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -236,31 +238,32 @@ def raw_read(url: str, user: str, password: str, queues: dict[str, str], kb_clas
         return all_pages("GET", "/transactions", {"query": query, "fields": fields, "per_page": 100,
                                                   "orderby": "id", "order": "ASC"}, pool=pool)
 
+    # The upstream's limit: the feeds first (their pages 4 at a time), then every ticket search,
+    # attachment search and article search of every kind in one queue, 4 in flight, no kind
+    # waiting for another to finish
     started = time.perf_counter()
-    records = 0
+    jobs = []
     for kind in ("bug", "case", "help_request"):
         txns = feed(f"ObjectType = 'RT::Ticket' AND TicketQueue = '{queues[kind]}' AND id > 0", conn.TXN_FIELDS)
         ids = sorted({int(t["ObjectId"]) for t in txns})
         msg_txns = [int(t["id"]) for t in txns if t.get("Type") in conn.MESSAGE_TYPES]
         fields = conn.TICKET_FIELDS + (",_hyperlinks" if kind in ("case", "help_request") else "")
-        parts = [ids[i : i + conn.PARALLEL_CHUNK] for i in range(0, len(ids), conn.PARALLEL_CHUNK)]
-        tickets = pool.map(lambda part: all_pages("GET", "/tickets", {
+        jobs += [("tickets", partial(all_pages, "GET", "/tickets", {
             "query": " OR ".join(f"id = {t}" for t in part), "fields": fields, "per_page": 100,
-            "orderby": "id", "order": "ASC"}), parts)
-        chunks = [msg_txns[i : i + conn.CHUNK] for i in range(0, len(msg_txns), conn.CHUNK)]
-        atts = pool.map(lambda chunk: all_pages("POST", "/attachments", {
+            "orderby": "id", "order": "ASC"})) for part in
+            (ids[i : i + conn.PARALLEL_CHUNK] for i in range(0, len(ids), conn.PARALLEL_CHUNK))]
+        jobs += [("attachments", partial(all_pages, "POST", "/attachments", {
             "fields": conn.ATT_FIELDS, "per_page": 100, "orderby": "id", "order": "ASC"},
             [{"field": "TransactionId", "operator": "=", "value": t, "entry_aggregator": "OR"} for t in chunk]
-            + [{"field": "ContentType", "operator": "STARTSWITH", "value": "text/"}]), chunks)
-        records += sum(len(t) for t in tickets)
-        list(atts)
+            + [{"field": "ContentType", "operator": "STARTSWITH", "value": "text/"}])) for chunk in
+            (msg_txns[i : i + conn.CHUNK] for i in range(0, len(msg_txns), conn.CHUNK))]
     atxns = feed("ObjectType = 'RT::Article' AND id > 0", "Type,ObjectId,Created")
     aids = sorted({int(t["ObjectId"]) for t in atxns})
-    parts = [aids[i : i + conn.PARALLEL_CHUNK] for i in range(0, len(aids), conn.PARALLEL_CHUNK)]
-    arts = pool.map(lambda part: all_pages("POST", "/articles", {"fields": conn.ARTICLE_FIELDS, "per_page": 100},
-                                           [{"field": "id", "operator": "=", "value": a, "entry_aggregator": "OR"}
-                                            for a in part]), parts)
-    records += sum(len(part) for part in arts)
+    jobs += [("articles", partial(all_pages, "POST", "/articles", {"fields": conn.ARTICLE_FIELDS, "per_page": 100},
+                                  [{"field": "id", "operator": "=", "value": a, "entry_aggregator": "OR"} for a in part]))
+             for part in (aids[i : i + conn.PARALLEL_CHUNK] for i in range(0, len(aids), conn.PARALLEL_CHUNK))]
+    records = sum(len(items) for what, items in zip([w for w, _ in jobs], pool.map(lambda job: job[1](), jobs))
+                  if what in ("tickets", "articles"))
     seconds = time.perf_counter() - started
     pool.shutdown()
     return {"seconds": seconds, "records": records, **stats, "kb_class": kb_class}
@@ -405,12 +408,13 @@ def run(volume: dict[str, int] | None = None, log=print) -> list[Result]:
                    note=f"{raw['records']:,} records, {raw['requests']:,} requests, {raw['bytes'] / 1e6:.1f} MB in "
                         f"{raw['seconds']:.1f} s; {fill_note}"),
             Result("sync: first sync (empty replica)", scale, round(rate, 1), "rec/s", "≥ 0.95× raw",
-                   rate >= 0.95 * raw_rate, reference=round(raw_rate, 1), ratio=round(raw_rate / rate, 2),
+                   rate >= 0.95 * raw_rate, reference=round(raw_rate, 1), ratio=round(rate / raw_rate, 2),
                    note=f"{first.pulled:,} records in {first_s:.1f} s, Backline CPU {cpu:.1f} s; {profile}"),
-            Result("sync: open work usable (empty replica)", scale, round(open_s, 1), "s", "—", None,
-                   reference=round(raw["seconds"], 1), ratio=round(open_s / raw["seconds"], 2),
+            Result("sync: open work usable (empty replica)", scale, round(open_s, 1), "s", "≤ 60 s", open_s <= 60,
+                   reference=round(first_s, 1), ratio=round(open_s / first_s, 2),
                    note=f"every open record of every kind ({len(open_refs):,}) in the replica after {open_s:.1f} s "
-                        f"of the first sync; the raw read of everything takes {raw['seconds']:.1f} s"),
+                        f"of the first sync (reference: the complete first sync, {first_s:.1f} s); the raw read of "
+                        f"everything takes {raw['seconds']:.1f} s ({open_s / raw['seconds']:.2f}× of it)"),
             Result("sync: no-op sync", scale, round(noop_s * 1000, 1), "ms", "—", None,
                    note=f"pulled {noop.pulled}; {sum(len(v) for v in noop_timer.by.values())} requests "
                         f"for {len(queues) + 1} streams ({noop_timer.summary()})"),
