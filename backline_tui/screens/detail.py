@@ -109,11 +109,9 @@ class DetailScreen(RecordActions, Screen):
                 self.app.pop_screen()
             return
         rec["kind"] = self.kind
-        if self.kind in ("help_request", "case", "bug") and self.history_note is None:
-            pending = await self.app.call_db(self.app.workbench.history_pending, self.kind, self.ref)
-            if pending:  # came with its fields only (a first sync still running): fetch its thread first
-                self.history_note = "history: fetching…"
-                self.run_worker(self._fetch_history, thread=True, group="history", exclusive=True)
+        if rec.get("history_pending") and self.history_note is None:  # fields only so far: fetch its thread
+            self.history_note = "history: fetching…"
+            self.run_worker(self._fetch_history, thread=True, group="history", exclusive=True)
         self.record = rec
         self._show_record(rec)
         self.refresh_bindings()
