@@ -95,11 +95,9 @@ class DetailScreen(RecordActions, Screen):
             self.updated_note = f"by sync at {datetime.now().astimezone():%H:%M}: {', '.join(changed)}"
             self.app.say(f"{one_line(self.ref, 40)} updated by sync: {', '.join(changed)}", title="updated",
                          timeout=8)
-        if self.kind in ("help_request", "case", "bug") and self.history_note is None:
-            pending = await self.app.call_db(self.app.workbench.history_pending, self.kind, self.ref)
-            if pending:  # came with its fields only (a first sync still running): fetch its thread first
-                self.history_note = "history: fetching…"
-                self.run_worker(self._fetch_history, thread=True, group="history", exclusive=True)
+        if rec.get("history_pending") and self.history_note is None:  # fields only so far: fetch its thread
+            self.history_note = "history: fetching…"
+            self.run_worker(self._fetch_history, thread=True, group="history", exclusive=True)
         self.record = rec
         self._show_record(rec)
         self.refresh_bindings()

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from backline_tui.clock import to_ts
 from backline_tui.domain import rules
-from backline_tui.storage import customers, details, knowledge, records
+from backline_tui.storage import customers, details, history, knowledge, records
 from backline_tui.workbench.core import ActionError
 from backline_tui.workbench.panes import Panes
 
@@ -17,12 +17,15 @@ STORY_RECENT_DAYS = 90  # a customer's closed cases active within this many days
 
 class Details(Panes):
     def detail(self, kind: str, ref: str) -> dict:
-        return {
+        rec = {
             "help_request": self.help_request,
             "case": self.case,
             "bug": self.bug,
             "article": self.article,
         }[kind](ref)
+        # came with its fields only (a first sync still running): the detail view fetches its thread
+        rec["history_pending"] = kind != "article" and history.is_pending(self._conn, kind, rec["ref"])
+        return rec
 
     def record_url(self, kind: str, ref: str) -> str | None:
         """The record's page upstream (for a browser), or None (demo data, a file, a local draft)."""
