@@ -15,12 +15,14 @@ import sys
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from backline_tui.clock import Clock
 from backline_tui.config import Config, SourceConfig
+from backline_tui.sync.rt import pull as rt_pull
 from backline_tui.workbench import Workbench
 from tests.conftest import NOW
 from tests.fault_proxy import FaultProxy
@@ -258,19 +260,32 @@ def clean_sync(rt, seeded, tmp_path_factory):
     return path
 
 
-def _cut_at(where: str, rt, seeded):
+def _cut_at(where: str, rt, seeded) -> tuple[Callable[[str, str, bytes], bool], set[int]]:
     """A proxy rule (``whole=True``) that drops the connection on every request of one step of a
-    first sync. The steps, in the order they land: open work (bugs, cases, help requests: one
-    search each of the kind's open tickets), articles, then each kind's history (bugs, cases,
-    help requests: a POST /attachments for the texts of its messages). Requests run ahead of the
-    step being written, so a cut step stops the sync there: the steps before it land whole."""
+    first sync, and the tickets whose history lands before it. The steps, in the order they land:
+    open work (bugs, cases, help requests: one search each of the kind's open tickets), articles,
+    then each kind's history in batches of CHUNK tickets in the order of their latest transaction
+    (a POST /attachments for the texts of their messages). Requests run ahead of the step being
+    written, so a cut step stops the sync there: the steps before it land whole. "history of
+    helps, batch 2" is meant for CHUNK = 3: the help requests' first batch lands, the second is cut."""
+    kinds = list(_TABLE)
     if where.startswith("history of "):
-        of = set(seeded[where.rsplit(" ", 1)[1]])
-        txns = {t for t, tid in _ticket_txns(rt).items() if tid in of}
-        return lambda m, target, body: (m == "POST" and urlsplit(target).path == f"{REST}/attachments" and any(
-            c["field"] == "TransactionId" and int(c["value"]) in txns for c in json.loads(body)))
+        kind = where.split()[2].rstrip(",")
+        txns = _ticket_txns(rt)
+        done = {t for k in kinds[: kinds.index(kind)] for t in seeded[k]}
+        cut = set(seeded[kind])
+        if where.endswith("batch 2"):
+            last: dict[int, int] = {}
+            for txn, tid in txns.items():
+                last[tid] = max(last.get(tid, 0), txn)
+            ordered = sorted(seeded[kind], key=last.__getitem__)
+            done |= set(ordered[:3])
+            cut = set(ordered[3:6])
+        ids = {t for t, tid in txns.items() if tid in cut}
+        return (lambda m, target, body: m == "POST" and urlsplit(target).path == f"{REST}/attachments" and any(
+            c["field"] == "TransactionId" and int(c["value"]) in ids for c in json.loads(body))), done
     if where == "articles":
-        return lambda m, target, body: m == "POST" and urlsplit(target).path == f"{REST}/articles"
+        return (lambda m, target, body: m == "POST" and urlsplit(target).path == f"{REST}/articles"), set()
     assert where == "open work"  # the search for the open help requests, after those of bugs and cases
 
     def match(m: str, target: str, body: bytes) -> bool:
@@ -278,7 +293,7 @@ def _cut_at(where: str, rt, seeded):
         return (m == "GET" and urlsplit(target).path == f"{REST}/tickets" and query.get("fields") != "id"
                 and f"'{_QUEUES['helps']}'" in query.get("query", "") and "__Active__" in query.get("query", ""))
 
-    return match
+    return match, set()
 
 
 _ALL = {"bugs": 3, "cases": 5, "help_requests": 8, "articles": 3}
@@ -286,23 +301,26 @@ _TABLE = {"bugs": "bugs", "cases": "cases", "helps": "help_requests"}
 _KIND = {"bugs": "bug", "cases": "case", "helps": "help_request"}
 
 
-@pytest.mark.parametrize("where, how, kept, landed", [
-    ("open work", "reset", {**_ALL, "help_requests": 0, "articles": 0}, ()),
-    ("articles", "reset", {**_ALL, "articles": 0}, ()),
-    ("history of cases", "reset", _ALL, ("bugs",)),
-    ("history of helps", "reset", _ALL, ("bugs", "cases")),
-    ("history of helps", "truncate", _ALL, ("bugs", "cases")),  # half an answer, then nothing
+@pytest.mark.parametrize("where, how, kept", [
+    ("open work", "reset", {**_ALL, "help_requests": 0, "articles": 0}),
+    ("articles", "reset", {**_ALL, "articles": 0}),
+    ("history of cases", "reset", _ALL),
+    ("history of helps", "reset", _ALL),
+    ("history of helps", "truncate", _ALL),  # half an answer, then nothing
+    ("history of helps, batch 2", "reset", _ALL),  # a kind's history half landed
 ])
 def test_a_sync_cut_mid_stream_resumes_where_it_stopped_and_ends_as_a_clean_sync(
-        where, how, kept, landed, rt, seeded, clean_sync, proxy, tmp_path):
-    """``landed``: the kinds whose history the cut sync wrote. Every ticket it wrote without its
-    history (open work first) is marked as waiting for it, and is what the resumed sync reads
-    again (with the tickets it had not written at all); a ticket whose history landed is not."""
-    proxy.fail(_cut_at(where, rt, seeded), reset=how == "reset", truncate=how == "truncate", whole=True)
+        where, how, kept, rt, seeded, clean_sync, proxy, tmp_path, monkeypatch):
+    """Every ticket the cut sync wrote without its history (open work first) is marked as waiting
+    for it, and is what the resumed sync reads again (with the tickets it had not written at
+    all): those were in flight. A ticket whose history landed is not read again."""
+    if where.endswith("batch 2"):
+        monkeypatch.setattr(rt_pull, "CHUNK", 3)
+    match, done = _cut_at(where, rt, seeded)
+    proxy.fail(match, reset=how == "reset", truncate=how == "truncate", whole=True)
     cut_db = tmp_path / "cut.db"
     written = {k for k in _TABLE if kept[_TABLE[k]]}  # kinds whose open work landed
-    waiting = {(_KIND[k], f"RT#{t}") for k in written - set(landed) for t in seeded[k]}
-    done = {t for k in landed for t in seeded[k]}
+    waiting = {(_KIND[k], f"RT#{t}") for k in written for t in seeded[k] if t not in done}
     wb = open_wb(cut_db, proxy.url)
     try:
         cut = wb.sync()
@@ -317,7 +335,7 @@ def test_a_sync_cut_mid_stream_resumes_where_it_stopped_and_ends_as_a_clean_sync
         assert [b["ref"] for b in wb.case(case)["bugs"]] == [f"RT#{seeded['bugs'][1]}"]
         if "helps" in written:
             assert wb.help_request(help_)["case"]["ref"] == case
-        assert wb.history_pending("case", case) == ("cases" not in landed)
+        assert wb.history_pending("case", case) == (seeded["cases"][1] not in done)
         # the next sync, with RT reachable again, goes on from the cursors
         proxy.clear()
         proxy.sent.clear()
@@ -334,7 +352,8 @@ def test_a_sync_cut_mid_stream_resumes_where_it_stopped_and_ends_as_a_clean_sync
     reads = _reads(proxy, _ticket_txns(rt))
     everything = {t for k in _TABLE for t in seeded[k]}
     assert reads["tickets"] == everything - done, "the resumed sync reads again what had no history, only that"
-    assert not reads["feeds"] & {_QUEUES[k] for k in landed}, "a landed kind's history read again from the start"
+    # a kind's whole feed is read from the start only where none of its history had landed
+    assert reads["feeds"] == {_QUEUES[k] for k in _TABLE if not set(seeded[k]) & done}
     assert reads["open"] == {_QUEUES[k] for k in _TABLE if k not in written}
     assert bool(reads["articles"]) == (kept["articles"] == 0)
     assert replica_content(cut_db) == replica_content(clean_sync)
@@ -342,7 +361,7 @@ def test_a_sync_cut_mid_stream_resumes_where_it_stopped_and_ends_as_a_clean_sync
 
 def test_a_link_removed_in_rt_while_it_waited_for_its_article_does_not_come_back(rt, seeded, proxy, tmp_path):
     case_tid, art = seeded["cases"][4], seeded["articles"][1]
-    proxy.fail(_cut_at("articles", rt, seeded), reset=True, whole=True)
+    proxy.fail(_cut_at("articles", rt, seeded)[0], reset=True, whole=True)
     wb = open_wb(tmp_path / "r.db", proxy.url)
     with rt.client("alice") as alice:
         uri = alice.get_article(art)[0]["URI"]
