@@ -376,3 +376,21 @@ def test_a_link_removed_in_rt_while_it_waited_for_its_article_does_not_come_back
         finally:
             wb.close()
             alice.add_link(case_tid, "RefersTo", uri)
+
+
+def test_a_ticket_that_left_its_queue_while_the_sync_was_cut_is_gone_once_it_resumes(rt, seeded, proxy, tmp_path):
+    tid = seeded["helps"][2]
+    proxy.fail(_cut_at("articles", rt, seeded)[0], reset=True, whole=True)
+    wb = open_wb(tmp_path / "r.db", proxy.url)
+    with rt.client("root") as root:
+        try:
+            assert wb.sync().unreachable
+            assert wb.history_pending("help_request", f"RT#{tid}")  # its open work landed, not its history
+            root.update_ticket(tid, {"Queue": "General"})  # meanwhile, in RT: no longer a help request
+            proxy.clear()
+            assert wb.sync().errors == []
+            refs = {r["ref"] for r in wb.replica.conn.execute("SELECT ref FROM help_requests")}
+            assert refs == {f"RT#{t}" for t in seeded["helps"] if t != tid}  # as a clean sync has them
+        finally:
+            wb.close()
+            root.update_ticket(tid, {"Queue": "Backline Help"})
