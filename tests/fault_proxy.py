@@ -8,9 +8,12 @@ half-way through its body.
     ... connector against proxy.url ...
     proxy.stop()
 
-Rules are tried in the order given; a rule with ``times`` runs out after that many matches.
-Everything not caught by a rule goes to the upstream unchanged; ``seen`` lists every request, and
-``log`` the same with the moment (time.monotonic()) each was answered.
+Rules are tried in the order given; a rule with ``times`` runs out after that many matches. A
+rule's ``match`` gets the method and the path; with ``whole=True`` it gets the method, the whole
+target (path and query string) and the request's body, to pick one request among many to a path.
+Everything not caught by a rule goes to the upstream unchanged; ``seen`` lists every request,
+``log`` the same with the moment (time.monotonic()) each was answered, and ``sent`` each
+request's method, whole target and body in the order they came.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ class Rule:
     truncate: bool = False
     #: with ``status``: answer this (content type, body) instead of a Jira error
     body: tuple[str, bytes] | None = None
+    #: ``match`` is called as match(method, target, body): the whole target and the body
+    whole: bool = False
 
 
 class FaultProxy:
@@ -47,6 +52,7 @@ class FaultProxy:
         self.rules: list[Rule] = []
         self.seen: list[tuple[str, str, int | None]] = []
         self.log: list[tuple[float, str, str, int | None]] = []
+        self.sent: list[tuple[str, str, bytes]] = []
         #: requests being served right now, and the most there ever were at once
         self.in_flight = 0
         self.most_in_flight = 0
@@ -73,8 +79,8 @@ class FaultProxy:
 
     def fail(self, match: Match, *, times: int | None = None, status: int | None = None,
              headers: dict[str, str] | None = None, reset: bool = False, stall: float = 0.0,
-             truncate: bool = False, body: tuple[str, bytes] | None = None) -> Rule:
-        rule = Rule(match, times, status, dict(headers or {}), reset, stall, truncate, body)
+             truncate: bool = False, body: tuple[str, bytes] | None = None, whole: bool = False) -> Rule:
+        rule = Rule(match, times, status, dict(headers or {}), reset, stall, truncate, body, whole)
         with self._lock:
             self.rules.append(rule)
         return rule
@@ -88,12 +94,14 @@ class FaultProxy:
             self.seen.append((method, path, status))
             self.log.append((time.monotonic(), method, path, status))
 
-    def _rule_for(self, method: str, path: str) -> Rule | None:
+    def _rule_for(self, method: str, target: str, body: bytes) -> Rule | None:
+        path = target.split("?", 1)[0]
         with self._lock:
+            self.sent.append((method, target, body))
             for rule in self.rules:
                 if rule.times is not None and rule.times <= 0:
                     continue
-                if rule.match(method, path):
+                if rule.match(method, target, body) if rule.whole else rule.match(method, path):
                     if rule.times is not None:
                         rule.times -= 1
                     return rule
@@ -113,7 +121,7 @@ class FaultProxy:
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else b""
         path = h.path
-        rule = self._rule_for(h.command, path.split("?", 1)[0])
+        rule = self._rule_for(h.command, path, body)
         if rule is not None and rule.reset:
             self._saw(h.command, path, None)
             h.close_connection = True

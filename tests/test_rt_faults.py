@@ -6,6 +6,7 @@ case that refers to an article, answered requests); each test puts its own proxy
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -14,12 +15,14 @@ import sys
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from backline_tui.clock import Clock
 from backline_tui.config import Config, SourceConfig
+from backline_tui.sync.rt import pull as rt_pull
 from backline_tui.workbench import Workbench
 from tests.conftest import NOW
 from tests.fault_proxy import FaultProxy
@@ -207,17 +210,36 @@ def test_an_html_page_in_place_of_rt_ends_the_sync_in_one_line_and_loses_nothing
 # ------------------------------------------------------------------------- a sync cut mid-stream
 
 
-def _ticket_reads(proxy: FaultProxy) -> list[int]:
-    """The ticket ids of every ticket read (a search for their fields) the proxy answered, one
-    entry per id per request. The light searches that only sort ids by kind are left out: every
-    kind's runs over the whole transaction feed since its cursor."""
-    ids = []
-    for m, p, status in proxy.seen:
-        split = urlsplit(p)
-        query = parse_qs(split.query)
-        if m == "GET" and split.path == f"{REST}/tickets" and status == 200 and query["fields"] != ["id"]:
-            ids += [int(i) for i in re.findall(r"\bid = (\d+)", query["query"][0])]
-    return ids
+_QUEUES = {"bugs": "Backline Bugs", "cases": "Backline Cases", "helps": "Backline Help"}
+
+
+def _ticket_txns(rt) -> dict[int, int]:
+    """Every ticket transaction RT holds now: transaction id -> ticket id."""
+    with rt.client("root") as root:
+        return {int(t["id"]): int(t["ObjectId"]) for t in root.transactions("ObjectType = 'RT::Ticket'", fields="ObjectId")}
+
+
+def _reads(proxy: FaultProxy, txns: dict[int, int]) -> dict[str, set]:
+    """What the requests the proxy saw asked for: "tickets", the ids of tickets whose fields were
+    searched for by id, whose transactions were asked for by ticket id, or whose messages' texts
+    were asked for; "feeds", the queues whose whole transaction feed was read (from id 0);
+    "open", the queues whose open work was read; "articles", whether articles were."""
+    out: dict[str, set] = {"tickets": set(), "feeds": set(), "open": set(), "articles": set()}
+    for method, target, body in proxy.sent:
+        split = urlsplit(target)
+        query = {k: v[0] for k, v in parse_qs(split.query).items()}
+        sql = query.get("query", "")
+        if method == "GET" and split.path == f"{REST}/tickets" and query.get("fields") != "id":
+            out["tickets"] |= {int(i) for i in re.findall(r"\bid = (\d+)", sql)}
+            out["open"] |= {q for q in _QUEUES.values() if f"'{q}'" in sql and "__Active__" in sql}
+        elif method == "GET" and split.path == f"{REST}/transactions":
+            out["tickets"] |= {int(i) for i in re.findall(r"\bObjectId = (\d+)", sql)}
+            out["feeds"] |= {q for q in _QUEUES.values() if f"TicketQueue = '{q}' AND id > 0" in sql}
+        elif method == "POST" and split.path == f"{REST}/attachments":
+            out["tickets"] |= {txns[int(c["value"])] for c in json.loads(body) if c["field"] == "TransactionId"}
+        elif method == "POST" and split.path == f"{REST}/articles":
+            out["articles"].add(True)
+    return out
 
 
 _IDS = {"case_id": "cases", "bug_id": "bugs", "article_id": "articles"}
@@ -226,7 +248,8 @@ _SKIP = {"meta", "outbox", "sync_cursors", "sync_log", "drafts"}
 
 def replica_content(path: Path) -> dict[str, list[tuple]]:
     """Every record table and what derives from it, internal ids turned into refs, sync stamps
-    left out: what two replicas of the same upstream must agree on."""
+    left out: what two replicas of the same upstream must agree on. The history backfill's
+    tables (history_pending, history_backfill) are in it: both empty once a sync completes."""
     conn = sqlite3.connect(path)
     try:
         refs = {t: dict(conn.execute(f"SELECT id, ref FROM {t}")) for t in ("help_requests", "cases", "bugs", "articles")}
@@ -261,7 +284,7 @@ def replica_content(path: Path) -> dict[str, list[tuple]]:
 
 @pytest.fixture(scope="module")
 def clean_sync(rt, seeded, tmp_path_factory):
-    """A clean first sync into an empty replica, and the ticket ids it read."""
+    """A clean first sync into an empty replica."""
     path = tmp_path_factory.mktemp("clean") / "clean.db"
     proxy = FaultProxy(rt.url)
     wb = open_wb(path, proxy.url)
@@ -270,34 +293,70 @@ def clean_sync(rt, seeded, tmp_path_factory):
     finally:
         wb.close()
         proxy.stop()
-    return path, _ticket_reads(proxy)
+    return path
 
 
-def _cut_at(where: str):
-    """A proxy rule: the connection drops for good from some point of a first sync on. Pull order:
-    bugs, cases, articles, help requests; each ticket kind costs two searches (of_kind, fields)."""
-    searches = []
+def _cut_at(where: str, rt, seeded) -> tuple[Callable[[str, str, bytes], bool], set[int]]:
+    """A proxy rule (``whole=True``) that drops the connection on every request of one step of a
+    first sync, and the tickets whose history lands before it. The steps, in the order they land:
+    open work (bugs, cases, help requests: one search each of the kind's open tickets), articles,
+    then each kind's history in batches of CHUNK tickets in the order of their latest transaction
+    (a POST /attachments for the texts of their messages). Requests run ahead of the step being
+    written, so a cut step stops the sync there: the steps before it land whole. "history of
+    helps, batch 2" is meant for CHUNK = 3: the help requests' first batch lands, the second is cut."""
+    kinds = list(_TABLE)
+    if where.startswith("history of "):
+        kind = where.split()[2].rstrip(",")
+        txns = _ticket_txns(rt)
+        done = {t for k in kinds[: kinds.index(kind)] for t in seeded[k]}
+        cut = set(seeded[kind])
+        if where.endswith("batch 2"):
+            last: dict[int, int] = {}
+            for txn, tid in txns.items():
+                last[tid] = max(last.get(tid, 0), txn)
+            ordered = sorted(seeded[kind], key=last.__getitem__)
+            done |= set(ordered[:3])
+            cut = set(ordered[3:6])
+        ids = {t for t, tid in txns.items() if tid in cut}
+        return (lambda m, target, body: m == "POST" and urlsplit(target).path == f"{REST}/attachments" and any(
+            c["field"] == "TransactionId" and int(c["value"]) in ids for c in json.loads(body))), done
+    if where == "articles":
+        return (lambda m, target, body: m == "POST" and urlsplit(target).path == f"{REST}/articles"), set()
+    assert where == "open work"  # the search for the open help requests, after those of bugs and cases
 
-    def match(method: str, path: str) -> bool:
-        if where == "articles":
-            return method == "POST" and path == f"{REST}/articles"
-        if method == "GET" and path == f"{REST}/tickets":
-            searches.append(path)
-        return len(searches) > 4
+    def match(m: str, target: str, body: bytes) -> bool:
+        query = {k: v[0] for k, v in parse_qs(urlsplit(target).query).items()}
+        return (m == "GET" and urlsplit(target).path == f"{REST}/tickets" and query.get("fields") != "id"
+                and f"'{_QUEUES['helps']}'" in query.get("query", "") and "__Active__" in query.get("query", ""))
 
-    return match
+    return match, set()
+
+
+_ALL = {"bugs": 3, "cases": 5, "help_requests": 8, "articles": 3}
+_TABLE = {"bugs": "bugs", "cases": "cases", "helps": "help_requests"}
+_KIND = {"bugs": "bug", "cases": "case", "helps": "help_request"}
 
 
 @pytest.mark.parametrize("where, how, kept", [
-    ("articles", "reset", {"bugs": 3, "cases": 5, "articles": 0}),
-    ("help requests", "reset", {"bugs": 3, "cases": 5, "articles": 3}),
-    ("help requests", "truncate", {"bugs": 3, "cases": 5, "articles": 3}),  # half an answer, then nothing
+    ("open work", "reset", {**_ALL, "help_requests": 0, "articles": 0}),
+    ("articles", "reset", {**_ALL, "articles": 0}),
+    ("history of cases", "reset", _ALL),
+    ("history of helps", "reset", _ALL),
+    ("history of helps", "truncate", _ALL),  # half an answer, then nothing
+    ("history of helps, batch 2", "reset", _ALL),  # a kind's history half landed
 ])
 def test_a_sync_cut_mid_stream_resumes_where_it_stopped_and_ends_as_a_clean_sync(
-        where, how, kept, rt, seeded, clean_sync, proxy, tmp_path):
-    clean_db, clean_reads = clean_sync
-    proxy.fail(_cut_at(where), reset=how == "reset", truncate=how == "truncate")
+        where, how, kept, rt, seeded, clean_sync, proxy, tmp_path, monkeypatch):
+    """Every ticket the cut sync wrote without its history (open work first) is marked as waiting
+    for it, and is what the resumed sync reads again (with the tickets it had not written at
+    all): those were in flight. A ticket whose history landed is not read again."""
+    if where.endswith("batch 2"):
+        monkeypatch.setattr(rt_pull, "CHUNK", 3)
+    match, done = _cut_at(where, rt, seeded)
+    proxy.fail(match, reset=how == "reset", truncate=how == "truncate", whole=True)
     cut_db = tmp_path / "cut.db"
+    written = {k for k in _TABLE if kept[_TABLE[k]]}  # kinds whose open work landed
+    waiting = {(_KIND[k], f"RT#{t}") for k in written for t in seeded[k] if t not in done}
     wb = open_wb(cut_db, proxy.url)
     try:
         cut = wb.sync()
@@ -305,29 +364,40 @@ def test_a_sync_cut_mid_stream_resumes_where_it_stopped_and_ends_as_a_clean_sync
         assert cut.errors[0].startswith(f"rt: RT at {proxy.url}{REST} is unreachable: "), cut.errors
         for table, n in kept.items():  # what the cut sync wrote stays
             assert wb.replica.scalar(f"SELECT COUNT(*) FROM {table}") == n, table
-        assert wb.replica.scalar("SELECT COUNT(*) FROM help_requests") == 0
-        first_reads = _ticket_reads(proxy)
+        assert {(r["kind"], r["ref"]) for r in wb.replica.conn.execute("SELECT kind, ref FROM history_pending")} == waiting
+        # the open records it wrote are usable: their fields and links, history or not
+        bug, case, help_ = f"RT#{seeded['bugs'][0]}", f"RT#{seeded['cases'][1]}", f"RT#{seeded['helps'][1]}"
+        assert wb.bug(bug)["title"] == "Bug 0" and wb.case(case)["subject"] == "Case 1"
+        assert [b["ref"] for b in wb.case(case)["bugs"]] == [f"RT#{seeded['bugs'][1]}"]
+        if "helps" in written:
+            assert wb.help_request(help_)["case"]["ref"] == case
+        assert wb.history_pending("case", case) == (seeded["cases"][1] not in done)
         # the next sync, with RT reachable again, goes on from the cursors
         proxy.clear()
-        proxy.seen.clear()
+        proxy.sent.clear()
         resumed = wb.sync()
-        assert resumed.errors == [] and resumed.pulled == 3 - kept["articles"] + 8
-        resumed_reads = _ticket_reads(proxy)
+        # written (and counted): the tickets without their history, now with it, and what was missing
+        assert resumed.errors == [] and resumed.pulled == 16 - len(done) + 3 - kept["articles"]
         # the case that refers to an article (read before the article arrived) holds its link
-        case, art = f"RT#{seeded['cases'][4]}", f"KB#{seeded['articles'][1]}"
-        assert [a["ref"] for a in wb.case(case)["articles"]] == [art]
-        assert wb.replica.scalar("SELECT COUNT(*) FROM pending_links") == 0
+        art = f"KB#{seeded['articles'][1]}"
+        assert [a["ref"] for a in wb.case(f"RT#{seeded['cases'][4]}")["articles"]] == [art]
+        for table in ("pending_links", "history_pending", "history_backfill"):
+            assert wb.replica.scalar(f"SELECT COUNT(*) FROM {table}") == 0, table
     finally:
         wb.close()
-    written = set(seeded["bugs"]) | set(seeded["cases"])
-    assert not written & set(resumed_reads), "the resumed sync read again tickets the cut one had written"
-    assert sorted(first_reads + resumed_reads) == sorted(clean_reads)
-    assert replica_content(cut_db) == replica_content(clean_db)
+    reads = _reads(proxy, _ticket_txns(rt))
+    everything = {t for k in _TABLE for t in seeded[k]}
+    assert reads["tickets"] == everything - done, "the resumed sync reads again what had no history, only that"
+    # a kind's whole feed is read from the start only where none of its history had landed
+    assert reads["feeds"] == {_QUEUES[k] for k in _TABLE if not set(seeded[k]) & done}
+    assert reads["open"] == {_QUEUES[k] for k in _TABLE if k not in written}
+    assert bool(reads["articles"]) == (kept["articles"] == 0)
+    assert replica_content(cut_db) == replica_content(clean_sync)
 
 
 def test_a_link_removed_in_rt_while_it_waited_for_its_article_does_not_come_back(rt, seeded, proxy, tmp_path):
     case_tid, art = seeded["cases"][4], seeded["articles"][1]
-    proxy.fail(_cut_at("articles"), reset=True)
+    proxy.fail(_cut_at("articles", rt, seeded)[0], reset=True, whole=True)
     wb = open_wb(tmp_path / "r.db", proxy.url)
     with rt.client("alice") as alice:
         uri = alice.get_article(art)[0]["URI"]
@@ -342,3 +412,21 @@ def test_a_link_removed_in_rt_while_it_waited_for_its_article_does_not_come_back
         finally:
             wb.close()
             alice.add_link(case_tid, "RefersTo", uri)
+
+
+def test_a_ticket_that_left_its_queue_while_the_sync_was_cut_is_gone_once_it_resumes(rt, seeded, proxy, tmp_path):
+    tid = seeded["helps"][2]
+    proxy.fail(_cut_at("articles", rt, seeded)[0], reset=True, whole=True)
+    wb = open_wb(tmp_path / "r.db", proxy.url)
+    with rt.client("root") as root:
+        try:
+            assert wb.sync().unreachable
+            assert wb.history_pending("help_request", f"RT#{tid}")  # its open work landed, not its history
+            root.update_ticket(tid, {"Queue": "General"})  # meanwhile, in RT: no longer a help request
+            proxy.clear()
+            assert wb.sync().errors == []
+            refs = {r["ref"] for r in wb.replica.conn.execute("SELECT ref FROM help_requests")}
+            assert refs == {f"RT#{t}" for t in seeded["helps"] if t != tid}  # as a clean sync has them
+        finally:
+            wb.close()
+            root.update_ticket(tid, {"Queue": "Backline Help"})

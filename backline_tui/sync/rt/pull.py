@@ -144,7 +144,11 @@ class RTPull(OpenWork, RTRecords):
         for i in range(0, len(ordered), CHUNK):
             yield partial(fetch, ordered[i : i + CHUNK])
         end = max([cursor, *(int(t["id"]) for t in mine), *([top] if exact and cursor == 0 else [])])
-        yield lambda: Batch(stream, [], str(end) if end else None, kind=kind, history_complete=True)
+        # a queue's feed from the start names every ticket in the queue now (and open work read
+        # this sync may be newer): a ticket the replica holds that is in neither left the queue,
+        # e.g. while a first sync cut after its open work waited to resume
+        present = [f"RT#{t}" for t in sorted(set(last_txn) | set(known))] if exact and cursor == 0 else None
+        yield lambda: Batch(stream, [], str(end) if end else None, kind=kind, history_complete=True, present=present)
 
     def _pull_tickets(self, kind: str, cursor: int, feed: list[dict], exact: bool,
                       known: dict[int, dict], top: int) -> Iterator[Batch]:
