@@ -85,8 +85,8 @@ class RTPull(OpenWork, RTRecords):
         return out
 
     def _page(self, method: str, path: str, params: dict[str, Any], page: int, body: Any = None) -> dict[str, Any]:
-        return self.client._body(self.client._request(method, path, params={**params, "page": page},
-                                                      json_body=body)) or {}
+        response = self.client._request(method, path, params={**params, "page": page}, json_body=body)
+        return self.client._json(response, method, path) or {}  # an HTML page in place of RT: RTUnavailable
 
     def _all_pages(self, method: str, path: str, params: dict[str, Any], body: Any = None) -> list[dict[str, Any]]:
         """Every item of a collection in id order, pages asked for `workers` at a time: all at once
