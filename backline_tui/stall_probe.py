@@ -99,6 +99,7 @@ class StallProbe:
         self.stopped = False
         self.stacks: Any = None
         self._loop_thread = threading.get_ident()
+        self._write_lock = threading.Lock()  # the watchdog's writes and the one at exit
         gc.callbacks.append(self._gc)
 
     def tick(self) -> None:
@@ -180,13 +181,14 @@ class StallProbe:
         }
 
     def write(self) -> None:
-        self._written = time.perf_counter()
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        try:
-            tmp.write_text(json.dumps(self.report(), indent=1))
-            tmp.replace(self.path)
-        except OSError:
-            pass  # a benchmark's file: never a reason for the app to fail
+        with self._write_lock:
+            self._written = time.perf_counter()
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            try:
+                tmp.write_text(json.dumps(self.report(), indent=1))
+                tmp.replace(self.path)
+            except OSError:
+                pass  # a benchmark's file: never a reason for the app to fail
 
 
 def _entry(e: tuple[float, ...]) -> dict[str, float]:
