@@ -30,8 +30,7 @@ from backline_tui.storage import records as record_store
 from backline_tui.sync.base import Connector, SourceError
 from backline_tui.sync.demo_connector import LOCAL_SOURCES, DemoConnector
 from backline_tui.sync.incoming import write_batch
-from backline_tui.sync.outgoing import push as _push
-from backline_tui.sync.outgoing import still_to_reach as _still_to_reach
+from backline_tui.sync.outgoing import push, still_to_reach
 
 __all__ = ["SyncResult", "sync_all", "sync_record", "connector_for", "SourceError"]
 
@@ -124,7 +123,7 @@ def _sync_all(
         orphans = [n for n in pending if n not in configured and n not in LOCAL_SOURCES]
         for n in orphans:
             count = sum(1 for op in outbox_store.ops_to_push(replica.conn, [n])
-                        if any(p not in configured for p in _still_to_reach(op, config)))
+                        if any(p not in configured for p in still_to_reach(op, config)))
             if not count:
                 continue
             result.errors.append(f"{count} queued change(s) for source {n!r} cannot be sent: it is not in the config")
@@ -167,7 +166,7 @@ def _sync_source(replica: Replica, config: Config, name: str, connector: Connect
     counts: dict[str, Any] = {"pushed": 0, "conflicts": 0, "pulled": 0, "cross": []}
     errors_before = len(result.errors)
     try:
-        _push(replica, config, name, connector, now, progress, result, counts)
+        push(replica, config, name, connector, now, progress, result, counts)
         _pull(replica, config, name, connector, now, progress, counts)
     except SourceError as exc:
         result.errors.append(f"{name}: {exc}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from backline_tui.config import Config
+from backline_tui.domain.vocabulary import RECORD_KINDS
 from backline_tui.storage import Replica
 from backline_tui.storage import history as history_store
 from backline_tui.storage import outbox as outbox_store
@@ -16,10 +17,7 @@ from backline_tui.storage import pending_links as pending_store
 from backline_tui.storage import records as record_store
 from backline_tui.sync.base import Batch
 
-__all__ = ["RECORD_TYPES", "mark_history", "write_batch"]
-
-RECORD_TYPES = ("help_request", "case", "bug", "article")
-_RECORD_TYPES = RECORD_TYPES
+__all__ = ["mark_history", "write_batch"]
 
 
 def write_batch(replica: Replica, config: Config, name: str, batch: Batch, now: Callable[[], str],
@@ -33,17 +31,17 @@ def write_batch(replica: Replica, config: Config, name: str, batch: Batch, now: 
         as_read = {id(r): dict(r) for r in fresh if r.get("type") == "link"}
         record_store.localize_refs(conn, name, fresh, sources)
         # records read again bring their links again: the ones waiting with them are dropped
-        pending_store.forget_held_by(conn, name, [r["ref"] for r in fresh if r.get("type") in _RECORD_TYPES])
+        pending_store.forget_held_by(conn, name, [r["ref"] for r in fresh if r.get("type") in RECORD_KINDS])
         gone = [(kind, record_store.local_ref(conn, record_store.TABLE_OF[kind], name, ref, claim=False))
                 for kind, ref in batch.gone]
-        if batch.present is not None and batch.kind in _RECORD_TYPES:  # said as what is still there
+        if batch.present is not None and batch.kind in RECORD_KINDS:  # said as what is still there
             gone += record_store.missing_refs(conn, batch.kind, name, batch.present)
         if gone:
             record_store.remove_records(conn, config, gone, name, keep)
         records = _drop_known(conn, fresh)
         stamp = now()
         for r in records:
-            if r.get("type") in _RECORD_TYPES:
+            if r.get("type") in RECORD_KINDS:
                 r["synced_at"] = stamp
         record_store.write_records(conn, config, records, strict=False, keep_local=keep)
         mark_history(conn, name, batch, fresh)
@@ -59,7 +57,7 @@ def write_batch(replica: Replica, config: Config, name: str, batch: Batch, now: 
             outbox_store.set_cursor(conn, name, batch.stream, batch.cursor, stamp)
     # a record pulled twice in one sync (open work first, then with its history) counts once
     seen = counts.setdefault("seen", set())
-    new = {(r["type"], r["ref"]) for r in records if r.get("type") in _RECORD_TYPES} - seen
+    new = {(r["type"], r["ref"]) for r in records if r.get("type") in RECORD_KINDS} - seen
     seen |= new
     counts["pulled"] += len(new)
 
@@ -86,7 +84,7 @@ def _drop_known(conn, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Records whose upstream version we already hold are not written again (nor counted)."""
     by_kind: dict[str, list[str]] = {}
     for r in records:
-        if r.get("type") in _RECORD_TYPES and r.get("remote_version"):
+        if r.get("type") in RECORD_KINDS and r.get("remote_version"):
             by_kind.setdefault(r["type"], []).append(r["ref"])
     local: dict[tuple[str, str], str | None] = {}
     for kind, refs in by_kind.items():

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from backline_tui.clock import parse_ts
 from backline_tui.config import Config
+from backline_tui.domain.vocabulary import RECORD_KINDS
 from backline_tui.storage import Replica
 from backline_tui.storage import outbox as outbox_store
 from backline_tui.storage import records as record_store
 from backline_tui.sync.base import Batch, Connector, PushResult
-from backline_tui.sync.incoming import RECORD_TYPES as _RECORD_TYPES
 from backline_tui.sync.incoming import mark_history
 from backline_tui.sync.mapping import link_holders
 
@@ -154,7 +154,7 @@ def _apply_push(conn, config: Config, source: str, op: dict[str, Any], res: Push
     if res.status == "conflict":
         keep.discard(op["record_ref"])  # the replica takes the upstream state that won
     for r in res.records:
-        if r.get("type") in _RECORD_TYPES:
+        if r.get("type") in RECORD_KINDS:
             r["synced_at"] = now
             if r["ref"] in keep:
                 # later local changes are still queued: keep their fields, but base them on
