@@ -306,18 +306,7 @@ def rt_server_factory(
     tmp_path_factory: pytest.TempPathFactory, rt_template: Path
 ) -> Iterator[Callable[[], RTServer]]:
     """``rt_server_factory()`` -> a new, private, running RTServer (stopped after the test)."""
-    started: list[RTServer] = []
-
-    def make() -> RTServer:
-        server = _start(tmp_path_factory.mktemp("rt-extra"), rt_template)
-        started.append(server)
-        return server
-
-    try:
-        yield make
-    finally:
-        for server in started:
-            server.stop()
+    yield from _factory(tmp_path_factory, "rt-extra", rt_template, seed=True)
 
 
 @pytest.fixture(scope="session")
@@ -339,10 +328,16 @@ def stock_rt_factory(
     tmp_path_factory: pytest.TempPathFactory, rt_stock_template: Path
 ) -> Iterator[Callable[[], RTServer]]:
     """``stock_rt_factory()`` -> a new, running stock RT (stopped after the test)."""
+    yield from _factory(tmp_path_factory, "rt-stock", rt_stock_template, seed=False)
+
+
+def _factory(tmp_path_factory: pytest.TempPathFactory, prefix: str, template: Path,
+             seed: bool) -> Iterator[Callable[[], RTServer]]:
+    """A factory of private running RT servers from ``template``, each stopped after the test."""
     started: list[RTServer] = []
 
     def make() -> RTServer:
-        server = _start(tmp_path_factory.mktemp("rt-stock"), rt_stock_template, seed=False)
+        server = _start(tmp_path_factory.mktemp(prefix), template, seed=seed)
         started.append(server)
         return server
 
