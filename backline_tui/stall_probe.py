@@ -136,24 +136,42 @@ class StallProbe:
         stack of every thread once (it runs when the holder lets go of the GIL, at the latest at
         Python's switch interval; a hold inside one C call is seen just after it). It writes the
         file every WRITE_EVERY seconds, so that a slow disk never holds the loop."""
-        sampled_for = None
+        sampled_for, current = None, None
         while not self.stopped:
             time.sleep(TICK)
             if time.perf_counter() - self._written >= WRITE_EVERY:
                 self.write()
             last = self._last
             late = (time.perf_counter() - last - TICK) * 1000
-            if late >= WATCH_MS and sampled_for != last and len(self.held) < MAX_HELD:
-                sampled_for = last
-                names = {t.ident: t.name for t in threading.enumerate()}
-                threads = {}
-                for ident, frame in sys._current_frames().items():
-                    if ident == threading.get_ident():
-                        continue
-                    name = "loop" if ident == self._loop_thread else names.get(ident, str(ident))
-                    threads[name] = [f"{Path(f.filename).name}:{f.lineno} {f.name}"
-                                     for f in traceback.extract_stack(frame)[-8:]]
-                self.held.append({"at": round(time.time(), 3), "held_ms": round(late, 1), "threads": threads})
+            if current is not None and sampled_for != last:  # the hold ended: keep the longest MAX_HELD
+                self._keep_held(current)
+                current = None
+            if late < WATCH_MS:
+                continue
+            if current is not None:  # the same hold goes on
+                current["held_ms"] = round(late, 1)
+                continue
+            sampled_for = last
+            names = {t.ident: t.name for t in threading.enumerate()}
+            threads = {}
+            for ident, frame in sys._current_frames().items():
+                if ident == threading.get_ident():
+                    continue
+                name = "loop" if ident == self._loop_thread else names.get(ident, str(ident))
+                threads[name] = [f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                                 for f in traceback.extract_stack(frame)[-8:]]
+            current = {"at": round(time.time(), 3), "held_ms": round(late, 1), "threads": threads}
+
+    def _keep_held(self, hold: dict[str, Any]) -> None:
+        """Keep a finished hold's stacks if it is among the MAX_HELD longest (under load many short
+        holds come first; the one to explain is the longest)."""
+        with self._write_lock:
+            if len(self.held) < MAX_HELD:
+                self.held.append(hold)
+                return
+            shortest = min(range(len(self.held)), key=lambda i: self.held[i]["held_ms"])
+            if self.held[shortest]["held_ms"] < hold["held_ms"]:
+                self.held[shortest] = hold
 
     def _gc(self, phase: str, info: dict[str, int]) -> None:
         # collections run on whichever thread allocates; any of them holds the event loop
