@@ -30,6 +30,8 @@ from backline_tui.widgets.search import SearchProvider
 from backline_tui.workbench import ActionError, PaneFilter, Workbench
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from backline_tui.config import Config
     from backline_tui.startup import Startup
 
@@ -79,6 +81,7 @@ class BacklineApp(LiveSync, App):
                  theme: str | None = None) -> None:
         super().__init__()
         self.workbench = workbench
+        self.first_frame = asyncio.Event()  # set once the first frame is on its way to the terminal
         self._editor = editor
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backline-db")
         # the undo of the most recent action only (None when that action cannot be undone),
@@ -140,6 +143,11 @@ class BacklineApp(LiveSync, App):
         gc.freeze()
         gc.enable()
 
+    def call_db_now(self, fn: Callable[[], Any]) -> Any:
+        """Run a facade call on the database thread and wait for it, holding up the event loop.
+        Only for the first page, before the first frame (see MainScreen._show_first_page)."""
+        return self._db.submit(fn).result()
+
     async def call_db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a facade call on the database thread and await its result."""
         loop = asyncio.get_running_loop()
@@ -163,12 +171,20 @@ class BacklineApp(LiveSync, App):
             self.say(self.internal("database error", exc), severity="error", timeout=10)
             return False, None
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen:
+        # the pane screen is the first screen itself: a blank default screen under it would be
+        # composed, styled and drawn first, on the way to the first page
         from backline_tui.screens.main import MainScreen
 
-        self.push_screen(MainScreen())
+        return MainScreen()
+
+    def on_mount(self) -> None:
         if self.config_applied:
             self.refresh_status()  # otherwise once the config is (it says who I am)
+
+    def on_ready(self) -> None:
+        # Textual's Ready: the first frame has been drawn
+        self.first_frame.set()
 
     def on_unmount(self) -> None:
         self._db.shutdown(wait=False, cancel_futures=True)

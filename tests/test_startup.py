@@ -144,3 +144,40 @@ async def test_a_key_while_the_config_loads_does_not_lose_it(demo_db, clock, tmp
         assert wb.config_loaded and app.theme == "textual-light"
         assert "me: alice" in app.status_text
     wb.close()
+
+
+class FirstFrameApp(BacklineApp):
+    """Notes what the pane list held when Textual drew the first frame (its Ready event)."""
+
+    def on_ready(self) -> None:
+        super().on_ready()
+        self.rows_at_first_frame = self.screen.query_one(PaneTable).row_count
+        self.first_frame_text = "\n".join(
+            "".join(seg.text for seg in strip) for strip in self.screen._compositor.render_strips())
+
+
+async def test_the_first_frame_already_has_the_help_rows(demo_db, clock):
+    # the first page is read as the screen mounts: no empty frame, then the rows a frame later
+    wb = Workbench.open(demo_db, clock=clock)
+    first = wb.pane("help", limit=PAGE)[0]
+    app = FirstFrameApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.rows_at_first_frame == len(app.screen.rows) > 0
+        assert first["ref"] in app.first_frame_text
+    wb.close()
+
+
+async def test_a_replica_that_cannot_be_read_at_start_says_so_and_the_app_keeps_running(demo_db, clock):
+    wb = Workbench.open(demo_db, clock=clock)
+    wb.replica.conn.execute("DROP TABLE help_requests")  # the first page's read fails
+    app = BacklineApp(wb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        said = [n.message for n in app._notifications]
+        assert any("could not read the database" in m for m in said), said
+        assert app.is_running and not app.screen.rows
+        await pilot.press("2")  # keys still work
+        await settle(pilot)
+        assert app.is_running and app.screen.pane == "stale"
+    wb.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+from typing import Callable
 
 from rich.text import Text
 from textual import events
@@ -84,7 +85,8 @@ class MainScreen(PaneState, PaneView, RecordActions, Screen):
         self._show_bar()
         self.query_one("#paneinfo", Static).update(Text(f"{TITLES[self.pane]} · loading…", style="bold"))
         self.query_one(PaneTable).focus()
-        self.reload()
+        if not self._show_first_page():
+            self.reload()
 
     def on_screen_suspend(self) -> None:
         self._suspended = True
@@ -101,41 +103,72 @@ class MainScreen(PaneState, PaneView, RecordActions, Screen):
     def reload(self) -> None:
         self.run_worker(self._load, group="pane", exclusive=True)
 
-    async def _load(self) -> None:
+    def _show_first_page(self) -> bool:
+        """The first page, read while the screen mounts, so that the first frame Textual draws
+        has the rows. This once the event loop waits for the database thread (~10 ms at a
+        million cases): nothing is on screen yet that it could hold up, and a page read in a
+        worker came two frames later (the loop drew the empty list meanwhile, and the read
+        waited for the GIL while it did). False if there is no page to show this way (an empty
+        replica, an error): the worker's read then shows what there is, or says what is wrong."""
         try:
-            await self._load_page()
+            got = self.app.call_db_now(self._read_page(self.pane, check_empty=True))
+        except Exception:  # noqa: BLE001 — the worker's read says what is wrong
+            return False
+        if got is None or self.pane == "insights":
+            return False
+        self.empty_db = False
+        self._show_page(self.pane, got)
+        self.run_worker(self._load(after_first=True), group="pane", exclusive=True)
+        return True
+
+    async def _load(self, after_first: bool = False) -> None:
+        try:
+            await (self._after_page(self.pane) if after_first else self._load_page())
         except Exception as exc:  # noqa: BLE001 — a locked or broken database must not end the app
             self.app.say(self.app.internal("could not read the database", exc), severity="error", timeout=10)
 
+    def _read_page(self, pane: str, check_empty: bool) -> Callable[[], tuple | int | dict | None]:
+        """What a pane shows, read in one trip to the database thread: None for an empty
+        replica, the counts for the insights pane, else (offset, rows, cells, lines)."""
+        app, wb = self.app, self.app.workbench
+        f, offset, width = self.filters.get(pane), self.offsets.get(pane, 0), self._list_width()
+
+        def read():
+            if check_empty and wb.is_empty():
+                return None
+            if pane == "insights":
+                return wb.counts()
+            at, rows = offset, app.pane_page(pane, f, offset, PAGE)
+            if not rows and offset:
+                at, rows = 0, app.pane_page(pane, f, 0, PAGE)
+            # the cells (sanitised, styled Text) are built off the event loop too
+            return (at, rows, *page_cells(pane, rows, width))
+
+        return read
+
     async def _load_page(self) -> None:
         app = self.app
-        wb = app.workbench
-        if self.empty_db is None or self.empty_db:
-            self.empty_db = await app.call_db(wb.is_empty)
-            if self.empty_db:
-                self._show_empty_db()
-                self.loaded = True
-                await self._drawn()
-                self.app.settle_heap()
-                await app.ensure_config()
-                return
         pane = self.pane
+        got = await app.call_db(self._read_page(pane, check_empty=self.empty_db is None or self.empty_db))
+        self.empty_db = got is None
+        if got is None:
+            self._show_empty_db()
+            self.loaded = True
+            await self._drawn()
+            self.app.settle_heap()
+            await app.ensure_config()
+            return
         if pane == "insights":
-            self.counts = await app.call_db(wb.counts)
+            self.counts = got
             self._show_bar()
             self.loaded = True
             return
-        f = self.filters[pane]
-        offset = self.offsets[pane]
-        rows = await app.call_db(app.pane_page, pane, f, offset, PAGE)
-        if not rows and offset:
-            self.offsets[pane] = offset = 0
-            rows = await app.call_db(app.pane_page, pane, f, 0, PAGE)
-        # the cells (sanitised, styled Text) are built off the event loop too
-        width = self._list_width()
-        row_cells, lines = await app.call_db(page_cells, pane, rows, width)
-        self._show_rows(pane, rows, row_cells, lines)
+        self._show_page(pane, got)
         await self._after_page(pane)
+
+    def _show_page(self, pane: str, got: tuple) -> None:
+        self.offsets[pane], rows, row_cells, lines = got
+        self._show_rows(pane, rows, row_cells, lines)
 
     async def _after_page(self, pane: str) -> None:
         """What depends on a page shown: the warm-up and the config (once, after the first page
@@ -159,6 +192,8 @@ class MainScreen(PaneState, PaneView, RecordActions, Screen):
         self._show_bar()
 
     async def _drawn(self) -> None:
+        # a page shown as the screen mounts goes out with the first frame (Textual's Ready)
+        await self.app.first_frame.wait()
         drawn = asyncio.Event()
         self.call_after_refresh(drawn.set)
         await drawn.wait()
