@@ -146,14 +146,17 @@ async def test_a_key_while_the_config_loads_does_not_lose_it(demo_db, clock, tmp
     wb.close()
 
 
+def screen_text(app: BacklineApp) -> str:
+    return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())
+
+
 class FirstFrameApp(BacklineApp):
     """Notes what the pane list held when Textual drew the first frame (its Ready event)."""
 
     def on_ready(self) -> None:
         super().on_ready()
         self.rows_at_first_frame = self.screen.query_one(PaneTable).row_count
-        self.first_frame_text = "\n".join(
-            "".join(seg.text for seg in strip) for strip in self.screen._compositor.render_strips())
+        self.first_frame_text = screen_text(self)
 
 
 async def test_the_first_frame_already_has_the_help_rows(demo_db, clock):
@@ -180,4 +183,19 @@ async def test_a_replica_that_cannot_be_read_at_start_says_so_and_the_app_keeps_
         await pilot.press("2")  # keys still work
         await settle(pilot)
         assert app.is_running and app.screen.pane == "stale"
+    wb.close()
+
+
+async def test_rows_below_the_first_screen_are_drawn_as_they_scroll_in(demo_db, clock):
+    # the first page's lines are laid out for the rows on screen only; the rest as they come
+    wb = Workbench.open(demo_db, clock=clock)
+    app = BacklineApp(wb)
+    async with app.run_test(size=(120, 6)) as pilot:
+        await settle(pilot)
+        rows = app.screen.rows
+        assert len(rows) > 6  # more rows than the screen has lines
+        assert rows[-1]["ref"] not in screen_text(app)
+        app.screen.query_one(PaneTable).move_cursor(row=len(rows) - 1)
+        await settle(pilot)
+        assert rows[-1]["ref"] in screen_text(app)
     wb.close()

@@ -111,7 +111,8 @@ class MainScreen(PaneState, PaneView, RecordActions, Screen):
         waited for the GIL while it did). False if there is no page to show this way (an empty
         replica, an error): the worker's read then shows what there is, or says what is wrong."""
         try:
-            got = self.app.call_db_now(self._read_page(self.pane, check_empty=True))
+            # the lines of the rows on screen only: the others are made as they scroll in
+            got = self.app.call_db_now(self._read_page(self.pane, check_empty=True, lines=self.size.height))
         except Exception:  # noqa: BLE001 — the worker's read says what is wrong
             return False
         if got is None or self.pane == "insights":
@@ -127,7 +128,7 @@ class MainScreen(PaneState, PaneView, RecordActions, Screen):
         except Exception as exc:  # noqa: BLE001 — a locked or broken database must not end the app
             self.app.say(self.app.internal("could not read the database", exc), severity="error", timeout=10)
 
-    def _read_page(self, pane: str, check_empty: bool) -> Callable[[], tuple | int | dict | None]:
+    def _read_page(self, pane: str, check_empty: bool, lines: int | None = None) -> Callable[[], tuple | dict | None]:
         """What a pane shows, read in one trip to the database thread: None for an empty
         replica, the counts for the insights pane, else (offset, rows, cells, lines)."""
         app, wb = self.app, self.app.workbench
@@ -142,7 +143,7 @@ class MainScreen(PaneState, PaneView, RecordActions, Screen):
             if not rows and offset:
                 at, rows = 0, app.pane_page(pane, f, 0, PAGE)
             # the cells (sanitised, styled Text) are built off the event loop too
-            return (at, rows, *page_cells(pane, rows, width))
+            return (at, rows, *page_cells(pane, rows, width, lines))
 
         return read
 

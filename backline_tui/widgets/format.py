@@ -198,9 +198,11 @@ def line_text(columns: list[tuple[str, int]], row_cells: list) -> Text:
     return line
 
 
-def page_cells(pane: str, rows: list[dict], width: int | None = None) -> tuple[list[list[Text]], list[Text]]:
-    """The cells of a page of a pane and each row made into a line for a list `width` cells
-    wide (fit_columns). Pure: it runs on the database thread, off the event loop."""
+def page_cells(pane: str, rows: list[dict], width: int | None = None,
+               lines: int | None = None) -> tuple[list[list[Text]], list[Text]]:
+    """The cells of a page of a pane and its rows made into lines for a list `width` cells
+    wide (fit_columns): every row's, or the first `lines` rows' (the list makes the others
+    when they scroll into view). Pure: it runs on the database thread, off the event loop."""
     row_cells = [cells(pane, row) for row in rows]
     columns = fit_columns(pane, width)
-    return row_cells, [line_text(columns, c) for c in row_cells]
+    return row_cells, [line_text(columns, c) for c in row_cells[:lines]]

@@ -124,7 +124,8 @@ class RowList(ScrollView, can_focus=True):
 
     def set_rows(self, rows: list[list[Text]], cursor: int = 0, lines: list[Text] | None = None) -> None:
         """Show these rows with the cursor on row `cursor` (kept in range). `lines`, if given,
-        are the rows already made into lines by line_text (off the event loop)."""
+        are the rows already made into lines by line_text (off the event loop): all of them,
+        or the first ones (the rest are made when they scroll into view)."""
         self._rows = rows
         self._lines = lines
         self._cursor = max(0, min(cursor, len(rows) - 1))
@@ -272,7 +273,8 @@ class RowList(ScrollView, can_focus=True):
             if index < 0:
                 text = line_text(self._columns, [label for label, _ in self._columns])
             else:
-                text = self._lines[index] if self._lines else line_text(self._columns, self._rows[index])
+                lines = self._lines
+                text = lines[index] if lines and index < len(lines) else line_text(self._columns, self._rows[index])
                 if marked:
                     text = Text("●", style="bold") + text[1:]
             # a zebra stripe goes under the cells' own styles; the cursor goes over them (as in
