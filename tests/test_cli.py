@@ -120,6 +120,25 @@ def test_help_lists_the_commands():
         assert cmd in p.stdout
 
 
+@pytest.mark.parametrize("argv", [[], ["--db", "a.db"], ["--config=c.toml", "--db", "a.db"], ["--db"],
+                                  ["--db", "a.db", "status"], ["--db", "a.db", "--bogus"], ["--version"]])
+def test_opening_the_workbench_parses_as_the_full_parser_does(argv, capsys):
+    # `backline` with global options only skips building the subcommands' parsers
+    from backline_tui.cli import build_parser, only_global_options
+
+    def parse(commands):
+        try:
+            return vars(build_parser(commands).parse_args(argv))
+        except SystemExit as exc:
+            return ("exit", exc.code, capsys.readouterr().err.splitlines()[-1:])
+
+    full = parse(True)
+    if only_global_options(argv):
+        assert parse(False) == full
+    else:
+        assert argv[-1] in ("status", "--bogus", "--version")
+
+
 def test_me_defaults_to_the_login_name_even_without_USER(tmp_path):
     import getpass
 

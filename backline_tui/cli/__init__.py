@@ -28,13 +28,28 @@ def _common(p: argparse.ArgumentParser, top: bool = False) -> None:
                    help="config file (env BACKLINE_CONFIG; default: the user config dir)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def only_global_options(argv: list[str]) -> bool:
+    """True if `argv` holds nothing but --db and --config: `backline` opening the workbench,
+    which needs no subcommand's parser (building them all is ~3 ms of the start-up)."""
+    args = iter(argv)
+    for arg in args:
+        if arg in ("--db", "--config"):
+            next(args, None)
+        elif not arg.startswith(("--db=", "--config=")):
+            return False
+    return True
+
+
+def build_parser(commands: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="backline",
         description="Backline: a keyboard-driven workbench for backline support engineers.",
     )
     parser.add_argument("--version", action="version", version=f"backline {__version__}")
     _common(parser, top=True)
+    if not commands:
+        parser.set_defaults(command=None)
+        return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("demo", help="fill the database with deterministic demo data")
@@ -119,8 +134,8 @@ def user_errors() -> tuple[type[BaseException], ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(commands=not only_global_options(argv)).parse_args(argv)
     if os.environ.get("BACKLINE_LOG"):
         from backline_tui import log
 
