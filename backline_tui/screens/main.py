@@ -1,7 +1,8 @@
 """The pane screen: help queue, stale cases, sustaining bugs, KB review (and insights).
 
-Each pane shows one page (PAGE rows) read from SQLite in a worker: a pane over a million
-records opens as fast as over a hundred, and nothing blocks the event loop. How a page is drawn
+Each pane shows one page (PAGE rows) read from SQLite on the database thread, in a worker: a
+pane over a million records opens as fast as over a hundred, and nothing blocks the event loop
+(the first page alone is read as the screen mounts, before the first frame: _show_first_page). How a page is drawn
 is pane_view.py; what the screen remembers per pane and the keys that change it, pane_state.py."""
 
 from __future__ import annotations
