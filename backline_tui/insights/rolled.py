@@ -106,18 +106,21 @@ def gaps_by_component_rolled(conn: sqlite3.Connection, since: str, until: str) -
 
 def gap_subjects_rolled(conn: sqlite3.Connection, since: str, until: str, limit: int = 2000) -> list[dict]:
     p = _parts(conn, since, until)
+    # the rollup's key starts with product, component, subject: summed in one pass, no sort
+    sums = "SUM(n) AS n, MAX(last_at) AS last_at, MAX(ref) AS ref FROM {t} {days} GROUP BY product, component, subject"
+    order = "HAVING SUM(n) > 0 ORDER BY n DESC, last_at DESC, subject, product, component LIMIT :limit"
+    if p["d0"] and p["lo"] > p["until"]:  # nothing read live: the one pass is the answer
+        return conn.execute(f"SELECT subject, product, component, {sums.format(t='ins_hr_subject', days=_DAYS)} {order}",
+                            p | {"limit": limit}).fetchall()
     src = _source(
-        # the rollup's key starts with product, component, subject: summed in one pass, no sort
-        p, "SELECT product, component, subject, SUM(n) AS n, MAX(last_at) AS last_at, MAX(ref) AS ref "
-        "FROM {t} {days} GROUP BY 1, 2, 3",
+        p, f"SELECT product, component, subject, {sums}",
         "SELECT product, component, subject, COUNT(*) AS n, MAX(created_at) AS last_at, MAX(ref) AS ref "
         f"FROM help_requests WHERE {ANSWERED} AND article_id IS NULL AND created_at >= :lo AND created_at <= :until "
         "GROUP BY 1, 2, 3", "ins_hr_subject",
     )
     return conn.execute(
         "SELECT subject, product, component, SUM(n) AS n, MAX(last_at) AS last_at, MAX(ref) AS ref "
-        f"FROM ({src}) GROUP BY subject, product, component HAVING SUM(n) > 0 "
-        "ORDER BY n DESC, last_at DESC, subject, product, component LIMIT :limit",
+        f"FROM ({src}) GROUP BY subject, product, component {order}",
         p | {"limit": limit},
     ).fetchall()
 
