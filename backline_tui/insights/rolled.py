@@ -193,7 +193,8 @@ def _histograms(conn: sqlite3.Connection, p: dict[str, Any]) -> dict[tuple[str, 
 
 def _medians_rolled(conn: sqlite3.Connection, p: dict[str, Any], hist: dict, metric: str, kind: str) -> list[dict]:
     """Exact median of `metric` per group of `kind`: the histogram finds the bucket holding each
-    middle rank, ins_hr_time (ordered by bucket and creation time) the value inside it."""
+    middle rank, ins_hr_time (by bucket and creation time, or by value: ix_hr_time_value) the value
+    inside it."""
     out = []
     for (m, kd, k), buckets in sorted(hist.items(), key=lambda kv: str(kv[0])):
         if (m, kd) != (metric, kind):
@@ -205,7 +206,7 @@ def _medians_rolled(conn: sqlite3.Connection, p: dict[str, Any], hist: dict, met
         elif kind == "priority":
             where, params["priority"] = " AND priority = :priority", k
         n = sum(c for _, c in buckets)
-        values = _middle(conn, buckets, n, lo, hi, where, params)
+        values = _middle(conn, buckets, n, lo, hi, where, params, week=kind == "week")
         out.append({"metric": metric, "kind": kind, "key": str(k), "median": sum(values) / len(values)})
     return out
 
@@ -219,17 +220,20 @@ def _week_bounds(p: dict[str, Any], wk: int) -> tuple[str, str]:
 
 
 def _middle(conn: sqlite3.Connection, buckets: list[tuple[int, int]], n: int, lo: str, hi: str,
-            where: str, params: dict[str, Any]) -> list[int]:
+            where: str, params: dict[str, Any], *, week: bool) -> list[int]:
     """The middle value (odd n) or two middle values (even n) in value order, given the group's
     (bucket, count) in bucket order: one lookup per bucket they fall in (mostly one)."""
     out: list[int] = []
     rank, last, skipped = (n - 1) // 2, n // 2, 0
+    # a week (a short range of creation times) sorts its few rows; a whole window walks the
+    # bucket in value order (ORDER BY +value: not in the value index's order)
+    how = ("", "+value") if week else ("INDEXED BY ix_hr_time_value", "value")
     for bucket, count in buckets:
         if rank < skipped + count:
             take = min(last, skipped + count - 1) - rank + 1
             out += [r["value"] for r in conn.execute(
-                "SELECT value FROM ins_hr_time WHERE metric = :metric AND bucket = :bucket AND created_at >= :lo "
-                f"AND created_at <= :hi{where} ORDER BY value LIMIT :take OFFSET :skip",
+                f"SELECT value FROM ins_hr_time {how[0]} WHERE metric = :metric AND bucket = :bucket AND created_at >= :lo "
+                f"AND created_at <= :hi{where} ORDER BY {how[1]} LIMIT :take OFFSET :skip",
                 params | {"bucket": bucket, "lo": lo, "hi": hi, "take": take, "skip": rank - skipped},
             )]
             rank += take

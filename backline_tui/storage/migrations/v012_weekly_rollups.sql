@@ -6,10 +6,14 @@
 -- - ins_hr_hist_week: ins_hr_hist per week (the histograms that find each median's bucket).
 -- A window that starts on a Monday at midnight (the default window) reads its whole weeks from
 -- these, the days of its last week from the daily rollups and the day it ends in live.
+-- - ix_hr_time_value: ins_hr_time in value order within a metric and bucket, so the middle value
+--   of a whole window (overall, per priority) is read by walking the index, not by sorting the
+--   bucket (a week's is still read in creation order: its few rows sort quickly).
 -- Triggers on the daily rollups keep these exact in the same transaction: whatever a daily row
 -- gains or loses, its week's row does. A daily row's key never changes (step 9's triggers move
 -- only its counts, and delete it once it holds nothing); a week's row is deleted with the last
--- daily row of it that held anything. The statements between "-- rollups: fill" and "-- rollups: end fill" rebuild them
+-- daily row of it that held anything. The statements between "CREATE INDEX ix_hr_time_value ON ins_hr_time(metric, bucket, value, created_at, priority);
+-- rollups: fill" and "-- rollups: end fill" rebuild them
 -- from the daily rollups; storage/rollups.py runs them after those of step 9.
 CREATE TABLE ins_case_week (day TEXT NOT NULL, product TEXT NOT NULL, component TEXT NOT NULL, version TEXT NOT NULL,
     n INTEGER NOT NULL, PRIMARY KEY (day, product, component, version)) WITHOUT ROWID;
@@ -19,6 +23,7 @@ CREATE TABLE ins_hr_week (day TEXT NOT NULL, priority TEXT NOT NULL, product TEX
     PRIMARY KEY (day, priority, product, component)) WITHOUT ROWID;
 CREATE TABLE ins_hr_hist_week (metric TEXT NOT NULL, day TEXT NOT NULL, priority TEXT NOT NULL, bucket INTEGER NOT NULL,
     n INTEGER NOT NULL, PRIMARY KEY (metric, day, priority, bucket)) WITHOUT ROWID;
+CREATE INDEX ix_hr_time_value ON ins_hr_time(metric, bucket, value, created_at, priority);
 -- rollups: fill
 DELETE FROM ins_case_week;
 DELETE FROM ins_hr_week;
