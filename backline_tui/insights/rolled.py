@@ -169,8 +169,8 @@ def team_stats_rolled(conn: sqlite3.Connection, since: str, until: str, askers: 
 
 def _histograms(conn: sqlite3.Connection, p: dict[str, Any]) -> dict[tuple[str, str, Any], list[tuple[int, int]]]:
     """The window's value histograms, (metric, kind, key) -> [(bucket, count)] in bucket order,
-    for kind 'week' (key: week index), 'priority' and 'all' (key ''): one pass over the rollup
-    per (metric, week, priority, bucket), the three groupings summed from its few thousand rows."""
+    for kind 'week' (key: week index), 'priority' and 'all' (key ''): the three groupings summed
+    by SQLite from one read of the rollup's few thousand rows."""
     src = _source(
         p, f"SELECT {_ROLLED_WEEK} AS wk, priority, metric, bucket, n FROM {{t}} {{days}}",
         f"SELECT wk, priority, metric, {_BUCKET} AS bucket, COUNT(*) AS n FROM ("
@@ -181,14 +181,15 @@ def _histograms(conn: sqlite3.Connection, p: dict[str, Any]) -> dict[tuple[str, 
         "WHERE v IS NOT NULL GROUP BY 1, 2, 3, 4",
         "ins_hr_hist", "ins_hr_hist_week",
     )
-    sums: dict[tuple[str, str, Any], dict[int, int]] = {}
-    for r in conn.execute(f"SELECT metric, wk, priority, bucket, SUM(n) AS n FROM ({src}) GROUP BY 1, 2, 3, 4", p):
-        if not r["n"]:
-            continue
-        for group in (("week", r["wk"]), ("priority", r["priority"]), ("all", "")):
-            by_bucket = sums.setdefault((r["metric"], *group), {})
-            by_bucket[r["bucket"]] = by_bucket.get(r["bucket"], 0) + r["n"]
-    return {k: sorted(v.items()) for k, v in sums.items()}
+    sums: dict[tuple[str, str, Any], list[tuple[int, int]]] = {}
+    for r in conn.execute(
+        f"WITH h AS ({src}) "
+        "SELECT metric, 'week' AS kind, wk AS key, bucket, SUM(n) AS n FROM h GROUP BY 1, 3, 4 HAVING SUM(n) > 0 UNION ALL "
+        "SELECT metric, 'priority', priority, bucket, SUM(n) FROM h GROUP BY 1, 3, 4 HAVING SUM(n) > 0 UNION ALL "
+        "SELECT metric, 'all', '', bucket, SUM(n) FROM h GROUP BY 1, 4 HAVING SUM(n) > 0", p,
+    ):
+        sums.setdefault((r["metric"], r["kind"], r["key"]), []).append((r["bucket"], r["n"]))
+    return {k: sorted(v) for k, v in sums.items()}
 
 
 def _medians_rolled(conn: sqlite3.Connection, p: dict[str, Any], hist: dict, metric: str, kind: str) -> list[dict]:
