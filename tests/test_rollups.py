@@ -193,32 +193,60 @@ def test_a_config_change_that_moves_every_ola_keeps_the_rollups_exact(wb):
     assert_exact(wb)
 
 
-def test_the_migration_fills_the_rollups_of_an_existing_database(demo_db: Path, config, clock):
-    # the demo database as it was before the rollups' schema step: no rollups
-    step = schema.MIGRATION_FILES.index(schema.ROLLUPS_STEP)  # the version just before it
-    r = Replica(demo_db)
-    names = r.query("SELECT type, name FROM sqlite_master WHERE name LIKE 'ins\\_%' ESCAPE '\\' OR name = 'ix_hr_unresponded_due'")
-    assert {n["name"] for n in names} >= set(rollups.ROLLUP_TABLES)
+def _steps_undone(path: Path, step: int, conn_first=None) -> None:
+    """Make the database at `path` look as it was before schema step `step` (0-based): what that
+    step and the later ones created is dropped (after `conn_first(conn)`, for what else it did)."""
+    r = Replica(path)
     with r.transaction() as conn:
-        for n in names:
-            if n["type"] in ("table", "trigger", "index"):
-                conn.execute(f"DROP {n['type'].upper()} IF EXISTS {n['name']}")
-        conn.execute("ALTER TABLE outbox DROP COLUMN next_attempt_at")
-        conn.execute("ALTER TABLE outbox DROP COLUMN failures")
-        # and what the steps after it made
-        for what, name in re.findall(r"CREATE\s+(TABLE|INDEX|TRIGGER)\s+(\w+)", "\n".join(schema.MIGRATIONS[step + 1:])):
+        if conn_first:
+            conn_first(conn)
+        for what, name in re.findall(r"CREATE\s+(TABLE|INDEX|TRIGGER)\s+(\w+)", "\n".join(schema.MIGRATIONS[step:])):
             conn.execute(f"DROP {what} IF EXISTS {name}")
         conn.execute(f"PRAGMA user_version = {step}")
     r.close()
-    wb = Workbench.open(demo_db, config, clock)
+
+
+def _migrated_exact(path: Path, config, clock, check) -> None:
+    """Open (migrate) the database: `check(wb)` holds, and the rollups are exact, before and after
+    a write (the new triggers work)."""
+    wb = Workbench.open(path, config, clock)
     try:
         assert wb.replica.schema_version == schema.SCHEMA_VERSION
-        assert wb.replica.scalar("SELECT SUM(n) FROM ins_case_day") == 300
+        check(wb)
         assert_exact(wb)
-        wb.claim(wb.pane("help", PaneFilter(unclaimed=True), limit=1)[0]["ref"])  # and its triggers work
+        wb.claim(wb.pane("help", PaneFilter(unclaimed=True), limit=1)[0]["ref"])
         assert_exact(wb)
     finally:
         wb.close()
+
+
+def test_the_migration_fills_the_rollups_of_an_existing_database(demo_db: Path, config, clock):
+    # the demo database as it was before the rollups' schema step: no rollups
+    r = Replica(demo_db)
+    assert {n["name"] for n in r.query("SELECT name FROM sqlite_master WHERE type = 'table'")} >= set(rollups.ROLLUP_TABLES)
+    r.close()
+
+    def outbox_columns(conn) -> None:
+        conn.execute("ALTER TABLE outbox DROP COLUMN next_attempt_at")
+        conn.execute("ALTER TABLE outbox DROP COLUMN failures")
+
+    _steps_undone(demo_db, schema.MIGRATION_FILES.index(schema.ROLLUPS_STEP), outbox_columns)
+
+    def check(wb) -> None:
+        assert wb.replica.scalar("SELECT SUM(n) FROM ins_case_day") == 300
+
+    _migrated_exact(demo_db, config, clock, check)
+
+
+def test_the_weekly_step_sums_the_daily_rollups_of_an_existing_database(demo_db: Path, config, clock):
+    # the demo database as it was before the weekly rollups: daily ones only
+    _steps_undone(demo_db, schema.MIGRATION_FILES.index(schema.WEEKLY_ROLLUPS_STEP))
+
+    def check(wb) -> None:
+        assert wb.replica.scalar("SELECT SUM(n) FROM ins_case_week") == 300
+        assert wb.replica.scalar("SELECT COUNT(*) FROM ins_hr_week") < wb.replica.scalar("SELECT COUNT(*) FROM ins_hr_day")
+
+    _migrated_exact(demo_db, config, clock, check)
 
 
 @pytest.mark.parametrize("until", ["2026-11-23T09:00:00Z", "2026-11-23T00:00:00Z"])
