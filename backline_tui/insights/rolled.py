@@ -3,9 +3,11 @@
 The rollups (storage/rollups.py) hold per-day sums that triggers keep exact, and per-week sums of
 three of them. A window whose start is a midnight UTC (the default window, and any --since DATE)
 reads its full days from them (whole weeks from the weekly sums when it starts on a Monday, as the
-default window does) and only the day it ends in, up to `until`, from the record tables (a short
-range of ix_hr_created / ix_cases_created_pcv). Any other window is read live throughout. Every function returns what
-its counterpart in queries.py returns for the same data (tests compare both after every kind of write).
+default window does). The day it ends in is read from them too when nothing was created later on
+it (as when it ends now); otherwise that day, up to `until`, is read from the record tables (a
+short range of ix_hr_created / ix_cases_created_pcv). Any other window is read live throughout.
+Every function returns what its counterpart in queries.py returns for the same data (tests
+compare both after every kind of write).
 """
 
 from __future__ import annotations
