@@ -104,7 +104,7 @@ def test_sigkill_during_demo_generation_leaves_an_empty_valid_database(tmp_path)
         if n == 0:
             assert r.scalar("SELECT COUNT(*) FROM help_requests") == 0
             # the FTS triggers paused by the bulk load are back (the DDL rolled back with the rest)
-            # (three per search FTS table, three per pane filter table of schema v6, and the eight
-            # that keep the Insights rollups)
-            assert r.scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'") == 41
+            # (three per search FTS table, three per pane filter table of schema v6, the eight
+            # that keep the Insights rollups and the nine that keep their weekly sums, schema v12)
+            assert r.scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'") == 50
         r.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.app import App, ComposeResult
-from textual.widgets import DataTable
+from textual.widgets import DataTable, TabbedContent
 
 from backline_tui.clock import Clock
 from backline_tui.config import Config
@@ -48,6 +48,11 @@ async def ready(pilot) -> InsightsPane:
                 await pilot.pause()
             return pane
     raise AssertionError("the Insights pane never finished loading")
+
+
+def screen_text(app: App) -> str:
+    """The screen as its SVG screenshot holds it, with plain spaces."""
+    return app.export_screenshot().replace("&#160;", " ")
 
 
 def cells(table: DataTable) -> list[list[str]]:
@@ -258,4 +263,35 @@ async def test_each_driver_bar_is_labelled_with_its_own_driver_at_120x40(tmp_pat
         longest = max(bars.values())
         for name, length in bars.items():
             assert abs(length - counts[name] / counts["Part00"] * longest) <= 1.5, ("\n".join(lines), name)
+    wb.close()
+
+
+async def test_a_sections_plots_are_drawn_after_its_table_reaches_the_screen(hand):  # noqa: F811
+    """When a section arrives, the update that first lays out its tab draws its table, not its
+    plots (plotext drawing in the same update held the event loop twice as long); the plots are
+    drawn in the updates after it."""
+    from backline_tui.widgets.insights.common import Plot
+
+    first: list[str] = []
+
+    class WatchedPane(InsightsPane):
+        def _arrived(self, gen, section, result) -> None:
+            super()._arrived(gen, section, result)
+            if section == "drivers":  # the open tab: what its first update put on screen
+                self.call_after_refresh(lambda: first.append(screen_text(self.app)))
+
+    class WatchedApp(PaneApp):
+        def compose(self) -> ComposeResult:
+            yield WatchedPane(self.wb)
+
+    wb = Workbench.open(hand, Config(me="alice"), Clock(NOW))
+    async with WatchedApp(wb).run_test(size=(120, 40)) as pilot:
+        pane = await ready(pilot)
+        assert "Widget / Editor" in first[0] and "Cases per week by product" not in first[0]
+        assert "Cases per week by product" in screen_text(pilot.app)
+        for section in ("drivers", "bugs", "gaps", "team"):  # each tab in turn shows its plots drawn
+            pane.query_one(TabbedContent).active = f"tab-{section}"
+            await pilot.pause()
+            for plot in pane.query_one(f"#tab-{section}").query(Plot):
+                assert str(plot.render()).strip(), plot.id
     wb.close()

@@ -11,6 +11,7 @@ the rollups), for the default window, a window from a date, and one from a date-
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import json
 from pathlib import Path
@@ -28,6 +29,10 @@ from backline_tui.workbench import PaneFilter, Workbench
 from tests import factories as F
 
 WINDOWS = (None, "2026-09-01", "2026-10-05T13:30:00Z")
+# a window from a Monday to a Thursday afternoon: whole weeks from the weekly rollups, the days of
+# its last week from the daily ones and its last day live (the default window ends on the Monday
+# the tests' clock stands at, so its weeks are all whole)
+MIDWEEK = ("2026-09-07", "2026-11-19T15:00:00Z")
 
 
 def assert_exact(wb: Workbench) -> None:
@@ -38,6 +43,8 @@ def assert_exact(wb: Workbench) -> None:
         a, b = rolled.snapshot(since), full.snapshot(since)
         for section in ("drivers", "bugs", "gaps", "team"):
             assert getattr(a, section) == getattr(b, section), (since, section)
+    w = rolled.window(MIDWEEK[0], until=F.parse_ts(MIDWEEK[1]))
+    assert (rolled.drivers(w), rolled.gaps(w), rolled.team(w)) == (full.drivers(w), full.gaps(w), full.team(w))
 
 
 def test_demo_generation_fills_the_rollups(wb):
@@ -186,38 +193,84 @@ def test_a_config_change_that_moves_every_ola_keeps_the_rollups_exact(wb):
     assert_exact(wb)
 
 
-def test_the_migration_fills_the_rollups_of_an_existing_database(demo_db: Path, config, clock):
-    # the demo database as it was before the rollups' schema step: no rollups
-    step = schema.MIGRATION_FILES.index(schema.ROLLUPS_STEP)  # the version just before it
-    r = Replica(demo_db)
-    names = r.query("SELECT type, name FROM sqlite_master WHERE name LIKE 'ins\\_%' ESCAPE '\\' OR name = 'ix_hr_unresponded_due'")
-    assert {n["name"] for n in names} >= set(rollups.ROLLUP_TABLES)
+def _steps_undone(path: Path, step: int, conn_first=None) -> None:
+    """Make the database at `path` look as it was before schema step `step` (0-based): what that
+    step and the later ones created is dropped (after `conn_first(conn)`, for what else it did)."""
+    r = Replica(path)
     with r.transaction() as conn:
-        for n in names:
-            if n["type"] in ("table", "trigger", "index"):
-                conn.execute(f"DROP {n['type'].upper()} IF EXISTS {n['name']}")
-        conn.execute("ALTER TABLE outbox DROP COLUMN next_attempt_at")
-        conn.execute("ALTER TABLE outbox DROP COLUMN failures")
-        # and what the steps after it made
-        for what, name in re.findall(r"CREATE\s+(TABLE|INDEX|TRIGGER)\s+(\w+)", "\n".join(schema.MIGRATIONS[step + 1:])):
+        if conn_first:
+            conn_first(conn)
+        for what, name in re.findall(r"CREATE\s+(TABLE|INDEX|TRIGGER)\s+(\w+)", "\n".join(schema.MIGRATIONS[step:])):
             conn.execute(f"DROP {what} IF EXISTS {name}")
         conn.execute(f"PRAGMA user_version = {step}")
     r.close()
-    wb = Workbench.open(demo_db, config, clock)
+
+
+def _migrated_exact(path: Path, config, clock, check) -> None:
+    """Open (migrate) the database: `check(wb)` holds, and the rollups are exact, before and after
+    a write (the new triggers work)."""
+    wb = Workbench.open(path, config, clock)
     try:
         assert wb.replica.schema_version == schema.SCHEMA_VERSION
-        assert wb.replica.scalar("SELECT SUM(n) FROM ins_case_day") == 300
+        check(wb)
         assert_exact(wb)
-        wb.claim(wb.pane("help", PaneFilter(unclaimed=True), limit=1)[0]["ref"])  # and its triggers work
+        wb.claim(wb.pane("help", PaneFilter(unclaimed=True), limit=1)[0]["ref"])
         assert_exact(wb)
     finally:
         wb.close()
 
 
+def test_the_migration_fills_the_rollups_of_an_existing_database(demo_db: Path, config, clock):
+    # the demo database as it was before the rollups' schema step: no rollups
+    r = Replica(demo_db)
+    assert {n["name"] for n in r.query("SELECT name FROM sqlite_master WHERE type = 'table'")} >= set(rollups.ROLLUP_TABLES)
+    r.close()
+
+    def outbox_columns(conn) -> None:
+        conn.execute("ALTER TABLE outbox DROP COLUMN next_attempt_at")
+        conn.execute("ALTER TABLE outbox DROP COLUMN failures")
+
+    _steps_undone(demo_db, schema.MIGRATION_FILES.index(schema.ROLLUPS_STEP), outbox_columns)
+
+    def check(wb) -> None:
+        assert wb.replica.scalar("SELECT SUM(n) FROM ins_case_day") == 300
+
+    _migrated_exact(demo_db, config, clock, check)
+
+
+def test_the_weekly_step_sums_the_daily_rollups_of_an_existing_database(demo_db: Path, config, clock):
+    # the demo database as it was before the weekly rollups: daily ones only
+    _steps_undone(demo_db, schema.MIGRATION_FILES.index(schema.WEEKLY_ROLLUPS_STEP))
+
+    def check(wb) -> None:
+        assert wb.replica.scalar("SELECT SUM(n) FROM ins_case_week") == 300
+        assert wb.replica.scalar("SELECT COUNT(*) FROM ins_hr_week") < wb.replica.scalar("SELECT COUNT(*) FROM ins_hr_day")
+
+    _migrated_exact(demo_db, config, clock, check)
+
+
 @pytest.mark.parametrize("until", ["2026-11-23T09:00:00Z", "2026-11-23T00:00:00Z"])
-def test_a_window_of_today_only_is_read_live_and_equal(wb, until):
+def test_a_window_of_today_only_is_equal(wb, until):
     ins = Insights(wb.replica, wb.config, wb.clock)
     w = ins.window("2026-11-23", until=F.parse_ts(until))
     full = Insights(wb.replica, wb.config, wb.clock, recompute=True)
     assert ins.drivers(w) == full.drivers(w) and ins.team(w) == full.team(w) and ins.gaps(w) == full.gaps(w)
 
+
+
+@pytest.mark.parametrize("table", ["help_requests", "cases"])
+def test_records_created_after_the_window_on_its_last_day_are_not_counted(wb, table):
+    # the last day is read from the rollups only when nothing was created later on it: a window
+    # that ends just before a record of its last day reads that day live
+    since = "2026-09-07"  # a Monday: weeks, days and the live part
+    row = wb.replica.query(f"SELECT created_at FROM {table} WHERE created_at > '2026-11-10T01:00:00Z' "
+                           "AND created_at < '2026-11-23' AND substr(created_at, 12) > '01:00:00' ORDER BY created_at LIMIT 1")[0]
+    until = F.parse_ts(row["created_at"]) - timedelta(seconds=1)
+    ins, full = Insights(wb.replica, wb.config, wb.clock), Insights(wb.replica, wb.config, wb.clock, recompute=True)
+    w = ins.window(since, until=until)
+    if table == "cases":  # nothing else on that day after `until`: only the case tells
+        wb.replica.conn.execute("DELETE FROM help_requests WHERE created_at > ? AND substr(created_at, 1, 10) = ?",
+                                (w.until_ts, w.until_ts[:10]))
+    assert ins.drivers(w) == full.drivers(w) and ins.team(w) == full.team(w) and ins.gaps(w) == full.gaps(w)
+    assert ins.drivers(w).total == wb.replica.scalar(
+        "SELECT COUNT(*) FROM cases WHERE created_at >= ? AND created_at <= ?", (w.since_ts, w.until_ts))

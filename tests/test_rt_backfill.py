@@ -110,7 +110,8 @@ def dump(wb: Workbench) -> dict[str, list]:
                         "AND h.id = m.parent_id LEFT JOIN cases c ON m.parent_type = 'case' AND c.id = m.parent_id")
     out["case_bugs"] = q("SELECT c.ref, b.ref, cb.created_at FROM case_bugs cb JOIN cases c ON c.id = cb.case_id "
                          "JOIN bugs b ON b.id = cb.bug_id")
-    for table in ("ins_case_day", "ins_hr_day", "ins_hr_asker", "ins_hr_subject", "ins_hr_hist"):
+    for table in ("ins_case_day", "ins_hr_day", "ins_hr_asker", "ins_hr_subject", "ins_hr_hist", "ins_case_week",
+                  "ins_hr_week", "ins_hr_hist_week"):
         out[table] = q(f"SELECT * FROM {table}")
     out["cursors"] = q("SELECT stream, cursor FROM sync_cursors WHERE stream NOT LIKE '%:open'")
     return out

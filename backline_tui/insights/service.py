@@ -7,7 +7,6 @@ sums the small grouped results, names them and applies the domain rules (bug pri
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
@@ -336,6 +335,8 @@ class Insights:
         w = self.window(since)
         if workers <= 1:
             return Snapshot(w, self.drivers(w), self.bugs(), self.gaps(w), self.team(w), generated_at=self.clock.now())
+        from concurrent.futures import ThreadPoolExecutor  # here: the one-thread path does without it
+
         with ThreadPoolExecutor(workers, thread_name_prefix="insights") as pool:
             # the longest first, so the pool's last free thread takes the quick ones
             team, gaps, drivers = (pool.submit(self.team, w), pool.submit(self.gaps, w), pool.submit(self.drivers, w))

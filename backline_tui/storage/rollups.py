@@ -1,5 +1,6 @@
-"""The Insights rollups (the schema step schema.ROLLUPS_STEP names): tables of per-day sums
-that triggers keep exact as records are written. A bulk write (demo, import, a config change
+"""The Insights rollups (the schema steps schema.ROLLUPS_STEP and WEEKLY_ROLLUPS_STEP name): tables
+of per-day sums that triggers keep exact as records are written, and per-week sums of three of
+them that triggers on the daily ones keep exact. A bulk write (demo, import, a config change
 that rewrites every OLA) pauses the triggers and rebuilds the rollups once at the end, which
 costs a fraction of maintaining them row by row.
 """
@@ -10,25 +11,27 @@ import contextlib
 import sqlite3
 from typing import Iterator
 
-ROLLUP_TABLES = ("ins_case_day", "ins_hr_day", "ins_hr_asker", "ins_hr_subject", "ins_hr_time", "ins_hr_hist")
+ROLLUP_TABLES = ("ins_case_day", "ins_hr_day", "ins_hr_asker", "ins_hr_subject", "ins_hr_time", "ins_hr_hist",
+                 "ins_case_week", "ins_hr_week", "ins_hr_hist_week")
 _FILL_START, _FILL_END = "-- rollups: fill", "-- rollups: end fill"
 
 
 def fill_statements() -> list[str]:
     """The statements that rebuild every rollup from the record tables: those the rollups'
-    migration step ran, taken from it so that there is one text of them."""
-    from backline_tui.storage.schema import MIGRATION_FILES, MIGRATIONS, ROLLUPS_STEP
+    migration steps ran (the daily ones, then the weekly ones summed from them), taken from them
+    so that there is one text of them."""
+    from backline_tui.storage.schema import MIGRATION_FILES, MIGRATIONS, ROLLUPS_STEP, WEEKLY_ROLLUPS_STEP
 
-    step = MIGRATIONS[MIGRATION_FILES.index(ROLLUPS_STEP)]
-    lines = step.splitlines(keepends=True)
-    marks = [line.strip() for line in lines]  # the markers are lines of their own
-    body = lines[marks.index(_FILL_START) + 1 : marks.index(_FILL_END)]
-    out, current = [], ""
-    for line in body:
-        current += line
-        if sqlite3.complete_statement(current):
-            out.append(current.strip())
-            current = ""
+    out = []
+    for name in (ROLLUPS_STEP, WEEKLY_ROLLUPS_STEP):
+        lines = MIGRATIONS[MIGRATION_FILES.index(name)].splitlines(keepends=True)
+        marks = [line.strip() for line in lines]  # the markers are lines of their own
+        current = ""
+        for line in lines[marks.index(_FILL_START) + 1 : marks.index(_FILL_END)]:
+            current += line
+            if sqlite3.complete_statement(current):
+                out.append(current.strip())
+                current = ""
     return out
 
 

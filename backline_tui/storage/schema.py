@@ -103,8 +103,9 @@ def filter_drop_statements(fts: str) -> list[str]:
 # Each step moves the database from version i to i+1: SQL files in storage/migrations/, frozen
 # once released (a later change is a new step, never an edit), so no live constant can change
 # what an old version means.
-# The step that made the Insights rollups: storage/rollups.py reruns its fill statements.
+# The steps that made the Insights rollups: storage/rollups.py reruns their fill statements, in order.
 ROLLUPS_STEP = "v009_insights_rollups.sql"
+WEEKLY_ROLLUPS_STEP = "v012_weekly_rollups.sql"
 MIGRATION_FILES: tuple[str, ...] = (
     "v001_base.sql",
     "v002_covering_queue_indexes.sql",
@@ -117,6 +118,7 @@ MIGRATION_FILES: tuple[str, ...] = (
     ROLLUPS_STEP,
     "v010_pending_links.sql",
     "v011_history_backfill.sql",
+    WEEKLY_ROLLUPS_STEP,
 )
 _HERE = Path(__file__).resolve().parent / "migrations"
 MIGRATIONS: list[str] = [(_HERE / name).read_text(encoding="utf-8") for name in MIGRATION_FILES]

@@ -8,16 +8,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
-from textual_plotext import PlotextPlot
 
-from backline_tui.widgets.insights.common import InsightsTable, cell, drawing, label, num
+from backline_tui.widgets.insights.common import InsightsTable, Plot, cell, drawing, label, num
 
 
 class BugsSection(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(Text(""), classes="caption", id="bugs-caption")
         yield InsightsTable(id="bugs-table")
-        yield PlotextPlot(id="bugs-plot")
+        yield Plot(id="bugs-plot")
 
     def on_mount(self) -> None:
         self.query_one("#bugs-table", DataTable).add_columns(
@@ -37,6 +36,6 @@ class BugsSection(Vertical):
         self.query_one("#bugs-caption", Static).update(Text(
             f"Top {len(bugs)} open bugs by impact · {overdue} past target · "
             "score: Σ severity×tier over open cases + customers · *: set by hand"))
-        with drawing(self.query_one("#bugs-plot", PlotextPlot), "Impact score") as plt:
+        with drawing(self.query_one("#bugs-plot", Plot), "Impact score") as plt:
             if bugs:
                 plt.bar([label(b.ref, 12) for b in bugs], [b.impact_score for b in bugs], color="red")

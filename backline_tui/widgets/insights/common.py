@@ -58,14 +58,26 @@ def drawing(plot: PlotextPlot, title: str, frames: int = 1) -> Iterator[Any]:
 def refresh_later(widget: Any, frames: int = 1) -> None:
     """Refresh ``widget`` ``frames`` screen updates from now, not in this one: a section's table
     and its plots then reach the screen in turn, and no single update holds the event loop for
-    all of them (a plot's render is plotext drawing its whole canvas in Python)."""
+    all of them (a plot's render is plotext drawing its whole canvas in Python). A `Plot` draws
+    nothing until then, even when the update before lays out its tab for the first time."""
     if frames <= 0:
+        widget.held = False
         widget.refresh()
     else:
+        widget.held = True
         widget.call_after_refresh(refresh_later, widget, frames - 1)
 
 
-class BarsPlot(PlotextPlot):
+class Plot(PlotextPlot):
+    """A plotext plot that stays blank while `held` (see refresh_later)."""
+
+    held = False
+
+    def render(self) -> Any:
+        return "" if self.held else super().render()
+
+
+class BarsPlot(Plot):
     """Horizontal bars, the first label at the top, drawn for the plot's size at each render: as
     many as its rows can hold with each label beside its own bar. Squeezed into fewer than about
     1.5 rows a bar, plotext draws some bars over their neighbours' label rows (checked at every
@@ -78,6 +90,8 @@ class BarsPlot(PlotextPlot):
         refresh_later(self)
 
     def render(self) -> Any:
+        if self.held:
+            return ""
         title, labels, values = self._bars
         keep = max(1, (self.size.height - 4) * 2 // 3)  # the title, the frame's top and the axis take 4
         plt = self.plt

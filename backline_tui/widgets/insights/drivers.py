@@ -9,9 +9,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
-from textual_plotext import PlotextPlot
 
-from backline_tui.widgets.insights.common import LEVEL_NAMES, BarsPlot, InsightsTable, cell, drawing, label, num, pct
+from backline_tui.widgets.insights.common import LEVEL_NAMES, BarsPlot, InsightsTable, Plot, cell, drawing, label, num, pct
 
 
 class DriversSection(Horizontal):
@@ -21,7 +20,7 @@ class DriversSection(Horizontal):
             yield InsightsTable(id="drivers-table")
         with Vertical(classes="plots"):
             yield BarsPlot(id="drivers-pareto")
-            yield PlotextPlot(id="drivers-trend")
+            yield Plot(id="drivers-trend")
 
     def show(self, d: Any, level: str, window: Any) -> None:
         drivers = d.pareto[level]
@@ -38,7 +37,7 @@ class DriversSection(Horizontal):
         top = drivers[:10]
         self.query_one("#drivers-pareto", BarsPlot).show_bars(
             f"Top drivers by {LEVEL_NAMES[level]} (cases)", [label(x.label, 20) for x in top], [x.cases for x in top])
-        with drawing(self.query_one("#drivers-trend", PlotextPlot), "Cases per week by product", frames=2) as plt:
+        with drawing(self.query_one("#drivers-trend", Plot), "Cases per week by product", frames=2) as plt:
             weeks = window.weeks if window else []
             xs = list(range(1, len(weeks) + 1))
             for product, counts in list(d.trend.items())[:6]:

@@ -9,10 +9,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
-from textual_plotext import PlotextPlot
 
 from backline_tui.clock import duration
-from backline_tui.widgets.insights.common import InsightsTable, cell, drawing, num, pct
+from backline_tui.widgets.insights.common import InsightsTable, Plot, cell, drawing, num, pct
 
 
 class TeamSection(Horizontal):
@@ -23,7 +22,7 @@ class TeamSection(Horizontal):
             yield Static(Text("Requests per asker (who might need training)"), classes="caption")
             yield InsightsTable(id="team-askers")
         with Vertical(classes="plots"):
-            yield PlotextPlot(id="team-plot")
+            yield Plot(id="team-plot")
             yield InsightsTable(id="team-weeks")
 
     def on_mount(self) -> None:
@@ -54,7 +53,7 @@ class TeamSection(Horizontal):
             weeks.add_row(cell(w.label), num(w.requests), num(duration(w.median_first_response)),
                           num(pct(w.ola_met_rate)), num(duration(w.median_resolve)), num(pct(w.document_rate)),
                           key=w.label)
-        with drawing(self.query_one("#team-plot", PlotextPlot),
+        with drawing(self.query_one("#team-plot", Plot),
                      "Per week: first response in OLA, answers documented (%)") as plt:
             xs = list(range(1, len(t.weeks) + 1))
             for name, values in (("in OLA %", [w.ola_met_rate for w in t.weeks]),
