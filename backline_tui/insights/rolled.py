@@ -63,7 +63,7 @@ def _source(p: dict[str, Any], rolled: str, live: str, table: str = "", weekly: 
     return " UNION ALL ".join(parts + [live])
 
 
-def case_volume(conn: sqlite3.Connection, since: str, until: str) -> tuple[list[dict], list[dict]]:
+def case_volume(conn: sqlite3.Connection, since: str, until: str) -> list[dict]:
     """Cases created in the window per week (counted from the window's start day), product,
     component and version: the same rows serve as the totals (summed by the caller over the
     weeks) and as the trend (summed over components and versions)."""
@@ -74,11 +74,10 @@ def case_volume(conn: sqlite3.Connection, since: str, until: str) -> tuple[list[
         "WHERE created_at >= :lo AND created_at <= :until GROUP BY 1, 2, 3, 4",
         "ins_case_day", "ins_case_week",
     )
-    rows = conn.execute(
+    return conn.execute(
         f"SELECT {_ROLLED_WEEK} AS week, product, component, version, SUM(n) AS n FROM ({src}) "
         "GROUP BY 1, 2, 3, 4 HAVING SUM(n) > 0", p
     ).fetchall()
-    return rows, rows
 
 
 def _help_source(p: dict[str, Any]) -> str:

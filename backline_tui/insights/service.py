@@ -234,7 +234,7 @@ class Insights:
     def drivers(self, window: Window | None = None) -> Drivers:
         w = window or self.window()
         if self._rolled(w):
-            totals, weekly = rolled.case_volume(self._conn, w.since_ts, w.until_ts)
+            totals = weekly = rolled.case_volume(self._conn, w.since_ts, w.until_ts)  # rows by week: both
         else:  # per-day rows: summed below as totals are
             totals = q.case_volume_by_day(self._conn, w.since_ts, w.until_ts)
             weekly = [{"week": w.week_of(r["day"]), "product": r["product"], "n": r["n"]} for r in totals]

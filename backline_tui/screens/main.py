@@ -116,7 +116,7 @@ class MainScreen(PaneState, PaneView, RecordActions, Screen):
             got = self.app.call_db_now(self._read_page(self.pane, check_empty=True, lines=self.size.height))
         except Exception:  # noqa: BLE001 — the worker's read says what is wrong
             return False
-        if got is None or self.pane == "insights":
+        if got is None:
             return False
         self.empty_db = False
         self._show_page(self.pane, got)
