@@ -12,6 +12,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
@@ -84,17 +85,23 @@ def proxy(rt):
 
 @pytest.mark.parametrize("retry_after", ["1", "date"])
 def test_a_429_with_retry_after_is_waited_out_and_the_sync_completes(retry_after, rt, seeded, proxy, tmp_path):
-    if retry_after == "date":  # the other form: an HTTP-date, here 2 s ahead (1 s resolution: 1 to 2 s away)
-        retry_after = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=2), usegmt=True)
+    not_before = None  # the wall-clock instant the retry must not come before
+    if retry_after == "date":  # the other form: an HTTP-date (1 s resolution), 4 s ahead of now
+        when = (datetime.now(timezone.utc) + timedelta(seconds=4)).replace(microsecond=0)
+        retry_after, not_before = format_datetime(when, usegmt=True), when.timestamp()
     proxy.fail(lambda m, p: m == "GET" and p == f"{REST}/transactions", times=1, status=429,
                headers={"Retry-After": retry_after})
+    wall_offset = time.time() - time.monotonic()  # the proxy's log is on the monotonic clock
     wb = open_wb(tmp_path / "r.db", proxy.url)
     try:
         result = wb.sync()
         assert result.errors == [] and result.pulled == 3 + 5 + 3 + 8
         feed = [(t, s) for t, m, p, s in proxy.log if p.startswith(f"{REST}/transactions?")]
         assert [s for _, s in feed[:2]] == [429, 200]
-        assert feed[1][0] - feed[0][0] >= 1.0  # the retry came after the second RT asked for
+        if not_before is None:
+            assert feed[1][0] - feed[0][0] >= 1.0  # the retry came after the second RT asked for
+        else:  # the date may be reached sooner after the 429 than 4 s: the sync starts first
+            assert feed[1][0] + wall_offset >= not_before - 0.01  # not before the date RT gave
     finally:
         wb.close()
 
