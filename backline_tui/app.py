@@ -240,7 +240,7 @@ class BacklineApp(LiveSync, App):
         if after is not None:
             after(result)
         self.reload_screens()
-        if self._live.started and self._live.offline_since is None:
+        if self._live.started and not self._live.held_off:
             self.sync_in_background()  # the change goes upstream at once
 
     def action_done(self, message: str) -> None:

@@ -146,17 +146,23 @@ class LiveSync:
         # upstream's answer) is logged with its traceback; a background sync stays quiet unless it
         # went offline or upstream refused something
         unreachable = set(getattr(result, "unreachable", None) or [])
-        went_offline = self._live.synced(error is not None or bool(unreachable))
+        busy = set(getattr(result, "busy", None) or [])  # reached, and still asked to wait
+        newly_held = self._live.synced(error is not None or bool(unreachable), busy=bool(busy))
         if error is not None:
             errors = [self.internal("sync failed", error)]
-            shown = errors if not quiet or went_offline else []
+            shown = errors if not quiet or newly_held else []
         else:
             errors = [str(e) for e in getattr(result, "errors", None) or []]
-            shown = [e for e in errors if not quiet or went_offline or e not in unreachable]
+            shown = [e for e in errors if not quiet or newly_held or e not in unreachable | busy]
         if shown:
             more = f" (and {len(shown) - 1} more: backline status)" if len(shown) > 1 else ""
-            offline = quiet and all(e in unreachable for e in shown)  # a background sync that found no upstream
-            title = "offline: working from the replica" if offline else "sync failed"
+            # a background sync that found no upstream, or one that asks to wait: said once, calmly
+            if quiet and all(e in unreachable for e in shown):
+                title = "offline: working from the replica"
+            elif quiet and all(e in unreachable | busy for e in shown):
+                title = "upstream busy: working from the replica"
+            else:
+                title = "sync failed"
             self.say(f"{shown[0]}{more}", title=title, severity="error", timeout=15)
         elif not errors and not quiet:
             self.say(f"sync done: {getattr(result, 'pushed', 0)} pushed, {getattr(result, 'pulled', 0)} pulled")
@@ -169,28 +175,42 @@ class LiveSync:
 
 class LiveState:
     """What the live workbench remembers between syncs: when it last synced, since when it is
-    offline, and which urgent requests it has seen and announced."""
+    offline (no upstream answered) or held off (an upstream answered 429/503 after the retries),
+    and which urgent requests it has seen and announced."""
 
     def __init__(self) -> None:
         self.started = False
         self.synced_at: float | None = None  # time.monotonic() of the last sync that reached upstream
         self.offline_since: datetime | None = None
+        self.busy_since: datetime | None = None
         self.seen: dict[str, bool] | None = None  # urgent ref -> breaching, at the last look
         self.announced: set[str] = set()
 
-    def synced(self, offline: bool) -> bool:
-        """Note a finished sync; True if the workbench just went offline."""
-        if not offline:
-            self.synced_at, self.offline_since = time.monotonic(), None
+    @property
+    def held_off(self) -> bool:
+        """Offline or busy: no sync at once after each action (the interval's sync tries again)."""
+        return self.offline_since is not None or self.busy_since is not None
+
+    def synced(self, offline: bool, busy: bool = False) -> bool:
+        """Note a finished sync; True if the workbench just went offline, or just found an
+        upstream busy (each is said once, when it begins)."""
+        if not offline and not busy:
+            self.synced_at, self.offline_since, self.busy_since = time.monotonic(), None, None
             return False
-        if self.offline_since is None:
-            self.offline_since = datetime.now().astimezone()
-            return True
-        return False
+        now = datetime.now().astimezone()
+        if offline:
+            self.busy_since = None
+            began, self.offline_since = self.offline_since is None, self.offline_since or now
+        else:
+            self.offline_since = None
+            began, self.busy_since = self.busy_since is None, self.busy_since or now
+        return began
 
     def freshness(self) -> str | None:
         if self.offline_since is not None:
             return f"offline since {self.offline_since:%H:%M}"
+        if self.busy_since is not None:
+            return f"upstream busy since {self.busy_since:%H:%M}"
         if self.synced_at is None:
             return None
         age = int(time.monotonic() - self.synced_at)

@@ -15,6 +15,7 @@ from backline_tui.clock import Clock
 from backline_tui.config import Config, SourceConfig, SyncConfig
 from backline_tui.live import LiveState
 from backline_tui.workbench import Workbench
+from tests.fault_proxy import FaultProxy
 from tests.jira_helpers import jira_source
 from tests.rt_server import RTServer
 from tests.test_ui_support import notes, settle
@@ -31,19 +32,36 @@ class CountingApp(BacklineApp):
         self.bells += 1
 
 
-@pytest.fixture
-def live(tmp_path, rt_server_factory):
-    server = rt_server_factory()
+def _live_workbench(tmp_path, server: RTServer, url: str) -> Workbench:
+    """Three older P3 questions in RT, synced into a new replica over `url` (RT, or a proxy)."""
     os.environ[PW] = RTServer.alice.password
     config = Config(me="alice", sync=SyncConfig(interval=1),
-                    sources=[SourceConfig(name="rt", kind="rt", url=server.url, user="alice", password_env=PW)])
+                    sources=[SourceConfig(name="rt", kind="rt", url=url, user="alice", password_env=PW)])
     with server.client("alice") as c:
         for i in range(3):
             c.create_ticket("Backline Help", f"Older question {i}", "body", {"HelpPriority": "P3", "Asker": "fl.x"})
     wb = Workbench.open(tmp_path / "r.db", config, Clock())
     assert wb.sync().pulled == 3
+    return wb
+
+
+@pytest.fixture
+def live(tmp_path, rt_server_factory):
+    server = rt_server_factory()
+    wb = _live_workbench(tmp_path, server, server.url)
     yield server, wb
     wb.close()
+
+
+@pytest.fixture
+def proxied(tmp_path, rt_server_factory):
+    """The live workbench with tests/fault_proxy.py between it and RT."""
+    server = rt_server_factory()
+    proxy = FaultProxy(server.url)
+    wb = _live_workbench(tmp_path, server, proxy.url)
+    yield proxy, wb
+    wb.close()
+    proxy.stop()
 
 
 async def _until(pilot, check, seconds: float = 40.0) -> None:
@@ -97,6 +115,37 @@ async def test_an_unreachable_rt_is_offline_calmly_and_the_replica_still_works(l
         await settle(pilot)
         assert len([n for n in notes(app) if "unreachable" in n]) == len(offline) == 1  # said once
         assert len(app.screen.rows) == 3  # the replica still shows its rows
+
+
+async def test_an_rt_that_still_answers_429_after_the_retries_is_busy_not_offline_and_said_once(proxied):
+    proxy, wb = proxied
+    app = CountingApp(wb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await _until(pilot, lambda: "synced" in app.status_text)
+        proxy.fail(lambda m, p: True, status=429, headers={"Retry-After": "0"})
+        await _until(pilot, lambda: "upstream busy since" in app.status_text)
+        assert "offline" not in app.status_text  # RT answered: it asks to wait, it is not gone
+        busy = [n for n in app._notifications if "rate limited" in n.message]
+        assert [n.title for n in busy] == ["upstream busy: working from the replica"]
+        synced = wb.replica.scalar("SELECT COUNT(*) FROM sync_log")
+        await _until(pilot, lambda: wb.replica.scalar("SELECT COUNT(*) FROM sync_log") >= synced + 2)
+        await settle(pilot)
+        assert len([n for n in notes(app) if "rate limited" in n]) == 1  # said once, when it began
+        assert "upstream busy since" in app.status_text and len(app.screen.rows) == 3
+        proxy.clear()  # RT takes requests again: the next sync is fresh
+        await _until(pilot, lambda: "synced" in app.status_text and "busy" not in app.status_text)
+
+
+def test_freshness_says_offline_or_busy_since_it_began_and_a_sync_that_reaches_upstream_clears_it():
+    live = LiveState()
+    assert live.freshness() is None and not live.held_off
+    assert live.synced(offline=False) is False and live.freshness() == "synced 0 s ago"
+    assert live.synced(offline=False, busy=True) is True  # began: said once
+    assert live.synced(offline=False, busy=True) is False and live.held_off
+    assert live.freshness().startswith("upstream busy since ")
+    assert live.synced(offline=True) is True and live.freshness().startswith("offline since ")
+    assert live.synced(offline=False) is False and live.freshness() == "synced 0 s ago" and not live.held_off
 
 
 def test_news_is_each_record_once_and_the_first_look_only_takes_note():

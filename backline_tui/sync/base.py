@@ -16,11 +16,13 @@ class SourceError(Exception):
 
     Said in one line, never with a secret in it. Nothing is lost: ops stay in the outbox.
     `unreachable`: the upstream was not reached at all (the workbench works offline), as opposed
-    to one that answered with a refusal or a failure."""
+    to one that answered with a refusal or a failure. `busy`: it was reached, and still said "not
+    now" (429, 503) after the retries: the workbench works from the replica, but is not offline."""
 
-    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+    def __init__(self, message: str, *, unreachable: bool = False, busy: bool = False) -> None:
         super().__init__(message)
         self.unreachable = unreachable
+        self.busy = busy
 
 
 @dataclass

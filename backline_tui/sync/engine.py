@@ -46,6 +46,8 @@ class SyncResult:
     errors: list[str] = field(default_factory=list)
     #: the lines of `errors` that say a source was not reached at all (offline, not refused)
     unreachable: list[str] = field(default_factory=list)
+    #: the lines of `errors` that say a source was reached but still asked to wait (429, 503)
+    busy: list[str] = field(default_factory=list)
     seconds: float = 0.0
     #: (source, link) naming a record of another source, written again once every source synced
     #: (the other end may arrive later in the same sync)
@@ -172,6 +174,8 @@ def _sync_source(replica: Replica, config: Config, name: str, connector: Connect
         result.errors.append(f"{name}: {exc}")
         if exc.unreachable:
             result.unreachable.append(result.errors[-1])
+        elif exc.busy:
+            result.busy.append(result.errors[-1])
     finally:
         result.pushed += counts["pushed"]
         result.pulled += counts["pulled"]

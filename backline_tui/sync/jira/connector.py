@@ -122,7 +122,7 @@ class JiraConnector(JiraPull, JiraPush, JiraCheck):
                                "checked before it is sent again")
         if isinstance(exc, JiraUnavailable):  # no status: no answer at all (else rate limited)
             return SourceError(f"Jira at {self.url}: {exc.message}; gave up for now, changes stay queued",
-                               unreachable=exc.status is None)
+                               unreachable=exc.status is None, busy=exc.status is not None)
         if isinstance(exc, JiraServerError):
             return SourceError(f"Jira at {self.url} kept failing ({exc.message}); changes stay queued, try again later")
         return SourceError(f"Jira at {self.url}: {exc.message}")

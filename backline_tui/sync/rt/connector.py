@@ -22,7 +22,8 @@ from typing import Any, Iterator
 from backline_tui.config import Config, SourceConfig
 from backline_tui.sync.base import CheckReport, SourceError
 from backline_tui.sync.rt.check import Checker, rt_message
-from backline_tui.sync.rt.client import RTAuthError, RTClient, RTError, RTNotFound, RTServerError, RTUnavailable
+from backline_tui.sync.rt.client import (RTAuthError, RTBusy, RTClient, RTError, RTNotFound, RTServerError,
+                                        RTUnavailable)
 from backline_tui.sync.rt.knowledge import KnowledgePush
 from backline_tui.sync.rt.mapping import mapping_of, raw_values, read_field, ticket_ref
 from backline_tui.sync.rt.pull import LOOKAHEAD, OFFER_SUBJECT, WORKERS, RTPull
@@ -75,6 +76,8 @@ class RTConnector(RTPull, RTPush, KnowledgePush):
             yield
         except RTAuthError:
             raise SourceError(f"RT at {self.url} did not accept the credentials of {self.user} (check the password)") from None
+        except RTBusy as exc:  # reached, and still rate limited or unavailable after the retries
+            raise SourceError(exc.message, busy=True) from None
         except RTUnavailable as exc:
             raise SourceError(exc.message, unreachable=True) from None  # it names RT and its URL, once
         except RTServerError as exc:
