@@ -295,3 +295,22 @@ async def test_a_sections_plots_are_drawn_after_its_table_reaches_the_screen(han
             for plot in pane.query_one(f"#tab-{section}").query(Plot):
                 assert str(plot.render()).strip(), plot.id
     wb.close()
+
+
+async def test_regrouping_the_drivers_never_blanks_their_plots(hand):  # noqa: F811
+    """g redraws the drivers' plots an update or two after their table. A plot drawn meanwhile
+    (its tab shown, the terminal resized, a layout that moves it) shows its last drawing, not a
+    blank."""
+    from backline_tui.widgets.insights.common import Plot
+
+    wb = Workbench.open(hand, Config(me="alice"), Clock(NOW))
+    async with PaneApp(wb).run_test(size=(120, 40)) as pilot:
+        pane = await ready(pilot)
+        pareto, trend = pane.query_one("#drivers-pareto", Plot), pane.query_one("#drivers-trend", Plot)
+        pane.action_cycle_level()  # what g does
+        assert pareto.held and trend.held  # not drawn again in this update
+        assert "Top drivers by product / component" in str(pareto.render())  # what it drew before g
+        assert "Cases per week by product" in str(trend.render())
+        await ready(pilot)
+        assert "Top drivers by product (cases)" in str(pareto.render())  # then its new drawing
+    wb.close()

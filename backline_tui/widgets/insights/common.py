@@ -58,8 +58,9 @@ def drawing(plot: PlotextPlot, title: str, frames: int = 1) -> Iterator[Any]:
 def refresh_later(widget: Any, frames: int = 1) -> None:
     """Refresh ``widget`` ``frames`` screen updates from now, not in this one: a section's table
     and its plots then reach the screen in turn, and no single update holds the event loop for
-    all of them (a plot's render is plotext drawing its whole canvas in Python). A `Plot` draws
-    nothing until then, even when the update before lays out its tab for the first time."""
+    all of them (a plot's render is plotext drawing its whole canvas in Python). A `Plot` is not
+    drawn until then, even when the update before lays out its tab for the first time: it shows
+    its last drawing meanwhile (nothing, before its first)."""
     if frames <= 0:
         widget.held = False
         widget.refresh()
@@ -69,12 +70,20 @@ def refresh_later(widget: Any, frames: int = 1) -> None:
 
 
 class Plot(PlotextPlot):
-    """A plotext plot that stays blank while `held` (see refresh_later)."""
+    """A plotext plot that is not drawn while `held` (see refresh_later): until then it shows
+    what it drew last, so a redraw (`g` regroups the drivers) never blanks it; blank only before
+    its first drawing."""
 
     held = False
+    _drawn: Any = None
 
     def render(self) -> Any:
-        return "" if self.held else super().render()
+        if not self.held:
+            self._drawn = self.draw()
+        return "" if self._drawn is None else self._drawn
+
+    def draw(self) -> Any:
+        return super().render()
 
 
 class BarsPlot(Plot):
@@ -89,9 +98,7 @@ class BarsPlot(Plot):
         self._bars = (title, labels, values)
         refresh_later(self)
 
-    def render(self) -> Any:
-        if self.held:
-            return ""
+    def draw(self) -> Any:
         title, labels, values = self._bars
         keep = max(1, (self.size.height - 4) * 2 // 3)  # the title, the frame's top and the axis take 4
         plt = self.plt
@@ -100,4 +107,4 @@ class BarsPlot(Plot):
         if labels:  # plotext draws the first bar at the bottom
             plt.bar(labels[:keep][::-1], values[:keep][::-1], orientation="horizontal", color="orange", width=0.6)
         plt.title(title)
-        return super().render()
+        return super().draw()
