@@ -1,7 +1,7 @@
 """A small HTTP proxy that sits in front of a real server (jira820, RT) and injects the faults a
 real Jira shows: 429 with Retry-After, 503, a storm of 500s, a connection reset, a response
 held back after the request was forwarded (the write landed, the client times out), or one cut
-half-way through its body.
+half-way through its body; or a change made upstream just before a request goes on (``before``).
 
     proxy = FaultProxy(jira.url)
     proxy.fail(lambda method, path: method == "GET", times=1, status=429, headers={"Retry-After": "1"})
@@ -44,6 +44,8 @@ class Rule:
     body: tuple[str, bytes] | None = None
     #: ``match`` is called as match(method, target, body): the whole target and the body
     whole: bool = False
+    #: called (no arguments) before the request goes on to the upstream: a change made meanwhile
+    before: Callable[[], None] | None = None
 
 
 class FaultProxy:
@@ -79,8 +81,9 @@ class FaultProxy:
 
     def fail(self, match: Match, *, times: int | None = None, status: int | None = None,
              headers: dict[str, str] | None = None, reset: bool = False, stall: float = 0.0,
-             truncate: bool = False, body: tuple[str, bytes] | None = None, whole: bool = False) -> Rule:
-        rule = Rule(match, times, status, dict(headers or {}), reset, stall, truncate, body, whole)
+             truncate: bool = False, body: tuple[str, bytes] | None = None, whole: bool = False,
+             before: Callable[[], None] | None = None) -> Rule:
+        rule = Rule(match, times, status, dict(headers or {}), reset, stall, truncate, body, whole, before)
         with self._lock:
             self.rules.append(rule)
         return rule
@@ -138,6 +141,8 @@ class FaultProxy:
             h.end_headers()
             h.wfile.write(payload)
             return
+        if rule is not None and rule.before is not None:
+            rule.before()
         headers = {k: v for k, v in h.headers.items() if k.lower() not in ("host", "content-length", "connection")}
         resp = self._http.request(h.command, path, content=body, headers=headers)
         self._saw(h.command, path, resp.status_code)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -18,9 +20,10 @@ from backline_tui.clock import Clock
 from backline_tui.config import Config, SourceConfig
 from backline_tui.screens.detail import DetailScreen
 from backline_tui.storage import history
-from backline_tui.sync.rt import pull
+from backline_tui.sync.rt import open_work, pull
 from backline_tui.workbench import Workbench
 from tests.conftest import NOW
+from tests.fault_proxy import FaultProxy
 from tests.rt_server import RTServer, start_or_skip
 from tests.test_insights_pane import ready as insights_ready
 from tests.test_ui_support import settle
@@ -372,3 +375,58 @@ async def test_the_help_pane_shows_open_work_while_the_history_is_still_coming(r
     finally:
         go_on.set()
         wb.close()
+
+
+def test_an_open_ticket_the_paging_skips_while_rt_changes_still_lands_with_the_open_work(rt_server_factory, tmp_path,
+                                                                                         monkeypatch):
+    """The open work's pages are asked for at once, by offset. A help request resolved after the
+    first page was read shifts the rest back by one, so one falls between two pages; a case
+    reopened meanwhile pushes the last one past the last page. Both land with the open work."""
+    server = rt_server_factory()
+    os.environ[PW] = RTServer.alice.password
+    with server.client("alice") as c:
+        helps = [c.create_ticket("Backline Help", f"Paged {i}", "q", {"HelpPriority": "P3", "Asker": "fl.p"})
+                 for i in range(5)]
+        cases = [c.create_ticket("Backline Cases", f"Case {i}", "body", {"Product": "Widget", "Severity": "S3",
+                                                                          "Customer": "C"}, status="open")
+                 for i in range(5)]
+        c.update_ticket(cases[1], {"Status": "resolved"})
+    assert open_refs(server)["help_request"] == {f"RT#{t}" for t in helps}  # pages of 2: h0 h1 | h2 h3 | h4
+    assert open_refs(server)["case"] == {f"RT#{t}" for t in cases if t != cases[1]}  # c0 c2 | c3 c4
+    monkeypatch.setattr(open_work, "OPEN_PAGE", 2)
+    proxy = FaultProxy(server.url)
+
+    def page(queue: str, n: int):
+        def match(method, target, body) -> bool:
+            q = parse_qs(urlsplit(target).query)
+            return (method == "GET" and "__Active__" in (q.get("query") or [""])[0] and queue in q["query"][0]
+                    and q.get("page") == [str(n)])
+        return match
+
+    def after_page_one(queue: str, change):
+        def before() -> None:  # page 1 is in; the change lands before page 2 is read
+            for _ in range(200):
+                if any(page(queue, 1)(m, p, b"") and s == 200 for _, m, p, s in list(proxy.log)):
+                    break
+                time.sleep(0.05)
+            with server.client("alice") as c:
+                change(c)
+        return before
+
+    proxy.fail(page("Backline Help", 2), whole=True, times=1,
+               before=after_page_one("Backline Help", lambda c: c.update_ticket(helps[0], {"Status": "resolved"})))
+    proxy.fail(page("Backline Cases", 2), whole=True, times=1,
+               before=after_page_one("Backline Cases", lambda c: c.update_ticket(cases[1], {"Status": "open"})))
+    wb = Workbench.open(tmp_path / "r.db", config_for(proxy.url), Clock(NOW))
+    try:
+        with pytest.raises(Stop):
+            wb.sync(progress=stop_when(lambda stage: stage == "open work"))
+        assert all(rule.times == 0 for rule in proxy.rules)  # both changes were made mid-paging
+        now = open_refs(server)
+        assert f"RT#{helps[2]}" in refs(wb, "help_requests") and now["help_request"] <= refs(wb, "help_requests")
+        # the reopened case itself joined the open set after its page was read: a change made
+        # during the sync, which its history (or the next sync) brings like any other
+        assert f"RT#{cases[4]}" in refs(wb, "cases") and now["case"] - {f"RT#{cases[1]}"} <= refs(wb, "cases")
+    finally:
+        wb.close()
+        proxy.stop()

@@ -17,6 +17,7 @@ from backline_tui.sync.rt.records import TICKET_FIELDS
 #: the suffix of the stream whose cursor says a kind's open work has landed
 OPEN = ":open"
 OPEN_PAGE = 25  # tickets per page of the open-work search (pages run in parallel)
+GAP_RANGES = 40  # id ranges per search for open tickets the paging skipped (keeps the URL short)
 
 
 class OpenWork:
@@ -57,13 +58,36 @@ class OpenWork:
                 n = exc  # said when the kind's turn comes
             if isinstance(n, int):
                 pages = [self._parallel.submit(self._page, "GET", "/tickets", params, p) for p in range(1, -(-n // OPEN_PAGE) + 1)]
-                out.append((kind, total, lambda pages=pages: [t for f in pages for t in f.result().get("items") or []]))
+                out.append((kind, total, lambda pages=pages, active=active, n=n: self._paged_open(active, pages, n)))
             elif n is None:
                 whole = self._reader.submit(self._all_pages, "GET", "/tickets", params)
                 out.append((kind, total, whole.result))
             else:
                 out.append((kind, total, lambda exc=n: _raise(exc)))
         return out
+
+    def _paged_open(self, active: str, pages: list[Future], n: int) -> list[dict]:
+        """The open tickets the pages hold, and any the paging skipped. The pages are asked for
+        at once, by offset: a ticket that leaves the open set while they are read (resolved,
+        moved) shifts the rest back by one, so a ticket falls between two pages; one that joins
+        it (reopened) pushes the last one past the last page. Either way fewer than the `n`
+        counted come back. Then whatever is open now with an id between two pages' or past the
+        last page's is searched for: one request, on this thread (the pool's queue may hold the
+        whole feed by now), so only in that race is a request made beyond `concurrency`."""
+        got = [f.result().get("items") or [] for f in pages]
+        out: dict[int, dict] = {}  # a ticket pushed on by one comes on two pages: once here
+        for ticket in (t for page in got for t in page):
+            out.setdefault(int(ticket["id"]), ticket)
+        ids = [[int(t["id"]) for t in page] for page in got if page]
+        if len(out) >= n or not ids:
+            return list(out.values())
+        ranges = [f"(id > {a[-1]} AND id < {b[0]})" for a, b in zip(ids, ids[1:]) if b[0] > a[-1] + 1]
+        ranges.append(f"id > {ids[-1][-1]}")
+        for i in range(0, len(ranges), GAP_RANGES):
+            sql = f"({active}) AND ({' OR '.join(ranges[i:i + GAP_RANGES])})"
+            for ticket in self.client.search_tickets(sql, fields=TICKET_FIELDS, per_page=100):
+                out.setdefault(int(ticket["id"]), ticket)
+        return sorted(out.values(), key=lambda t: int(t["id"]))
 
     def _pull_open(self, pages: list[tuple[str, Future, Callable[[], list[dict]]]], known: dict[int, dict],
                    top: int) -> Iterator[Batch]:
