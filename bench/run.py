@@ -137,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=15, help="start-up launches per program (interleaved)")
     ap.add_argument("--ui-runs", type=int, default=3, help="runs of the in-app probe")
     ap.add_argument("--rounds", type=int, default=40, help="timed calls per query figure")
+    ap.add_argument("--sync-rounds", type=int, default=3, help="sync: raw reads and first syncs, alternated")
     ap.add_argument("--soak-seconds", type=int, default=180, help="soak: how long RT gets new help requests")
     ap.add_argument("--soak-interval", type=int, default=30, help="soak: the app's [sync] interval, seconds")
     ap.add_argument("--soak-every", type=float, default=20.0, help="soak: seconds between new help requests")
@@ -213,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         import sync
 
         log("sync against a real Request Tracker …")
-        measure("sync", 0, lambda: sync.run(log=log))
+        measure("sync", 0, lambda: sync.run(log=log, rounds=args.sync_rounds))
     if "jira" in groups:
         import jira
 

@@ -14,6 +14,10 @@ the upstream's own raw read rate measured in the same run.
 - First sync into an empty replica (`Workbench.sync()`), in records/s and as a ratio to raw;
   and when its open work is usable: the seconds until every open ticket of every kind (RT's
   ``Status = '__Active__'``) is in the replica, and their ratio to the raw read's seconds.
+- Raw read and first sync alternate, `rounds` of each (3 by default, in the order raw, sync |
+  sync, raw | raw, sync), each sync into a new empty replica: a figure is the median of its
+  rounds, and the ratio is that of the medians. One of each varied 35–60 s on this 2-core
+  machine from one run to the next (RT's own CPU is the wall, and it drifts).
 - No-op sync (nothing changed).
 - Change to replica: a ticket's subject changed through REST, then one sync; from the change
   request to the change readable in the replica.
@@ -306,7 +310,7 @@ class RequestTimer:
 # -- the group --------------------------------------------------------------------------------------
 
 
-def run(volume: dict[str, int] | None = None, log=print) -> list[Result]:
+def run(volume: dict[str, int] | None = None, log=print, rounds: int = 3) -> list[Result]:
     from backline_tui.clock import Clock
     from backline_tui.config import Config, SourceConfig
     from backline_tui.workbench import Workbench
@@ -328,40 +332,67 @@ def run(volume: dict[str, int] | None = None, log=print) -> list[Result]:
         source = SourceConfig(name="rt", kind="rt", url=server.url, user="alice", password_env="BACKLINE_BENCH_RT_PW")
         config = Config(me="alice", sources=[source])
         queues = {"bug": "Backline Bugs", "case": "Backline Cases", "help_request": "Backline Help"}
-        log("    raw read (httpx, 4 at a time) …")
-        raw = raw_read(server.url, "alice", server.alice.password, queues, server.article_class)
-        raw_rate = raw["records"] / raw["seconds"]
-        log(f"    raw: {raw['records']:,} records, {raw['requests']:,} requests, {raw['bytes'] / 1e6:.1f} MB "
-            f"in {raw['seconds']:.1f} s")
-
         with server.client("alice") as c:  # every open record of every kind, as RT says
             open_refs = {f"RT#{t['id']}" for q in queues.values()
                          for t in c.search_tickets(f"Queue = '{q}' AND Status = '__Active__'", fields="id", per_page=100)}
 
-        log("    first sync into an empty replica …")
-        wb = Workbench.open(work / "replica.db", config, Clock())
-        marks: dict[str, float] = {}
+        def raw_round() -> dict:
+            log("    raw read (httpx, 4 at a time) …")
+            raw = raw_read(server.url, "alice", server.alice.password, queues, server.article_class)
+            log(f"    raw: {raw['records']:,} records, {raw['requests']:,} requests, {raw['bytes'] / 1e6:.1f} MB "
+                f"in {raw['seconds']:.1f} s")
+            return raw
 
-        def open_landed(stage: str, done: int, total: int | None) -> None:
-            # open work is usable once every open record of every kind is in the replica
-            if "open" in marks or stage not in ("pull", "open work"):
-                return
-            have = {r["ref"] for table in ("help_requests", "cases", "bugs")
-                    for r in wb.replica.conn.execute(f"SELECT ref FROM {table}").fetchall()}
-            if open_refs <= have:
-                marks["open"] = time.perf_counter() - t
+        def sync_round(i: int) -> tuple[Workbench, dict]:
+            log("    first sync into an empty replica …")
+            wb = Workbench.open(work / f"replica-{i}.db", config, Clock())
+            marks: dict[str, float] = {}
 
-        cpu = time.process_time()
-        t = time.perf_counter()
-        first = wb.sync(progress=open_landed)
-        first_s = time.perf_counter() - t
-        cpu = time.process_time() - cpu
-        if first.errors:
-            raise RuntimeError(f"first sync failed: {first.errors[0]}")
-        rate = first.pulled / first_s
-        open_s = marks.get("open", first_s)
-        log(f"    first sync: {first.pulled:,} records in {first_s:.1f} s ({rate:.0f}/s; Backline CPU {cpu:.1f} s); "
-            f"open work ({len(open_refs):,} records) usable after {open_s:.1f} s")
+            def open_landed(stage: str, done: int, total: int | None) -> None:
+                # open work is usable once every open record of every kind is in the replica
+                if "open" in marks or stage not in ("pull", "open work"):
+                    return
+                have = {r["ref"] for table in ("help_requests", "cases", "bugs")
+                        for r in wb.replica.conn.execute(f"SELECT ref FROM {table}").fetchall()}
+                if open_refs <= have:
+                    marks["open"] = time.perf_counter() - t
+
+            cpu = time.process_time()
+            t = time.perf_counter()
+            first = wb.sync(progress=open_landed)
+            seconds = time.perf_counter() - t
+            cpu = time.process_time() - cpu
+            if first.errors:
+                raise RuntimeError(f"first sync failed: {first.errors[0]}")
+            got = {"pulled": first.pulled, "seconds": seconds, "cpu": cpu, "open": marks.get("open", seconds)}
+            log(f"    first sync: {first.pulled:,} records in {seconds:.1f} s ({first.pulled / seconds:.0f}/s; "
+                f"Backline CPU {cpu:.1f} s); open work ({len(open_refs):,} records) usable after {got['open']:.1f} s")
+            return wb, got
+
+        raws: list[dict] = []
+        syncs: list[dict] = []
+        wb = None
+        for i in range(max(1, rounds)):
+            for what in (("raw", "sync") if i % 2 == 0 else ("sync", "raw")):
+                if what == "raw":
+                    raws.append(raw_round())
+                else:
+                    kept, got = sync_round(i)
+                    syncs.append(got)
+                    if wb is None:
+                        wb = kept  # the no-op and change figures use the first replica
+                    else:
+                        kept.close()
+        raw = sorted(raws, key=lambda r: r["seconds"])[len(raws) // 2]  # the median round
+        raw_rate = raw["records"] / raw["seconds"]
+        mid = sorted(syncs, key=lambda r: r["seconds"])[len(syncs) // 2]
+        first_s, cpu = mid["seconds"], mid["cpu"]
+        rate = mid["pulled"] / first_s
+        open_s = sorted(r["open"] for r in syncs)[len(syncs) // 2]
+        rounds_note = ("rounds (raw / first sync, s): "
+                       + ", ".join(f"{r['seconds']:.1f} / {f['seconds']:.1f}" for r, f in zip(raws, syncs)))
+        log(f"    median of {len(syncs)}: raw {raw['seconds']:.1f} s, first sync {first_s:.1f} s "
+            f"({rate / raw_rate:.2f}×), open work {open_s:.1f} s; {rounds_note}")
 
         noop_timer = RequestTimer()  # how many requests a sync with nothing to do makes
         undo = noop_timer.install()
@@ -406,10 +437,11 @@ def run(volume: dict[str, int] | None = None, log=print) -> list[Result]:
         out += [
             Result("sync: upstream raw read", scale, round(raw_rate, 1), "rec/s", "—", None,
                    note=f"{raw['records']:,} records, {raw['requests']:,} requests, {raw['bytes'] / 1e6:.1f} MB in "
-                        f"{raw['seconds']:.1f} s; {fill_note}"),
+                        f"{raw['seconds']:.1f} s (median of {len(raws)}); {fill_note}"),
             Result("sync: first sync (empty replica)", scale, round(rate, 1), "rec/s", "≥ 0.95× raw",
                    rate >= 0.95 * raw_rate, reference=round(raw_rate, 1), ratio=round(rate / raw_rate, 2),
-                   note=f"{first.pulled:,} records in {first_s:.1f} s, Backline CPU {cpu:.1f} s; {profile}"),
+                   note=f"{mid['pulled']:,} records in {first_s:.1f} s (median of {len(syncs)}), Backline CPU "
+                        f"{cpu:.1f} s; {rounds_note}; {profile}"),
             Result("sync: open work usable (empty replica)", scale, round(open_s, 1), "s", "≤ 60 s", open_s <= 60,
                    reference=round(first_s, 1), ratio=round(open_s / first_s, 2),
                    note=f"every open record of every kind ({len(open_refs):,}) in the replica after {open_s:.1f} s "
@@ -431,9 +463,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for k, n in DEFAULT_VOLUME.items():
         ap.add_argument(f"--{k.replace('_', '-')}", type=int, default=n)
+    ap.add_argument("--rounds", type=int, default=3, help="raw reads and first syncs, alternated")
     args = ap.parse_args()
     v = {k: getattr(args, k) for k in DEFAULT_VOLUME}
-    for r in run(v, log=lambda m: print(m, file=sys.stderr, flush=True)):
+    for r in run(v, log=lambda m: print(m, file=sys.stderr, flush=True), rounds=args.rounds):
         print(json.dumps(r.to_json()))
     return 0
 
