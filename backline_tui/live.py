@@ -147,19 +147,20 @@ class LiveSync:
         # went offline or upstream refused something
         unreachable = set(getattr(result, "unreachable", None) or [])
         busy = set(getattr(result, "busy", None) or [])  # reached, and still asked to wait
+        calm = unreachable | busy  # said once, when it begins
         newly_held = self._live.synced(error is not None or bool(unreachable), busy=bool(busy))
         if error is not None:
             errors = [self.internal("sync failed", error)]
             shown = errors if not quiet or newly_held else []
         else:
             errors = [str(e) for e in getattr(result, "errors", None) or []]
-            shown = [e for e in errors if not quiet or newly_held or e not in unreachable | busy]
+            shown = [e for e in errors if not quiet or newly_held or e not in calm]
         if shown:
             more = f" (and {len(shown) - 1} more: backline status)" if len(shown) > 1 else ""
             # a background sync that found no upstream, or one that asks to wait: said once, calmly
             if quiet and all(e in unreachable for e in shown):
                 title = "offline: working from the replica"
-            elif quiet and all(e in unreachable | busy for e in shown):
+            elif quiet and all(e in calm for e in shown):
                 title = "upstream busy: working from the replica"
             else:
                 title = "sync failed"
